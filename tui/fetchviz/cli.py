@@ -1,0 +1,256 @@
+"""The command line: read and check the options, start what they ask for, map outcomes to
+exit codes (0 done, 2 bad command line, 1 anything else, always with a one-line reason)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import signal
+import sys
+import threading
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from fetchviz import __version__
+from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
+from fetchviz.server import (
+    LOOPBACK_HOSTS,
+    MAX_DELAY_MS,
+    EmbeddedServer,
+    bind,
+    make_app,
+    raise_open_file_limit,
+    serve,
+)
+from fetchviz.strategies import BY_ID, STRATEGIES
+
+EPILOG = "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
+
+
+class UsageError(Exception):
+    """A bad command line: one line on stderr, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _whole(low: int, high: int, what: str = "a whole number") -> type[int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what}; use one from {low} to {high}"
+            ) from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; use {low} to {high}")
+        return value
+
+    return parse  # type: ignore[return-value]
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not 0 < value <= 3600:
+        raise argparse.ArgumentTypeError(f"{text} is out of range; use more than 0, up to 3600")
+    return value
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1") from None
+    if not 0 <= value <= 1:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is out of range; use 0 to 1")
+    return value
+
+
+def _url(text: str) -> str:
+    problem = None
+    try:
+        parts = urlsplit(text)
+        _ = parts.port  # raises ValueError on a bad port
+    except ValueError:
+        problem = "is not a valid URL"
+    else:
+        if parts.scheme not in ("http", "https"):
+            problem = "must start with http:// or https://"
+        elif not parts.hostname:
+            problem = "has no host"
+        elif any(ch.isspace() or ord(ch) < 32 for ch in text):
+            problem = "contains spaces or control characters"
+    if problem:
+        raise argparse.ArgumentTypeError(f"{text!r} {problem}, e.g. https://example.com/")
+    return text
+
+
+def _strategy(text: str) -> str:
+    if text not in BY_ID:
+        raise argparse.ArgumentTypeError(
+            f"unknown strategy {text!r}; choose from {', '.join(BY_ID)}"
+        )
+    return text
+
+
+def _main_parser() -> _Parser:
+    parser = _Parser(
+        prog="fetchviz",
+        description="Watch N HTTP fetches race under six concurrency strategies.",
+        epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
+    )
+    parser.add_argument("--headless", action="store_true", help="no UI: print a table")
+    parser.add_argument("--json", action="store_true", help="headless, JSON on stdout")
+    parser.add_argument("-n", "--tasks", type=_whole(1, MAX_TASKS), default=DEFAULT_TASKS,
+                        help=f"number of fetch tasks (default {DEFAULT_TASKS})")
+    parser.add_argument("-s", "--strategy", type=_strategy, action="append", metavar="NAME",
+                        help="strategy to run; repeatable (default sync)")
+    parser.add_argument("--all", action="store_true", help="every strategy, in order")
+    parser.add_argument("--url", type=_url, help="a real URL instead of the embedded server")
+    parser.add_argument("--delay", type=_whole(0, MAX_DELAY_MS), metavar="MS",
+                        help=f"embedded server latency (default {DEFAULT_DELAY_MS})")
+    parser.add_argument("--jitter", type=_whole(0, MAX_DELAY_MS), metavar="MS",
+                        help="embedded server: extra random latency 0..MS (default 0)")
+    parser.add_argument("--fail-rate", type=_fraction, metavar="F",
+                        help="embedded server: answer HTTP 500 to this fraction (default 0)")
+    parser.add_argument("--workers", type=_whole(1, 10_000), metavar="N",
+                        help="executor pool size (default: Python's default)")
+    parser.add_argument("--limit", type=_whole(1, MAX_TASKS), metavar="N",
+                        help="most requests in flight for the async clients (default: N)")
+    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
+                        help=f"per-request timeout in seconds (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
+    return parser
+
+
+def _serve_parser() -> _Parser:
+    parser = _Parser(prog="fetchviz serve", description="Run the latency server alone.")
+    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    parser.add_argument("--port", type=_whole(0, 65535), default=0,
+                        help="port (default 0: a free one)")
+    parser.add_argument("--delay", type=_whole(0, MAX_DELAY_MS), default=DEFAULT_DELAY_MS,
+                        metavar="MS", help="latency of GET / (default 500)")
+    parser.add_argument("--jitter", type=_whole(0, MAX_DELAY_MS), default=0, metavar="MS")
+    parser.add_argument("--fail-rate", type=_fraction, default=0.0, metavar="F")
+    return parser
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    if args.host not in LOOPBACK_HOSTS:
+        print(f"fetchviz serve: warning: listening on {args.host}, reachable beyond this "
+              "machine", file=sys.stderr)
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        print(f"fetchviz serve: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
+              "try another --port", file=sys.stderr)
+        return 1
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"fetchviz serve: http://{shown}:{port}/ answers after {args.delay} ms, "
+          f"/delay/{{ms}} after {{ms}} (Ctrl+C stops)", flush=True)
+    serve(sock, make_app(args.delay, args.jitter, args.fail_rate))
+    return 0
+
+
+def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
+    return Config(
+        tasks=args.tasks,
+        url=server.url() if server else args.url,
+        delay_ms=server.delay_ms if server else None,
+        jitter_ms=server.jitter_ms if server else 0,
+        timeout=args.timeout,
+        workers=args.workers,
+        limit=args.limit,
+    )
+
+
+def _check(args: argparse.Namespace) -> None:
+    if args.url is not None:
+        for flag, value in (("--delay", args.delay), ("--jitter", args.jitter),
+                            ("--fail-rate", args.fail_rate)):
+            if value is not None:
+                raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally that stops the server
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        if argv[:1] == ["serve"]:
+            return _run_serve(_serve_parser().parse_args(argv[1:]))
+        args = _main_parser().parse_args(argv)
+        _check(args)
+    except UsageError as exc:
+        prog = "fetchviz serve" if argv[:1] == ["serve"] else "fetchviz"
+        print(f"{prog}: error: {exc} (see {prog} --help)", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    raise_open_file_limit()
+    strategies = list(STRATEGIES) if args.all else [BY_ID[s] for s in args.strategy or ["sync"]]
+    server = None
+    if args.url is None:
+        server = EmbeddedServer(
+            DEFAULT_DELAY_MS if args.delay is None else args.delay,
+            args.jitter or 0,
+            args.fail_rate or 0.0,
+        )
+    try:
+        if server:
+            server.start()
+        config = _config(args, server)
+        if args.headless or args.json:
+            return _run_headless(config, strategies, server, args.json)
+        from fetchviz.app import FetchvizApp  # Textual loads only when the dashboard is wanted
+
+        app = FetchvizApp(config, strategies, server)
+        app.run()
+        return app.return_code or 0
+    except KeyboardInterrupt:
+        print("fetchviz: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a traceback on the user's screen is a bug: one line instead
+        if os.environ.get("FETCHVIZ_DEBUG"):
+            raise
+        print(f"fetchviz: {exc} (FETCHVIZ_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
+    finally:
+        if server:
+            server.stop()
+
+
+def _run_headless(
+    config: Config, strategies: list, server: EmbeddedServer | None, as_json: bool  # type: ignore[type-arg]
+) -> int:
+    from fetchviz.headless import print_json, print_table, run_all
+
+    if server:
+        server.wait_ready()
+    runs = asyncio.run(run_all(config, strategies))
+    (print_json if as_json else print_table)(config, runs, sys.stdout)
+    return 0
+
+
+def entry() -> NoReturn:
+    """The console script: exit promptly, abandoning threads still blocked inside a request."""
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    blocked = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()
+               and not t.daemon]
+    if blocked:
+        os._exit(code)  # pool threads stuck in requests.get cannot be interrupted, only left
+    sys.exit(code)

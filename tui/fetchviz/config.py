@@ -1,0 +1,35 @@
+"""The settings of a run, fixed once the command line is read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+DEFAULT_TASKS = 10
+DEFAULT_DELAY_MS = 500
+DEFAULT_TIMEOUT = 10.0
+MAX_TASKS = 100_000
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    """What every strategy of a run shares: how many fetches, of what, with which limits."""
+
+    tasks: int = DEFAULT_TASKS
+    url: str = ""
+    delay_ms: int | None = DEFAULT_DELAY_MS  # None when --url names a server of the user's
+    jitter_ms: int = 0
+    timeout: float = DEFAULT_TIMEOUT
+    workers: int | None = None  # None: the event loop's default executor
+    limit: int | None = None  # None: as many in flight as there are tasks
+
+    @property
+    def in_flight_limit(self) -> int:
+        """The async clients' concurrency bound: --limit, or every task at once."""
+        return self.limit if self.limit is not None else self.tasks
+
+    def with_tasks(self, tasks: int) -> Config:
+        return replace(self, tasks=max(1, min(MAX_TASKS, tasks)))
+
+    def baseline_key(self) -> tuple[int, str, float]:
+        """What a sync run's elapsed time depends on: two configs with the same key share it."""
+        return (self.tasks, self.url, self.timeout)

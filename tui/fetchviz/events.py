@@ -1,0 +1,64 @@
+"""What a run reports, stamped with time.perf_counter() where it happened, never on arrival.
+
+Plain frozen dataclasses: the runner, the headless mode and the dashboard share them, and none
+of them knows anything about Textual.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RunStarted:
+    run_id: int
+    strategy: str
+    tasks: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TasksQueued:
+    """Tasks 0..count-1 were created at once (gather, run_in_executor) and now wait their turn."""
+
+    run_id: int
+    count: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TaskStarted:
+    run_id: int
+    index: int
+    at: float
+    thread: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFinished:
+    run_id: int
+    index: int
+    at: float
+    status: int
+    nbytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class TaskFailed:
+    run_id: int
+    index: int
+    at: float
+    reason: str
+    status: int | None = None  # set when a response came, e.g. HTTP 500
+
+
+@dataclass(frozen=True, slots=True)
+class RunFinished:
+    run_id: int
+    at: float
+    cancelled: bool = False
+    error: str | None = None  # why the run itself could not go on, if it could not
+    loop_lag_max: float | None = None  # seconds; None for strategies with no event loop
+
+
+Event = RunStarted | TasksQueued | TaskStarted | TaskFinished | TaskFailed | RunFinished

@@ -1,0 +1,94 @@
+"""What a strategy sees of its run: the target, the limits, and how to report each fetch."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from types import TracebackType
+
+from fetchviz.config import Config
+from fetchviz.events import Event, TaskFailed, TaskFinished, TasksQueued, TaskStarted
+from fetchviz.reasons import describe
+
+
+class RunCancelled(BaseException):
+    """Raised at the next fetch of a cancelled run; a BaseException so that no client swallows it."""
+
+
+class Job:
+    """One run of one strategy. Safe to call from the runner thread and from pool threads."""
+
+    def __init__(self, run_id: int, config: Config, emit: Callable[[Event], None]) -> None:
+        self.run_id = run_id
+        self.tasks = config.tasks
+        self.url = config.url
+        self.timeout = config.timeout
+        self.limit = config.in_flight_limit
+        self._emit = emit
+        self._cancelled = threading.Event()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled.is_set()
+
+    def cancel(self) -> None:
+        self._cancelled.set()
+
+    def report(self, event: Event) -> None:
+        """Pass an event on, unless the run was cancelled: nobody wants a stale run's rows."""
+        if not self._cancelled.is_set():
+            self._emit(event)
+
+    def queue_all(self) -> range:
+        """Stamp every task as created now (they wait for a thread or a slot), and list them."""
+        self.report(TasksQueued(self.run_id, self.tasks, time.perf_counter()))
+        return range(self.tasks)
+
+    def fetching(self, index: int) -> Fetch:
+        """Wrap one request: stamps its start, and turns what it raises into a failed row."""
+        return Fetch(self, index)
+
+
+class Fetch:
+    """The context of one request; `done()` records the answer, an exception records why not."""
+
+    __slots__ = ("_answered", "index", "job")
+
+    def __init__(self, job: Job, index: int) -> None:
+        self.job = job
+        self.index = index
+        self._answered = False
+
+    def __enter__(self) -> Fetch:
+        if self.job.cancelled:
+            raise RunCancelled
+        thread = threading.current_thread().name
+        self.job.report(TaskStarted(self.job.run_id, self.index, time.perf_counter(), thread))
+        return self
+
+    def done(self, status: int, nbytes: int) -> None:
+        now = time.perf_counter()
+        self._answered = True
+        if status >= 400:
+            self.job.report(TaskFailed(self.job.run_id, self.index, now, f"HTTP {status}", status))
+        else:
+            self.job.report(TaskFinished(self.job.run_id, self.index, now, status, nbytes))
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool:
+        if exc is None:
+            if not self._answered:
+                self._fail("no response")
+            return False
+        if isinstance(exc, Exception):  # a failed fetch is a result; cancellation is not
+            self._fail(describe(exc, self.job.timeout))
+            return True
+        return False
+
+    def _fail(self, reason: str) -> None:
+        self.job.report(TaskFailed(self.job.run_id, self.index, time.perf_counter(), reason))

@@ -1,0 +1,63 @@
+"""Short human reasons for failed fetches, whichever client raised them."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+
+# Matched against the class names in an exception's chain, so that requests (urllib3), httpx
+# (httpcore) and aiohttp are read alike without importing their exception trees here.
+_MID_RESPONSE = ("ChunkedEncodingError", "IncompleteRead", "ClientPayloadError", "ContentLength")
+_DISCONNECTED = ("RemoteDisconnected", "ServerDisconnected", "RemoteProtocolError")
+_NAME_LOOKUP = ("NameResolution", "DNSError", "ConnectorDNSError")
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and every exception it wraps: causes, contexts, and urllib3's `reason`."""
+    seen: set[int] = set()
+    todo = [exc]
+    while todo and len(seen) < 32:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        for inner in (
+            current.__cause__,
+            current.__context__,
+            getattr(current, "reason", None),
+            getattr(current, "os_error", None),
+            *current.args,
+        ):
+            if isinstance(inner, BaseException):
+                todo.append(inner)
+
+
+def describe(exc: BaseException, timeout: float) -> str:
+    """A reason short enough for a table cell: 'connection refused', 'timed out after 2 s'."""
+    chain = list(_chain(exc))
+    names = [type(e).__name__ for e in chain] + [
+        base.__name__ for e in chain for base in type(e).__mro__
+    ]
+
+    def named(*parts: str) -> bool:
+        return any(part in name for name in names for part in parts)
+
+    if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
+        return f"timed out after {timeout:g} s"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connection refused"
+    if named(*_NAME_LOOKUP) or any(isinstance(e, socket.gaierror) for e in chain):
+        return "host not found"
+    if named(*_MID_RESPONSE) or any("incomplete" in str(e).lower() for e in chain):
+        return "connection closed mid-response"
+    if any(isinstance(e, ConnectionResetError) for e in chain):
+        return "connection reset"
+    if named(*_DISCONNECTED) or any(isinstance(e, ConnectionAbortedError) for e in chain):
+        return "server closed the connection"
+    if any(isinstance(e, ssl.SSLError) for e in chain):
+        return "TLS error"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    return reason if len(reason) <= 60 else reason[:59] + "…"

@@ -1,0 +1,216 @@
+"""The embedded latency server: answers GET /delay/{ms} after that many milliseconds.
+
+It runs in a child process of its own (uvicorn on a socket the parent bound), so that it
+never competes with the dashboard for the GIL, and demos need no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+MAX_DELAY_MS = 600_000
+_DELAY_PATH = re.compile(r"/delay/(\d{1,7})")
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def make_app(delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> ASGIApp:
+    """The latency endpoints and nothing else: GET / waits delay_ms, GET /delay/{ms} waits ms."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            await _answer(send, 405, b"only GET\n")
+            return
+        path = scope["path"]
+        match = _DELAY_PATH.fullmatch(path)
+        if path == "/":
+            ms = delay_ms
+        elif match and int(match.group(1)) <= MAX_DELAY_MS:
+            ms = int(match.group(1))
+        else:
+            await _answer(send, 404, b"try GET /delay/{ms}\n")
+            return
+        slept = ms + (random.uniform(0, jitter_ms) if jitter_ms else 0.0)
+        await asyncio.sleep(slept / 1000)
+        if fail_rate and random.random() < fail_rate:
+            await _answer(send, 500, b"injected failure\n")
+            return
+        await _answer(send, 200, json.dumps({"ms": round(slept)}).encode())
+
+    return app
+
+
+async def _answer(send: Send, status: int, body: bytes) -> None:
+    headers = [(b"content-type", b"text/plain"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+def raise_open_file_limit() -> None:
+    """Let 1,000s of sockets be open at once: lift the soft limit up to the hard one."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening socket; port 0 picks a free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(4096)
+    return sock
+
+
+def serve(sock: socket.socket, app: ASGIApp) -> None:
+    """Serve on an already bound socket until SIGINT/SIGTERM."""
+    import uvicorn
+
+    raise_open_file_limit()
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", backlog=4096
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class EmbeddedServer:
+    """The latency server as a child process, bound to 127.0.0.1 on a free port.
+
+    The parent binds the socket (so the port is known at once and cannot be taken) and hands
+    it to the child. The child also exits when its stdin closes, so that it dies with the
+    parent however the parent ends, even by SIGKILL.
+    """
+
+    def __init__(self, delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> None:
+        self.delay_ms = delay_ms
+        self.jitter_ms = jitter_ms
+        self.fail_rate = fail_rate
+        self.port = 0
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stderr: Any = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def url(self, delay_ms: int | None = None) -> str:
+        return f"{self.base_url}/delay/{self.delay_ms if delay_ms is None else delay_ms}"
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> None:
+        """Spawn the child; returns at once. `wait_ready()` waits until it answers."""
+        sock = bind("127.0.0.1", self.port)  # a restart takes the same port again
+        self.port = sock.getsockname()[1]
+        settings = json.dumps(
+            {"fd": sock.fileno(), "delay": self.delay_ms, "jitter": self.jitter_ms,
+             "fail_rate": self.fail_rate}
+        )
+        self._stderr = tempfile.TemporaryFile()
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-m", "fetchviz.server", settings],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=self._stderr,
+                pass_fds=[sock.fileno()],
+                start_new_session=True,  # the terminal's Ctrl+C is the parent's to handle
+            )
+        finally:
+            sock.close()
+
+    def wait_ready(self, timeout: float = 15.0) -> None:
+        """Block until GET /delay/0 answers; raise RuntimeError with the child's reason."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"the embedded server did not start: {self._child_error()}")
+            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            try:
+                conn.request("GET", "/delay/0")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                time.sleep(0.02)
+            finally:
+                conn.close()
+        self.stop()
+        raise RuntimeError(f"the embedded server did not answer within {timeout:g} s")
+
+    def stop(self) -> None:
+        """Kill it: it is stateless, so there is nothing to drain."""
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            if proc.stdin:
+                proc.stdin.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _child_error(self) -> str:
+        if self._stderr is None:
+            return "unknown reason"
+        self._stderr.seek(0)
+        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
+        return lines[-1] if lines else f"exit code {self._proc.returncode if self._proc else '?'}"
+
+    def __enter__(self) -> EmbeddedServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+def _exit_when_parent_goes() -> None:
+    """The parent holds our stdin open; EOF means it has gone, however it went."""
+    with contextlib.suppress(OSError):
+        sys.stdin.buffer.read()
+    os._exit(0)
+
+
+def _child_main(settings_json: str) -> None:
+    settings = json.loads(settings_json)
+    threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
+    sock = socket.socket(fileno=settings["fd"])
+    serve(sock, make_app(settings["delay"], settings["jitter"], settings["fail_rate"]))
+
+
+if __name__ == "__main__":
+    _child_main(sys.argv[1])

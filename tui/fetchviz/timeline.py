@@ -1,0 +1,60 @@
+"""The waterfall: where each task sits on one time axis shared by every row.
+
+Pure text: a bar is three runs of characters (lead, wait, request), so it can be drawn in a
+terminal, tested without one, and coloured by whoever draws it.
+"""
+
+from __future__ import annotations
+
+import math
+
+EIGHTHS = " ▏▎▍▌▋▊▉"
+FULL = "█"
+WAIT = "░"
+
+
+def nice_scale(elapsed: float) -> float:
+    """The axis length: the next round step above elapsed, so the axis rescales seldom."""
+    elapsed = max(elapsed, 0.05)
+    power = 10 ** math.floor(math.log10(elapsed))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * power >= elapsed:
+            return step * power
+    return 10 * power
+
+
+def bar(
+    queued: float | None, started: float | None, end: float | None, scale: float, width: int
+) -> tuple[str, str, str]:
+    """(lead, wait, request) for a task: offsets in seconds from the run's start.
+
+    `end` is when the request ended, or now while it runs. A request too short to fill an
+    eighth of a cell still gets the thinnest glyph: every task that ran is visible.
+    """
+    if width <= 0 or scale <= 0 or queued is None:
+        return "", "", ""
+    per_cell = scale / width
+
+    def cell(t: float) -> float:
+        return min(width, max(0.0, t / per_cell))
+
+    wait_from = round(cell(queued))
+    if started is None:  # still waiting: shade up to now (end)
+        wait_to = max(wait_from, round(cell(end if end is not None else queued)))
+        return " " * wait_from, WAIT * (wait_to - wait_from), ""
+    run_from = max(wait_from, round(cell(started)))
+    wait = WAIT * (run_from - wait_from)
+    eighths = max(1, round((cell(end if end is not None else started) - run_from) * 8))
+    eighths = min(eighths, (width - run_from) * 8)
+    if eighths <= 0:
+        return " " * wait_from, wait, ""
+    full, part = divmod(eighths, 8)
+    return " " * wait_from, wait, FULL * full + (EIGHTHS[part] if part else "")
+
+
+def axis(scale: float, width: int) -> str:
+    """'0 ──────── 2.5 s': the timeline's header, naming its scale."""
+    label = f"{scale:g} s"
+    if width < len(label) + 4:
+        return label[:width].rjust(width)
+    return "0 " + "─" * (width - len(label) - 3) + " " + label
