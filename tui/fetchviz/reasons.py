@@ -37,19 +37,18 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 def describe(exc: BaseException, timeout: float) -> str:
     """A reason short enough for a table cell: 'connection refused', 'timed out after 2 s'."""
     chain = list(_chain(exc))
-    names = [type(e).__name__ for e in chain] + [
-        base.__name__ for e in chain for base in type(e).__mro__
-    ]
+    # Own class names only: urllib3's NewConnectionError descends from ConnectTimeoutError.
+    names = [type(e).__name__ for e in chain]
 
     def named(*parts: str) -> bool:
         return any(part in name for name in names for part in parts)
 
-    if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
-        return f"timed out after {timeout:g} s"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection refused"
     if named(*_NAME_LOOKUP) or any(isinstance(e, socket.gaierror) for e in chain):
         return "host not found"
+    if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
+        return f"timed out after {timeout:g} s"
     if named(*_MID_RESPONSE) or any("incomplete" in str(e).lower() for e in chain):
         return "connection closed mid-response"
     if any(isinstance(e, ConnectionResetError) for e in chain):

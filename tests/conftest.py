@@ -1,0 +1,33 @@
+"""Shared fixtures: one embedded latency server for the whole session, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from fetchviz.config import Config
+from fetchviz.headless import run_all
+from fetchviz.model import RunState
+from fetchviz.server import EmbeddedServer
+from fetchviz.strategies import BY_ID
+
+DELAY_MS = 40  # short, so the suite stays fast; long enough to tell a staircase from a column
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[EmbeddedServer]:
+    with EmbeddedServer(delay_ms=DELAY_MS) as embedded:
+        embedded.wait_ready()
+        yield embedded
+
+
+def config_for(server: EmbeddedServer, **overrides: object) -> Config:
+    settings: dict[str, object] = {"tasks": 6, "url": server.url(), "delay_ms": DELAY_MS}
+    settings.update(overrides)
+    return Config(**settings)  # type: ignore[arg-type]
+
+
+def run_one(config: Config, strategy: str) -> RunState:
+    return asyncio.run(run_all(config, [BY_ID[strategy]]))[0]

@@ -1,0 +1,96 @@
+"""The command line as users and scripts call it: JSON fields, table, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def fetchviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fetchviz", *args],
+        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+    )
+
+
+def test_headless_json_has_the_documented_fields():
+    done = fetchviz("--headless", "--json", "-n", "4", "--delay", "30", "-s", "sync", "-s", "aiohttp")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["config"]["tasks"] == 4
+    assert result["config"]["delay_ms"] == 30
+    assert result["config"]["timeout"] == 10.0
+    assert result["config"]["url"].startswith("http://127.0.0.1:")
+    assert [run["strategy"] for run in result["runs"]] == ["sync", "aiohttp"]
+    for run in result["runs"]:
+        assert {"strategy", "elapsed", "ok", "failed", "tasks", "loop_lag_max", "latency"} <= set(run)
+        assert (run["ok"], run["failed"]) == (4, 0)
+        for index, task in enumerate(run["tasks"]):
+            assert task["index"] == index
+            assert 0 <= task["queued"] <= task["started"] < task["finished"] <= run["elapsed"]
+            assert task["status"] == 200 and task["bytes"] > 0 and task["error"] is None
+            assert task["thread"]
+    assert result["baseline"]["measured"] is True
+    assert result["baseline"]["elapsed"] == result["runs"][0]["elapsed"]
+
+
+def test_headless_json_estimates_the_baseline_without_a_sync_run():
+    done = fetchviz("--json", "-n", "3", "--delay", "30", "-s", "aiohttp")
+    assert done.returncode == 0, done.stderr
+    baseline = json.loads(done.stdout)["baseline"]
+    assert baseline["measured"] is False and baseline["elapsed"] >= 3 * 0.03 * 0.9
+
+
+def test_headless_table_names_every_strategy_with_all():
+    done = fetchviz("--headless", "--all", "-n", "2", "--delay", "20")
+    assert done.returncode == 0, done.stderr
+    for strategy in ("sync", "async-sequential", "gather-blocking", "executor", "httpx", "aiohttp"):
+        assert f"\n{strategy} " in done.stdout
+    assert "baseline" in done.stdout
+
+
+def test_failed_tasks_are_results_not_errors():
+    done = fetchviz("--json", "-n", "2", "--url", "http://127.0.0.1:1/", "-s", "sync", "--timeout", "2")
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)["runs"][0]
+    assert (run["ok"], run["failed"]) == (0, 2)
+    assert run["tasks"][0]["error"] == "connection refused" and run["tasks"][0]["status"] is None
+    assert json.loads(done.stdout)["config"]["delay_ms"] is None
+
+
+@pytest.mark.parametrize(
+    "args, complaint",
+    [
+        (["-n", "0"], "--tasks"),
+        (["-n", "ten"], "--tasks"),
+        (["-s", "threads"], "unknown strategy"),
+        (["--url", "ftp://example.com/"], "http://"),
+        (["--url", "not a url"], "http://"),
+        (["--delay", "-5"], "--delay"),
+        (["--timeout", "0"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--workers", "0"], "--workers"),
+        (["--limit", "-1"], "--limit"),
+        (["--url", "http://127.0.0.1:1/", "--delay", "100"], "--delay"),
+        (["--bogus"], "--bogus"),
+        (["serve", "--port", "70000"], "--port"),
+    ],
+)
+def test_bad_command_lines_get_one_line_and_exit_2(args, complaint):
+    done = fetchviz(*args, "--headless")
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert complaint in lines[0] and "Traceback" not in done.stderr
+
+
+def test_version_and_help():
+    assert fetchviz("--version").stdout.startswith("fetchviz ")
+    help_text = fetchviz("--help").stdout
+    for option in ("--tasks", "--strategy", "--all", "--url", "--delay", "--jitter", "--workers",
+                   "--limit", "--timeout", "--json", "--headless"):
+        assert option in help_text

@@ -1,0 +1,97 @@
+"""The embedded latency server: answers after the delay asked for, and leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import textwrap
+import time
+
+import aiohttp
+import requests
+
+from fetchviz.server import EmbeddedServer
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead too: it only waits for its parent to read its exit code
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().split(")")[-1].split()[0] != "Z"
+
+
+def test_delay_endpoint_waits_as_asked(server):
+    started = time.perf_counter()
+    response = requests.get(f"{server.base_url}/delay/120", timeout=5)
+    assert response.status_code == 200
+    assert time.perf_counter() - started >= 0.12
+
+
+def test_serves_nothing_but_the_latency_endpoints(server):
+    assert requests.get(f"{server.base_url}/etc/passwd", timeout=5).status_code == 404
+    assert requests.post(f"{server.base_url}/delay/0", timeout=5).status_code == 405
+
+
+def test_fail_rate_answers_http_500():
+    with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
+        # readiness is judged on /delay/0 answering at all, whatever its status
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                status = requests.get(failing.url(), timeout=1).status_code
+                break
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        assert status == 500
+
+
+def test_stop_leaves_no_process():
+    embedded = EmbeddedServer(delay_ms=0)
+    embedded.start()
+    embedded.wait_ready()
+    pid = embedded.pid
+    embedded.stop()
+    assert pid is not None and not alive(pid)
+
+
+def test_server_dies_with_its_parent_even_on_sigkill():
+    script = textwrap.dedent(
+        """
+        from fetchviz.server import EmbeddedServer
+        s = EmbeddedServer(delay_ms=0); s.start(); s.wait_ready()
+        print(s.pid, flush=True)
+        import time; time.sleep(60)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child_pid = int(parent.stdout.readline())
+    assert alive(child_pid)
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while alive(child_pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(child_pid)
+
+
+def test_a_thousand_concurrent_requests_are_all_answered(server):
+    async def fetch_all() -> list[int]:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+
+            async def get() -> int:
+                async with session.get(f"{server.base_url}/delay/100") as response:
+                    await response.read()
+                    return response.status
+
+            return await asyncio.gather(*(get() for _ in range(1000)))
+
+    started = time.perf_counter()
+    statuses = asyncio.run(fetch_all())
+    assert statuses == [200] * 1000
+    assert time.perf_counter() - started < 30  # generous: about a second here

@@ -1,0 +1,119 @@
+"""Each strategy, run for real against the embedded server, shows the shape it teaches."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conftest import DELAY_MS, config_for, run_one
+from fetchviz.model import RunState
+
+DELAY = DELAY_MS / 1000
+N = 6
+SEQUENTIAL = ["sync", "async-sequential", "gather-blocking"]
+CONCURRENT = ["httpx", "aiohttp"]
+
+
+def assert_all_ok(run: RunState) -> None:
+    assert run.done and not run.cancelled and run.error is None
+    assert (run.ok, run.failed) == (N, 0)
+    assert all(row.status == 200 and row.nbytes for row in run.tasks)
+
+
+def starts(run: RunState) -> list[float]:
+    return [run.offset(row.started) for row in run.tasks]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("strategy", SEQUENTIAL)
+def test_sequential_strategies_make_a_staircase(server, strategy):
+    run = run_one(config_for(server, tasks=N), strategy)
+    assert_all_ok(run)
+    assert run.elapsed(0) >= 0.9 * N * DELAY
+    ordered = sorted(run.tasks, key=lambda row: row.started)
+    for before, after in zip(ordered, ordered[1:], strict=False):
+        assert after.started >= before.finished  # never two requests in flight at once
+
+
+@pytest.mark.parametrize("strategy", CONCURRENT)
+def test_async_clients_run_every_request_at_once(server, strategy):
+    run = run_one(config_for(server, tasks=N), strategy)
+    assert_all_ok(run)
+    first_finish = min(row.finished for row in run.tasks)
+    assert all(row.started < first_finish for row in run.tasks)  # a column, not a staircase
+    assert {row.thread for row in run.tasks} == {f"runner-{run.run_id}"}  # one thread
+
+
+def test_async_limit_bounds_what_is_in_flight(server):
+    run = run_one(config_for(server, tasks=N, limit=2), "aiohttp")
+    assert_all_ok(run)
+    for row in run.tasks:
+        in_flight = sum(1 for o in run.tasks if o.started <= row.started < o.finished)
+        assert in_flight <= 2
+    # the ones that waited for a slot show the wait: created at once, started later
+    assert max(starts(run)) >= 2 * DELAY * 0.9
+    assert max(run.offset(row.queued) for row in run.tasks) < DELAY
+
+
+def test_executor_runs_in_waves_of_its_pool_size(server):
+    run = run_one(config_for(server, tasks=N, workers=2), "executor")
+    assert_all_ok(run)
+    assert len({row.thread for row in run.tasks}) <= 2
+    assert all(row.thread.startswith("asyncio") for row in run.tasks)
+    ordered = sorted(starts(run))
+    # three waves of two: the third start waits for a first answer
+    assert ordered[2] >= 0.9 * DELAY and ordered[4] >= 1.8 * DELAY
+    assert run.elapsed(0) < N * DELAY  # and still faster than one at a time
+
+
+def test_executor_uses_the_default_pool_unless_told(server):
+    run = run_one(config_for(server, tasks=12), "executor")
+    assert (run.ok, run.failed) == (12, 0)
+    default_size = min(32, (os.cpu_count() or 1) + 4)
+    assert len({row.thread for row in run.tasks}) <= default_size
+
+
+def test_queued_is_when_the_task_was_created(server):
+    sync = run_one(config_for(server, tasks=3), "sync")
+    assert all(row.queued == row.started for row in sync.tasks)
+    gathered = run_one(config_for(server, tasks=3), "gather-blocking")
+    queued = [gathered.offset(row.queued) for row in gathered.tasks]
+    assert max(queued) < DELAY  # all created at the gather
+    assert max(starts(gathered)) >= 1.8 * DELAY  # but run one after another
+
+
+def test_loop_lag_exposes_fake_async(server):
+    assert run_one(config_for(server), "sync").loop_lag_max is None
+    for strategy in ("gather-blocking", "async-sequential"):
+        run = run_one(config_for(server), strategy)
+        assert run.loop_lag_max >= 0.8 * N * DELAY  # blocked for about the whole run
+    aio = run_one(config_for(server), "aiohttp")
+    assert aio.loop_lag_max < 0.5 * N * DELAY
+
+
+def test_failures_are_rows_with_a_reason(server):
+    run = run_one(config_for(server, url=f"{server.base_url}/missing", tasks=3), "aiohttp")
+    assert (run.ok, run.failed) == (0, 3)
+    assert {row.error for row in run.tasks} == {"HTTP 404"}
+    assert {row.status for row in run.tasks} == {404}
+
+
+@pytest.mark.parametrize("strategy", ["sync", "executor", "httpx", "aiohttp"])
+def test_connection_refused_is_said_plainly(strategy):
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    from fetchviz.config import Config
+
+    run = run_one(Config(tasks=2, url=f"http://127.0.0.1:{port}/", timeout=2), strategy)
+    assert run.failed == 2
+    assert {row.error for row in run.tasks} == {"connection refused"}
+
+
+def test_latency_summary_orders_percentiles(server):
+    run = run_one(config_for(server, tasks=8), "aiohttp")
+    latency = run.latency()
+    assert latency is not None
+    assert DELAY * 0.9 <= latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
