@@ -15,16 +15,16 @@ from collections.abc import Iterable
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from fetchviz.config import Config
-from fetchviz.model import Baselines, RunState, compare
+from fetchviz.model import Baseline, Baselines, RunState, compare
 from fetchviz.runner import Batch, RunHandle, Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.strategies import BY_ID, STRATEGIES, Strategy
-from fetchviz.widgets import StrategyList, Summary, TableHeader, TaskTable
+from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TableHeader, TaskTable
 
 FRAME = 1 / 60  # events are applied at most this often
 TICK = 1 / 20  # while a run goes, elapsed time and growing bars redraw this often
@@ -38,7 +38,9 @@ class FetchvizApp(App[int]):
     BINDINGS = [
         *(Binding(s.key, f"pick('{s.id}')", s.id, show=False) for s in STRATEGIES),
         Binding("r", "rerun", "Run again"),
-        Binding("b", "baseline", "Sync baseline"),
+        Binding("b", "baseline", "Baseline"),
+        Binding("a", "compare_all", "All"),
+        Binding("c", "toggle_code", "Code"),
         Binding("plus,equals", "more", "More", key_display="+"),
         Binding("minus,underscore", "fewer", "Fewer", key_display="-"),
         Binding("escape", "cancel", "Cancel"),
@@ -50,38 +52,49 @@ class FetchvizApp(App[int]):
         config: Config,
         strategies: list[Strategy] | None = None,
         server: EmbeddedServer | None = None,
+        compare_all: bool = False,
     ) -> None:
         super().__init__()
         self.config = config
         self.selected = (strategies or [STRATEGIES[0]])[0]
         self.server = server
+        self.start_with_compare = compare_all
         self.event_queue: asyncio.Queue[Batch] = asyncio.Queue()
         self.runner: Runner | None = None
         self.handle: RunHandle | None = None
         self.current: RunState | None = None
         self.history: list[tuple[Config, RunState]] = []
         self.baselines = Baselines()
+        self.pending: list[Strategy] = []  # what compare-all has still to run
+        self.best_first = False
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
-            yield StrategyList(id="strategies")
+            yield StrategyBoard(id="board")
             yield Summary(id="summary")
         yield Static(id="description")
-        with Vertical(id="rows"):
-            yield TableHeader(id="header")
-            yield TaskTable(id="table")
+        with Horizontal(id="body"):
+            with Vertical(id="rows"):
+                yield TableHeader(id="header")
+                yield TaskTable(id="table")
+            with VerticalScroll(id="code"):
+                yield CodePanel(id="source")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#strategies").border_title = "strategy"
+        self.query_one("#board").border_title = "strategies"
         self.query_one("#summary").border_title = "run"
+        self.query_one("#code").display = False
         self.runner = Runner(asyncio.get_running_loop(), self.event_queue)
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
         self.set_interval(TICK, self._tick)
         self._consume_events()
         self._redraw()
-        self.start_run(self.selected)
+        if self.start_with_compare:
+            self.action_compare_all()
+        else:
+            self.start_run(self.selected)
 
     # Runs
 
@@ -90,10 +103,18 @@ class FetchvizApp(App[int]):
         """Cancel what runs, make sure the target answers, start the new run."""
         self._cancel_current()
         if self.server is not None and not self.server.running:
+            self.notify("The latency server had stopped: restarting it…", timeout=3)
             try:
                 await asyncio.to_thread(self._restart_server)
-            except RuntimeError as exc:
+            except (RuntimeError, OSError) as exc:
                 self.notify(str(exc), title="latency server", severity="error", timeout=10)
+                self.pending.clear()
+                return
+        elif self.server is not None and self.current is None:
+            try:  # the first run: the CLI spawned the server, it may not answer yet
+                await asyncio.to_thread(self.server.wait_ready)
+            except RuntimeError as exc:
+                self.exit(return_code=1, message=f"fetchviz: {exc}")
                 return
         assert self.runner is not None
         self.handle = self.runner.start(strategy, self.config)
@@ -104,11 +125,8 @@ class FetchvizApp(App[int]):
 
     def _restart_server(self) -> None:
         assert self.server is not None
-        if self.server.port and self.server.pid is None:
-            pass  # first start: the CLI spawned it already
-        if not self.server.running:
-            self.server.stop()
-            self.server.start()
+        self.server.stop()
+        self.server.start()
         self.server.wait_ready()
 
     def _cancel_current(self) -> None:
@@ -127,46 +145,68 @@ class FetchvizApp(App[int]):
             while not self.event_queue.empty():
                 batches.append(self.event_queue.get_nowait())
             run = self.current
-            if run is not None:
+            if run is not None and not run.done:
                 for batch in batches:
                     for event in batch:
-                        if event.run_id == run.run_id and not run.cancelled:
+                        if event.run_id == run.run_id:
                             run.apply(event)
                 if run.done:
-                    self.baselines.record(self.config.baseline_key(), run)
+                    self._on_run_done(run)
             self._redraw()
             await asyncio.sleep(FRAME)
+
+    def _on_run_done(self, run: RunState) -> None:
+        self.baselines.record(self.config.baseline_key(), run)
+        if self.pending and not run.cancelled:
+            self.start_run(self.pending.pop(0))
 
     def _tick(self) -> None:
         if self.current is not None and not self.current.done:
             self._redraw()
 
-    # Drawing
+    # What is shown
+
+    def results(self) -> dict[str, RunState]:
+        """The latest complete run of each strategy with the settings now in force."""
+        latest: dict[str, RunState] = {}
+        for config, run in self.history:
+            if config == self.config and run.done and not run.cancelled and run.error is None:
+                latest[run.strategy] = run
+        return latest
+
+    def baseline(self) -> Baseline | None:
+        key = self.config.baseline_key()
+        same = [run for config, run in self.history if config.baseline_key() == key]
+        return self.baselines.get(key, self.config.tasks, same)
+
+    def _comparison(self, run: RunState | None, baseline: Baseline | None, now: float) -> str:
+        if run is None or run.cancelled or run.error:
+            return ""
+        if run.strategy == "sync":
+            return "this is the sync baseline" if run.done else "measuring the sync baseline…"
+        if not run.done:
+            return "running…"
+        return compare(run.elapsed(now), baseline.elapsed) if baseline else ""
 
     def _redraw(self) -> None:
         now = time.perf_counter()
         run = self.current
         table = self.query_one(TaskTable)
+        baseline = self.baseline()
         running = run.strategy if run is not None and not run.done else None
-        self.query_one(StrategyList).show(self.selected, running)
-        self.query_one("#description", Static).update(
-            f"[b]{self.selected.id}[/b]  {self.selected.summary}"
+        self.query_one(StrategyBoard).show(
+            self.selected,
+            running,
+            self.results(),
+            baseline.elapsed if baseline and baseline.measured else None,
+            self.best_first,
         )
+        self.query_one("#board").border_title = (
+            "compare all · best first" if self.best_first else "strategies"
+        )
+        shown = BY_ID[run.strategy] if run is not None else self.selected
+        self.query_one("#description", Static).update(f"[b]{shown.id}[/b] · {shown.summary}")
         self.query_one(TableHeader).show(table.scrollable_content_region.width, table.scale())
-        baseline = self.baselines.get(
-            self.config.baseline_key(),
-            self.config.tasks,
-            [r for c, r in self.history if c.baseline_key() == self.config.baseline_key()],
-        )
-        comparison = ""
-        if run is None or run.cancelled or run.error:
-            pass
-        elif run.strategy == "sync":
-            comparison = "this is the sync baseline" if run.done else "measuring the sync baseline…"
-        elif not run.done:
-            comparison = "running…"
-        elif baseline is not None:
-            comparison = compare(run.elapsed(now), baseline.elapsed)
         lag = None
         if run is not None and self.handle is not None and self.handle.monitor is not None:
             monitor = self.handle.monitor
@@ -175,24 +215,23 @@ class FetchvizApp(App[int]):
                 lag = (0.0, worst)
             else:
                 lag = (monitor.current(now), max(monitor.worst, monitor.current(now)))
-        self.query_one(Summary).show(
+        summary = self.query_one(Summary)
+        summary.show(
             run,
             now,
             (baseline.elapsed, baseline.measured) if baseline else None,
-            comparison,
+            self._comparison(run, baseline, now),
             lag,
-            self._target(),
         )
+        self.query_one("#summary").border_subtitle = self._target()
         table.refresh()
 
     def _target(self) -> str:
         c = self.config
-        where = (
-            f"embedded server, {c.delay_ms} ms"
-            + (f" +0..{c.jitter_ms} ms" if c.jitter_ms else "")
-            if c.delay_ms is not None
-            else c.url
-        )
+        if c.delay_ms is not None:
+            where = f"{c.delay_ms} ms" + (f" +0..{c.jitter_ms}" if c.jitter_ms else "")
+        else:
+            where = c.url
         extras = (f" · workers {c.workers}" if c.workers else "") + (
             f" · limit {c.limit}" if c.limit else ""
         )
@@ -200,15 +239,34 @@ class FetchvizApp(App[int]):
 
     # Actions
 
+    def _start(self, strategy: Strategy) -> None:
+        """A run the user asked for: it ends any compare-all in progress."""
+        self.pending.clear()
+        self.best_first = False
+        self.start_run(strategy)
+
     def action_pick(self, strategy_id: str) -> None:
         self.selected = BY_ID[strategy_id]
-        self.start_run(self.selected)
+        self.query_one(CodePanel).show(self.selected)
+        self._start(self.selected)
 
     def action_rerun(self) -> None:
-        self.start_run(self.selected)
+        self._start(self.selected)
 
     def action_baseline(self) -> None:
-        self.start_run(BY_ID["sync"])
+        self._start(BY_ID["sync"])
+
+    def action_compare_all(self) -> None:
+        """Every strategy in turn with the same settings; the board ranks them as they end."""
+        self.pending = list(STRATEGIES[1:])
+        self.best_first = True
+        self.start_run(STRATEGIES[0])
+
+    def action_toggle_code(self) -> None:
+        code = self.query_one("#code")
+        code.display = not code.display
+        self.query_one(CodePanel).show(self.selected)
+        self.call_after_refresh(self._redraw)  # the table's width changed
 
     def action_more(self) -> None:
         self._set_tasks(next((n for n in TASK_STEPS if n > self.config.tasks), TASK_STEPS[-1]))
@@ -223,13 +281,18 @@ class FetchvizApp(App[int]):
         self._redraw()
 
     def action_cancel(self) -> None:
+        self.pending.clear()
         if self.current is not None and not self.current.done:
             self._cancel_current()
             self._redraw()
 
     async def action_quit(self) -> None:
+        self.pending.clear()
         self._cancel_current()
         self.exit(0)
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._redraw)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
@@ -239,6 +302,8 @@ class FetchvizApp(App[int]):
             )
         yield SystemCommand("Run again", "(r) the selected strategy", self.action_rerun)
         yield SystemCommand("Run the sync baseline", "(b) measure it", self.action_baseline)
+        yield SystemCommand("Compare all strategies", "(a) one after another", self.action_compare_all)
+        yield SystemCommand("Show the code", "(c) of the selected strategy", self.action_toggle_code)
         yield SystemCommand("More tasks", "(+) raise N", self.action_more)
         yield SystemCommand("Fewer tasks", "(-) lower N", self.action_fewer)
         yield SystemCommand("Cancel the run", "(escape)", self.action_cancel)

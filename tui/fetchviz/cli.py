@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run_headless(config, strategies, server, args.json)
         from fetchviz.app import FetchvizApp  # Textual loads only when the dashboard is wanted
 
-        app = FetchvizApp(config, strategies, server)
+        app = FetchvizApp(config, strategies, server, compare_all=args.all)
         app.run()
         return app.return_code or 0
     except KeyboardInterrupt:

@@ -20,7 +20,7 @@ from fetchviz.job import Job
 
 
 def fetch_blocking(job: Job, i: int) -> None:
-    """One requests.get: the thread that calls it can do nothing else until the answer is in."""
+    """One requests.get: the calling thread waits for the answer."""
     with job.fetching(i) as fetch:
         response = requests.get(job.url, timeout=job.timeout)
         fetch.done(response.status_code, len(response.content))
@@ -48,14 +48,16 @@ async def gather_blocking(job: Job) -> None:
 
 async def executor(job: Job) -> None:
     loop = asyncio.get_running_loop()
-    await asyncio.gather(
-        *(loop.run_in_executor(None, fetch_blocking, job, i) for i in job.queue_all())
-    )
+    futures = [
+        loop.run_in_executor(None, fetch_blocking, job, i)
+        for i in job.queue_all()
+    ]
+    await asyncio.gather(*futures)
 
 
 async def httpx_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
-    limits = httpx.Limits(max_connections=job.limit, max_keepalive_connections=job.limit)
+    limits = httpx.Limits(max_connections=job.limit)
     async with httpx.AsyncClient(timeout=job.timeout, limits=limits) as client:
 
         async def get(i: int) -> None:
@@ -71,7 +73,9 @@ async def aiohttp_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
     timeout = aiohttp.ClientTimeout(total=job.timeout)
     connector = aiohttp.TCPConnector(limit=job.limit)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+    async with aiohttp.ClientSession(
+        timeout=timeout, connector=connector
+    ) as session:
 
         async def get(i: int) -> None:
             async with in_flight:
@@ -108,35 +112,35 @@ class Strategy:
 
 
 STRATEGIES: tuple[Strategy, ...] = (
-    Strategy("sync", "1", "A plain for loop of requests.get, one after another: the baseline.", sync),
+    Strategy("sync", "1", "a plain for loop of requests.get, one by one: the baseline", sync),
     Strategy(
         "async-sequential",
         "2",
-        "async def around blocking requests, awaited in turn: async buys nothing.",
+        "async def around requests.get, awaited in turn: no faster",
         async_sequential,
     ),
     Strategy(
         "gather-blocking",
         "3",
-        "gather over coroutines that block: a staircase, the loop stuck.",
+        "gather over blocking calls: a staircase, the loop stuck",
         gather_blocking,
     ),
     Strategy(
         "executor",
         "4",
-        "run_in_executor: blocking calls on a thread pool, in waves of its size.",
+        "run_in_executor: threads, in waves of the pool's size",
         executor,
     ),
     Strategy(
         "httpx",
         "5",
-        "One httpx.AsyncClient: concurrent, one thread; slows with many in flight.",
+        "one httpx.AsyncClient; slows sharply with many in flight",
         httpx_client,
     ),
     Strategy(
         "aiohttp",
         "6",
-        "One aiohttp.ClientSession: concurrent on one thread, the fastest here.",
+        "one aiohttp.ClientSession: one thread, the fastest",
         aiohttp_client,
     ),
 )

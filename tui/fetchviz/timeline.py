@@ -58,3 +58,32 @@ def axis(scale: float, width: int) -> str:
     if width < len(label) + 4:
         return label[:width].rjust(width)
     return "0 " + "─" * (width - len(label) - 3) + " " + label
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def histogram(values: list[float], width: int) -> str:
+    """Durations binned from their min to their max, one glyph a bin: the latency's shape."""
+    if not values or width <= 0:
+        return ""
+    low, high = min(values), max(values)
+    span = high - low
+    if span <= 0:
+        return SPARKS[-1]
+    counts = [0] * width
+    for value in values:
+        counts[min(width - 1, int((value - low) / span * width))] += 1
+    top = max(counts)
+    return "".join(
+        " " if count == 0 else SPARKS[min(7, (count * 8 - 1) // top)] for count in counts
+    )
+
+
+def meter(fraction: float, width: int) -> str:
+    """A horizontal bar for 0..1, in eighths."""
+    eighths = round(max(0.0, min(1.0, fraction)) * width * 8)
+    if fraction > 0:
+        eighths = max(1, eighths)  # something that ran is never drawn as nothing
+    full, part = divmod(eighths, 8)
+    return (FULL * full + (EIGHTHS[part] if part else "")).ljust(width)

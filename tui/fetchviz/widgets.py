@@ -1,4 +1,4 @@
-"""The dashboard's widgets. They draw a RunState; they never touch the runner."""
+"""The dashboard's widgets. They draw RunStates; they never touch the runner."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.segment import Segment
-from rich.style import Style
+from rich.syntax import Syntax
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
@@ -16,7 +16,10 @@ from textual.widgets import Static
 
 from fetchviz.model import RunState, TaskRow, TaskState
 from fetchviz.strategies import STRATEGIES, Strategy
-from fetchviz.timeline import axis, bar, nice_scale
+from fetchviz.timeline import axis, bar, histogram, meter, nice_scale
+
+# A loop that went this long without a turn is blocked, not just busy.
+BLOCKED = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +49,15 @@ def short_thread(name: str | None) -> str:
 
 def fmt_seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
+
+
+def fmt_lag(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def loop_blocked(worst: float | None, elapsed: float) -> bool:
+    """Blocked for most of the run: what `gather-blocking` does, not a slow client set-up."""
+    return worst is not None and worst > BLOCKED and worst > 0.5 * elapsed
 
 
 class TaskTable(ScrollView, can_focus=True):
@@ -84,9 +96,10 @@ class TaskTable(ScrollView, can_focus=True):
         return Strip(segments).adjust_cell_length(width, self.rich_style)
 
     def _row(self, run: RunState, row: TaskRow, cols: Columns, now: float) -> list[Segment]:
+        base = self.rich_style
         state = row.state
-        style = self.get_component_rich_style(f"tasktable--{state.name.lower()}")
-        dim = self.get_component_rich_style("tasktable--dim")
+        style = base + self.get_component_rich_style(f"tasktable--{state.name.lower()}")
+        dim = base + self.get_component_rich_style("tasktable--dim")
         took = row.duration
         if took is None and row.started is not None and not run.done:
             took = now - row.started
@@ -99,8 +112,7 @@ class TaskTable(ScrollView, can_focus=True):
         segments = [
             Segment(f"{row.index:>5} ", dim),
             Segment(f"{state.value:<9}", style),
-            Segment(f"{fmt_seconds(run.offset(row.started)):>7} "),
-            Segment(f"{fmt_seconds(took):>7} "),
+            Segment(f"{fmt_seconds(run.offset(row.started)):>7} {fmt_seconds(took):>7} ", base),
             Segment(f" {result[: cols.result - 1]:<{cols.result - 1}}", style),
         ]
         if cols.thread:
@@ -115,8 +127,8 @@ class TaskTable(ScrollView, can_focus=True):
                 cols.timeline,
             )
             segments += [
-                Segment(" " + lead),
-                Segment(wait, self.get_component_rich_style("tasktable--wait")),
+                Segment(" " + lead, base),
+                Segment(wait, base + self.get_component_rich_style("tasktable--wait")),
                 Segment(req, style),
             ]
         return segments
@@ -135,32 +147,61 @@ class TableHeader(Static):
         self.update(Text(text, style="bold"))
 
 
-class StrategyList(Static):
-    """The six strategies with their keys; the selected one highlighted."""
+class StrategyBoard(Static):
+    """The strategies with their keys and, once run, their time: the comparison at a glance.
 
-    def show(self, selected: Strategy, running: str | None) -> None:
-        text = Text()
-        for strategy in STRATEGIES:
-            mark = "▶" if strategy.id == running else " "
-            line = f" {strategy.key} {mark} {strategy.id:<17}"
-            style = "reverse bold" if strategy is selected else ""
-            text.append(line, style=style)
+    Each line: key, name, elapsed, ratio to the sync baseline, a bar on a scale shared by all
+    lines, and the worst loop lag where there is room. Best first in compare mode.
+    """
+
+    def show(
+        self,
+        selected: Strategy,
+        running: str | None,
+        results: dict[str, RunState],
+        baseline: float | None,
+        best_first: bool,
+    ) -> None:
+        width = max(30, self.content_size.width or 40)
+        order = list(STRATEGIES)
+        if best_first:
+            order.sort(key=lambda s: (s.id not in results, results[s.id].elapsed(0)
+                                      if s.id in results else 0))
+        slowest = max((r.elapsed(0) for r in results.values()), default=0.0)
+        show_lag = width >= 58
+        bar_width = max(3, width - 34 - (9 if show_lag else 0))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for strategy in order:
+            run = results.get(strategy.id)
+            is_running = strategy.id == running
+            line = Text(style="reverse bold" if strategy is selected else "")
+            line.append(f"{'▶' if is_running else ' '}{strategy.key} ", style="bold yellow" if is_running else "")
+            line.append(f"{strategy.id:<16} ")
+            if run is None:
+                line.append("running…" if is_running else "—", style="dim")
+            else:
+                elapsed = run.elapsed(0)
+                blocked = loop_blocked(run.loop_lag_max, elapsed)
+                ratio = f"{baseline / elapsed:4.1f}×" if baseline and elapsed > 0 else "    "
+                line.append(f"{elapsed:6.2f}s {ratio} ")
+                line.append(
+                    meter(elapsed / slowest if slowest else 0, bar_width),
+                    style="red" if blocked else ("yellow" if run.failed else "green"),
+                )
+                if show_lag and run.loop_lag_max is not None:
+                    line.append(f" {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim")
+            text.append_text(line)
             text.append("\n")
-        text.rstrip()
+        text.append("\n ░ waiting  █ in flight  (per row)", style="dim")
         self.update(text)
 
 
-def progress_bar(done: int, total: int, width: int = 20) -> str:
-    filled = round(width * done / total) if total else 0
-    return "█" * filled + "░" * (width - filled)
-
-
-def fmt_lag(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+def progress_bar(done: int, total: int, width: int) -> str:
+    return meter(done / total if total else 0, width).replace(" ", "░")
 
 
 class Summary(Static):
-    """Progress, elapsed time ticking beside the sync baseline, and the loop's lag."""
+    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
     def show(
         self,
@@ -169,9 +210,8 @@ class Summary(Static):
         baseline: tuple[float, bool] | None,
         comparison: str,
         lag: tuple[float, float] | None,
-        target: str,
     ) -> None:
-        text = Text()
+        text = Text(no_wrap=True, overflow="ellipsis")
         if run is None:
             text.append("starting the latency server…", style="italic")
             self.update(text)
@@ -187,32 +227,56 @@ class Summary(Static):
             status, style = "running", "bold yellow"
         text.append(f"{run.strategy} ", style="bold")
         text.append(status, style=style)
-        text.append(f"\n{progress_bar(run.finished_count, total)} {run.finished_count}/{total}")
-        text.append(f"  ok {run.ok}", style="green")
+        text.append(f"  {run.finished_count}/{total}")
+        text.append(f" ok {run.ok}", style="green")
         if run.failed:
-            text.append(f"  failed {run.failed}", style="bold red")
-        text.append("\nelapsed  ")
-        text.append(f"{run.elapsed(now):7.2f} s", style="bold")
-        text.append("\nsync     ")
+            text.append(f" failed {run.failed}", style="bold red")
+        width = max(10, self.content_size.width or 36)
+        text.append("\n" + progress_bar(run.finished_count, total, width), style="green")
+        elapsed = run.elapsed(now)
+        text.append("\nelapsed ")
+        text.append(f"{elapsed:7.2f} s", style="bold")
+        text.append("\nsync    ")
         if baseline is None:
-            text.append("   —      press b to measure", style="dim")
+            text.append("      —   b measures it", style="dim")
         else:
-            elapsed, measured = baseline
-            text.append(f"{elapsed:7.2f} s ", style="bold")
-            text.append("measured" if measured else "estimate (b measures)", style="dim")
+            text.append(f"{baseline[0]:7.2f} s ", style="bold")
+            text.append("measured" if baseline[1] else "estimate (b)", style="dim")
         text.append("\n")
         text.append(comparison or " ", style="bold cyan")
+        text.append("\n")
         if lag is None:
-            text.append("\nloop lag  —  (no event loop)", style="dim")
+            text.append("loop lag — (no event loop)", style="dim")
         else:
             current, worst = lag
-            text.append("\nloop lag ")
-            blocked = current > 0.1 or (run.done and worst > 0.1)
-            text.append(
-                f"{fmt_lag(current)} (worst {fmt_lag(worst)})",
-                style="bold red" if blocked else "",
-            )
+            blocked = current > BLOCKED if not run.done else loop_blocked(worst, elapsed)
             if blocked:
-                text.append("  loop blocked", style="bold red")
-        text.append(f"\n{target}", style="dim")
+                text.append(" LOOP BLOCKED ", style="bold white on red")
+                text.append(f" {fmt_lag(max(current, worst) if run.done else current)}",
+                            style="bold red")
+            else:
+                text.append(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}")
+        latency = run.latency() if run.done else None
+        if latency:
+            ms = {key: round(value * 1000) for key, value in latency.items()}
+            text.append(
+                "\np50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), style="dim"
+            )
+            bins = min(width - 4, max(4, len(run.durations) // 2))
+            text.append("\ndurations ", style="dim")
+            text.append(histogram(run.durations, bins), style="cyan")
         self.update(text)
+
+
+class CodePanel(Static):
+    """The selected strategy's source, read from the function that runs."""
+
+    def show(self, strategy: Strategy) -> None:
+        self.border_title = f"the code that runs: {strategy.id}"
+        self.update(Syntax(
+                strategy.source(),
+                "python",
+                theme="ansi_dark",
+                background_color="default",
+                word_wrap=True,  # at 80 columns nothing of the code may be hidden
+            ))
