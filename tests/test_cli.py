@@ -12,12 +12,17 @@ import pytest
 def fetchviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fetchviz", *args],
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
     )
 
 
 def test_headless_json_has_the_documented_fields():
-    done = fetchviz("--headless", "--json", "-n", "4", "--delay", "30", "-s", "sync", "-s", "aiohttp")
+    done = fetchviz(
+        "--headless", "--json", "-n", "4", "--delay", "30", "-s", "sync", "-s", "aiohttp"
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert result["config"]["tasks"] == 4
@@ -26,7 +31,9 @@ def test_headless_json_has_the_documented_fields():
     assert result["config"]["url"].startswith("http://127.0.0.1:")
     assert [run["strategy"] for run in result["runs"]] == ["sync", "aiohttp"]
     for run in result["runs"]:
-        assert {"strategy", "elapsed", "ok", "failed", "tasks", "loop_lag_max", "latency"} <= set(run)
+        assert {"strategy", "elapsed", "ok", "failed", "tasks", "loop_lag_max", "latency"} <= set(
+            run
+        )
         assert (run["ok"], run["failed"]) == (4, 0)
         for index, task in enumerate(run["tasks"]):
             assert task["index"] == index
@@ -53,7 +60,9 @@ def test_headless_table_names_every_strategy_with_all():
 
 
 def test_failed_tasks_are_results_not_errors():
-    done = fetchviz("--json", "-n", "2", "--url", "http://127.0.0.1:1/", "-s", "sync", "--timeout", "2")
+    done = fetchviz(
+        "--json", "-n", "2", "--url", "http://127.0.0.1:1/", "-s", "sync", "--timeout", "2"
+    )
     assert done.returncode == 0, done.stderr
     run = json.loads(done.stdout)["runs"][0]
     assert (run["ok"], run["failed"]) == (0, 2)
@@ -91,6 +100,17 @@ def test_bad_command_lines_get_one_line_and_exit_2(args, complaint):
 def test_version_and_help():
     assert fetchviz("--version").stdout.startswith("fetchviz ")
     help_text = fetchviz("--help").stdout
-    for option in ("--tasks", "--strategy", "--all", "--url", "--delay", "--jitter", "--workers",
-                   "--limit", "--timeout", "--json", "--headless"):
+    for option in (
+        "--tasks",
+        "--strategy",
+        "--all",
+        "--url",
+        "--delay",
+        "--jitter",
+        "--workers",
+        "--limit",
+        "--timeout",
+        "--json",
+        "--headless",
+    ):
         assert option in help_text

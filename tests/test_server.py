@@ -11,7 +11,6 @@ import time
 
 import aiohttp
 import requests
-
 from fetchviz.server import EmbeddedServer
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 
 import pytest
-
 from conftest import DELAY_MS, config_for, run_one
 from fetchviz.model import RunState
 
@@ -31,7 +31,7 @@ def test_sequential_strategies_make_a_staircase(server, strategy):
     assert_all_ok(run)
     assert run.elapsed(0) >= 0.9 * N * DELAY
     ordered = sorted(run.tasks, key=lambda row: row.started)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         assert after.started >= before.finished  # never two requests in flight at once
 
 

@@ -11,10 +11,11 @@ import contextlib
 import signal
 import time
 from collections.abc import Iterable
+from typing import ClassVar
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
@@ -35,7 +36,7 @@ class FetchvizApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "fetchviz"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(s.key, f"pick('{s.id}')", s.id, show=False) for s in STRATEGIES),
         Binding("r", "rerun", "Run again"),
         Binding("b", "baseline", "Baseline"),
@@ -302,8 +303,12 @@ class FetchvizApp(App[int]):
             )
         yield SystemCommand("Run again", "(r) the selected strategy", self.action_rerun)
         yield SystemCommand("Run the sync baseline", "(b) measure it", self.action_baseline)
-        yield SystemCommand("Compare all strategies", "(a) one after another", self.action_compare_all)
-        yield SystemCommand("Show the code", "(c) of the selected strategy", self.action_toggle_code)
+        yield SystemCommand(
+            "Compare all strategies", "(a) one after another", self.action_compare_all
+        )
+        yield SystemCommand(
+            "Show the code", "(c) of the selected strategy", self.action_toggle_code
+        )
         yield SystemCommand("More tasks", "(+) raise N", self.action_more)
         yield SystemCommand("Fewer tasks", "(-) lower N", self.action_fewer)
         yield SystemCommand("Cancel the run", "(escape)", self.action_cancel)

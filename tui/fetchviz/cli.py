@@ -24,9 +24,11 @@ from fetchviz.server import (
     raise_open_file_limit,
     serve,
 )
-from fetchviz.strategies import BY_ID, STRATEGIES
+from fetchviz.strategies import BY_ID, STRATEGIES, Strategy
 
-EPILOG = "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
+EPILOG = (
+    "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
+)
 
 
 class UsageError(Exception):
@@ -108,24 +110,60 @@ def _main_parser() -> _Parser:
     )
     parser.add_argument("--headless", action="store_true", help="no UI: print a table")
     parser.add_argument("--json", action="store_true", help="headless, JSON on stdout")
-    parser.add_argument("-n", "--tasks", type=_whole(1, MAX_TASKS), default=DEFAULT_TASKS,
-                        help=f"number of fetch tasks (default {DEFAULT_TASKS})")
-    parser.add_argument("-s", "--strategy", type=_strategy, action="append", metavar="NAME",
-                        help="strategy to run; repeatable (default sync)")
+    parser.add_argument(
+        "-n",
+        "--tasks",
+        type=_whole(1, MAX_TASKS),
+        default=DEFAULT_TASKS,
+        help=f"number of fetch tasks (default {DEFAULT_TASKS})",
+    )
+    parser.add_argument(
+        "-s",
+        "--strategy",
+        type=_strategy,
+        action="append",
+        metavar="NAME",
+        help="strategy to run; repeatable (default sync)",
+    )
     parser.add_argument("--all", action="store_true", help="every strategy, in order")
     parser.add_argument("--url", type=_url, help="a real URL instead of the embedded server")
-    parser.add_argument("--delay", type=_whole(0, MAX_DELAY_MS), metavar="MS",
-                        help=f"embedded server latency (default {DEFAULT_DELAY_MS})")
-    parser.add_argument("--jitter", type=_whole(0, MAX_DELAY_MS), metavar="MS",
-                        help="embedded server: extra random latency 0..MS (default 0)")
-    parser.add_argument("--fail-rate", type=_fraction, metavar="F",
-                        help="embedded server: answer HTTP 500 to this fraction (default 0)")
-    parser.add_argument("--workers", type=_whole(1, 10_000), metavar="N",
-                        help="executor pool size (default: Python's default)")
-    parser.add_argument("--limit", type=_whole(1, MAX_TASKS), metavar="N",
-                        help="most requests in flight for the async clients (default: N)")
-    parser.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT, metavar="S",
-                        help=f"per-request timeout in seconds (default {DEFAULT_TIMEOUT:g})")
+    parser.add_argument(
+        "--delay",
+        type=_whole(0, MAX_DELAY_MS),
+        metavar="MS",
+        help=f"embedded server latency (default {DEFAULT_DELAY_MS})",
+    )
+    parser.add_argument(
+        "--jitter",
+        type=_whole(0, MAX_DELAY_MS),
+        metavar="MS",
+        help="embedded server: extra random latency 0..MS (default 0)",
+    )
+    parser.add_argument(
+        "--fail-rate",
+        type=_fraction,
+        metavar="F",
+        help="embedded server: answer HTTP 500 to this fraction (default 0)",
+    )
+    parser.add_argument(
+        "--workers",
+        type=_whole(1, 10_000),
+        metavar="N",
+        help="executor pool size (default: Python's default)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=_whole(1, MAX_TASKS),
+        metavar="N",
+        help="most requests in flight for the async clients (default: N)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        metavar="S",
+        help=f"per-request timeout in seconds (default {DEFAULT_TIMEOUT:g})",
+    )
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
 
@@ -133,10 +171,16 @@ def _main_parser() -> _Parser:
 def _serve_parser() -> _Parser:
     parser = _Parser(prog="fetchviz serve", description="Run the latency server alone.")
     parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    parser.add_argument("--port", type=_whole(0, 65535), default=0,
-                        help="port (default 0: a free one)")
-    parser.add_argument("--delay", type=_whole(0, MAX_DELAY_MS), default=DEFAULT_DELAY_MS,
-                        metavar="MS", help="latency of GET / (default 500)")
+    parser.add_argument(
+        "--port", type=_whole(0, 65535), default=0, help="port (default 0: a free one)"
+    )
+    parser.add_argument(
+        "--delay",
+        type=_whole(0, MAX_DELAY_MS),
+        default=DEFAULT_DELAY_MS,
+        metavar="MS",
+        help="latency of GET / (default 500)",
+    )
     parser.add_argument("--jitter", type=_whole(0, MAX_DELAY_MS), default=0, metavar="MS")
     parser.add_argument("--fail-rate", type=_fraction, default=0.0, metavar="F")
     return parser
@@ -144,18 +188,26 @@ def _serve_parser() -> _Parser:
 
 def _run_serve(args: argparse.Namespace) -> int:
     if args.host not in LOOPBACK_HOSTS:
-        print(f"fetchviz serve: warning: listening on {args.host}, reachable beyond this "
-              "machine", file=sys.stderr)
+        print(
+            f"fetchviz serve: warning: listening on {args.host}, reachable beyond this machine",
+            file=sys.stderr,
+        )
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
-        print(f"fetchviz serve: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
-              "try another --port", file=sys.stderr)
+        print(
+            f"fetchviz serve: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
+            "try another --port",
+            file=sys.stderr,
+        )
         return 1
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    print(f"fetchviz serve: http://{shown}:{port}/ answers after {args.delay} ms, "
-          f"/delay/{{ms}} after {{ms}} (Ctrl+C stops)", flush=True)
+    print(
+        f"fetchviz serve: http://{shown}:{port}/ answers after {args.delay} ms, "
+        f"/delay/{{ms}} after {{ms}} (Ctrl+C stops)",
+        flush=True,
+    )
     serve(sock, make_app(args.delay, args.jitter, args.fail_rate))
     return 0
 
@@ -174,8 +226,11 @@ def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
 
 def _check(args: argparse.Namespace) -> None:
     if args.url is not None:
-        for flag, value in (("--delay", args.delay), ("--jitter", args.jitter),
-                            ("--fail-rate", args.fail_rate)):
+        for flag, value in (
+            ("--delay", args.delay),
+            ("--jitter", args.jitter),
+            ("--fail-rate", args.fail_rate),
+        ):
             if value is not None:
                 raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
 
@@ -233,7 +288,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_headless(
-    config: Config, strategies: list, server: EmbeddedServer | None, as_json: bool  # type: ignore[type-arg]
+    config: Config,
+    strategies: list[Strategy],
+    server: EmbeddedServer | None,
+    as_json: bool,
 ) -> int:
     from fetchviz.headless import print_json, print_table, run_all
 
@@ -249,8 +307,11 @@ def entry() -> NoReturn:
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    blocked = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()
-               and not t.daemon]
+    blocked = [
+        t
+        for t in threading.enumerate()
+        if t is not threading.main_thread() and t.is_alive() and not t.daemon
+    ]
     if blocked:
         os._exit(code)  # pool threads stuck in requests.get cannot be interrupted, only left
     sys.exit(code)

@@ -7,9 +7,12 @@ import json
 from typing import Any, TextIO
 
 from fetchviz.config import Config
-from fetchviz.model import Baseline, Baselines, RunState, compare
+from fetchviz.model import Baseline, Baselines, RunState, compare, fmt_lag, loop_blocked
 from fetchviz.runner import Batch, Runner
 from fetchviz.strategies import Strategy
+from fetchviz.timeline import meter
+
+BAR = 20
 
 
 async def run_all(config: Config, strategies: list[Strategy]) -> list[RunState]:
@@ -64,10 +67,15 @@ def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
 
 
 def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
+    """One line per run, best first when there are several, with a bar on a shared scale."""
     baseline = baseline_of(config, runs)
     out.write(f"{config.tasks} tasks · {config.url}\n\n")
-    out.write(f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>8}  vs sync\n")
-    for run in runs:
+    out.write(
+        f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
+        f"{'':<{BAR}}  vs sync\n"
+    )
+    slowest = max((run.elapsed(0.0) for run in runs), default=0.0)
+    for run in sorted(runs, key=lambda run: run.elapsed(0.0)):
         elapsed = run.elapsed(0.0)
         if run.error:
             versus = f"run failed: {run.error}"
@@ -77,7 +85,14 @@ def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
             versus = compare(elapsed, baseline.elapsed)
         else:
             versus = "no baseline (no task finished)"
-        out.write(f"{run.strategy:<18}{elapsed:>8.3f}s{run.ok:>7}{run.failed:>8}  {versus}\n")
+        lag = "—" if run.loop_lag_max is None else fmt_lag(run.loop_lag_max)
+        if loop_blocked(run.loop_lag_max, elapsed):
+            versus += " · loop blocked"
+        bar = meter(elapsed / slowest if slowest else 0.0, BAR)
+        out.write(
+            f"{run.strategy:<18}{elapsed:>8.3f}s{run.ok:>7}{run.failed:>7}{lag:>10}  "
+            f"{bar}  {versus}\n"
+        )
     if baseline and not baseline.measured:
         out.write(
             f"\nsync baseline estimated at {baseline.elapsed:.3f}s "

@@ -13,7 +13,7 @@ from fetchviz.reasons import describe
 
 
 class RunCancelled(BaseException):
-    """Raised at the next fetch of a cancelled run; a BaseException so that no client swallows it."""
+    """Raised at the next fetch of a cancelled run; a BaseException, so no client swallows it."""
 
 
 class Job:

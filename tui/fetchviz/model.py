@@ -20,6 +20,9 @@ from fetchviz.events import (
     TaskStarted,
 )
 
+# A loop that went this long without a turn is blocked, not just busy.
+BLOCKED = 0.1
+
 
 class TaskState(enum.Enum):
     QUEUED = "Queued"
@@ -197,3 +200,12 @@ def compare(elapsed: float, baseline: float) -> str:
     if ratio > 1:
         return f"{ratio:.1f}× faster · {100 * (1 - elapsed / baseline):.0f}% less time"
     return f"{1 / ratio:.1f}× slower than sync"
+
+
+def fmt_lag(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
+
+
+def loop_blocked(worst: float | None, elapsed: float) -> bool:
+    """Blocked for most of the run: what `gather-blocking` does, not a slow client set-up."""
+    return worst is not None and worst > BLOCKED and worst > 0.5 * elapsed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import threading
 import time
@@ -153,7 +154,9 @@ def _run_on_own_loop(handle: RunHandle) -> None:
     monitor = handle.monitor
     assert monitor is not None
     beat = loop.create_task(monitor.beat())
-    main = loop.create_task(handle.strategy.run(handle.job))  # type: ignore[arg-type]
+    coro = handle.strategy.run(handle.job)
+    assert inspect.iscoroutine(coro)
+    main = loop.create_task(coro)
     handle._loop, handle._main = loop, main
     try:
         loop.run_until_complete(main)

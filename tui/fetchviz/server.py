@@ -136,10 +136,14 @@ class EmbeddedServer:
         sock = bind("127.0.0.1", self.port)  # a restart takes the same port again
         self.port = sock.getsockname()[1]
         settings = json.dumps(
-            {"fd": sock.fileno(), "delay": self.delay_ms, "jitter": self.jitter_ms,
-             "fail_rate": self.fail_rate}
+            {
+                "fd": sock.fileno(),
+                "delay": self.delay_ms,
+                "jitter": self.jitter_ms,
+                "fail_rate": self.fail_rate,
+            }
         )
-        self._stderr = tempfile.TemporaryFile()
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "fetchviz.server", settings],

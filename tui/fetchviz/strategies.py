@@ -48,10 +48,7 @@ async def gather_blocking(job: Job) -> None:
 
 async def executor(job: Job) -> None:
     loop = asyncio.get_running_loop()
-    futures = [
-        loop.run_in_executor(None, fetch_blocking, job, i)
-        for i in job.queue_all()
-    ]
+    futures = [loop.run_in_executor(None, fetch_blocking, job, i) for i in job.queue_all()]
     await asyncio.gather(*futures)
 
 
@@ -73,9 +70,7 @@ async def aiohttp_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
     timeout = aiohttp.ClientTimeout(total=job.timeout)
     connector = aiohttp.TCPConnector(limit=job.limit)
-    async with aiohttp.ClientSession(
-        timeout=timeout, connector=connector
-    ) as session:
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def get(i: int) -> None:
             async with in_flight:

@@ -16,7 +16,7 @@ WAIT = "░"
 def nice_scale(elapsed: float) -> float:
     """The axis length: the next round step above elapsed, so the axis rescales seldom."""
     elapsed = max(elapsed, 0.05)
-    power = 10 ** math.floor(math.log10(elapsed))
+    power = 10.0 ** math.floor(math.log10(elapsed))
     for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
         if step * power >= elapsed:
             return step * power

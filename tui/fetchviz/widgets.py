@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from rich.segment import Segment
 from rich.syntax import Syntax
@@ -14,12 +15,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from fetchviz.model import RunState, TaskRow, TaskState
+from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
 from fetchviz.strategies import STRATEGIES, Strategy
 from fetchviz.timeline import axis, bar, histogram, meter, nice_scale
-
-# A loop that went this long without a turn is blocked, not just busy.
-BLOCKED = 0.1
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,19 +49,10 @@ def fmt_seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
-def fmt_lag(seconds: float) -> str:
-    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
-
-
-def loop_blocked(worst: float | None, elapsed: float) -> bool:
-    """Blocked for most of the run: what `gather-blocking` does, not a slow client set-up."""
-    return worst is not None and worst > BLOCKED and worst > 0.5 * elapsed
-
-
 class TaskTable(ScrollView, can_focus=True):
     """One row per task, drawn line by line: only the visible rows cost anything."""
 
-    COMPONENT_CLASSES = {
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
         "tasktable--queued",
         "tasktable--started",
         "tasktable--finished",
@@ -165,8 +154,12 @@ class StrategyBoard(Static):
         width = max(30, self.content_size.width or 40)
         order = list(STRATEGIES)
         if best_first:
-            order.sort(key=lambda s: (s.id not in results, results[s.id].elapsed(0)
-                                      if s.id in results else 0))
+            order.sort(
+                key=lambda s: (
+                    s.id not in results,
+                    results[s.id].elapsed(0) if s.id in results else 0,
+                )
+            )
         slowest = max((r.elapsed(0) for r in results.values()), default=0.0)
         show_lag = width >= 58
         bar_width = max(3, width - 34 - (9 if show_lag else 0))
@@ -175,7 +168,10 @@ class StrategyBoard(Static):
             run = results.get(strategy.id)
             is_running = strategy.id == running
             line = Text(style="reverse bold" if strategy is selected else "")
-            line.append(f"{'▶' if is_running else ' '}{strategy.key} ", style="bold yellow" if is_running else "")
+            line.append(
+                f"{'▶' if is_running else ' '}{strategy.key} ",
+                style="bold yellow" if is_running else "",
+            )
             line.append(f"{strategy.id:<16} ")
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")
@@ -189,7 +185,9 @@ class StrategyBoard(Static):
                     style="red" if blocked else ("yellow" if run.failed else "green"),
                 )
                 if show_lag and run.loop_lag_max is not None:
-                    line.append(f" {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim")
+                    line.append(
+                        f" {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
+                    )
             text.append_text(line)
             text.append("\n")
         text.append("\n ░ waiting  █ in flight  (per row)", style="dim")
@@ -252,16 +250,15 @@ class Summary(Static):
             blocked = current > BLOCKED if not run.done else loop_blocked(worst, elapsed)
             if blocked:
                 text.append(" LOOP BLOCKED ", style="bold white on red")
-                text.append(f" {fmt_lag(max(current, worst) if run.done else current)}",
-                            style="bold red")
+                text.append(
+                    f" {fmt_lag(max(current, worst) if run.done else current)}", style="bold red"
+                )
             else:
                 text.append(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}")
         latency = run.latency() if run.done else None
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
-            text.append(
-                "\np50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), style="dim"
-            )
+            text.append("\np50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), style="dim")
             bins = min(width - 4, max(4, len(run.durations) // 2))
             text.append("\ndurations ", style="dim")
             text.append(histogram(run.durations, bins), style="cyan")
@@ -273,10 +270,12 @@ class CodePanel(Static):
 
     def show(self, strategy: Strategy) -> None:
         self.border_title = f"the code that runs: {strategy.id}"
-        self.update(Syntax(
+        self.update(
+            Syntax(
                 strategy.source(),
                 "python",
                 theme="ansi_dark",
                 background_color="default",
                 word_wrap=True,  # at 80 columns nothing of the code may be hidden
-            ))
+            )
+        )
