@@ -8,8 +8,8 @@ from collections.abc import Callable
 from conftest import config_for
 from fetchviz.app import FetchvizApp
 from fetchviz.model import TaskState
-from fetchviz.strategies import BY_ID
-from fetchviz.widgets import Summary, TaskTable
+from fetchviz.strategies import BY_ID, STRATEGIES
+from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TaskTable
 
 
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -93,3 +93,58 @@ async def test_reads_at_80x24_and_at_160x50(server):
             assert table.size.height >= 10  # all ten rows visible at once
             last = "".join(s.text for s in table.render_line(9))
             assert "Finished" in last and len(last) == table.scrollable_content_region.width
+
+
+async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(server):
+    def bar_starts(app: FetchvizApp) -> list[int]:
+        table = app.query_one(TaskTable)
+        lines = ["".join(s.text for s in table.render_line(y)) for y in range(4)]
+        return [line.index("█") for line in lines]
+
+    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        staircase = bar_starts(app)
+        assert staircase == sorted(staircase) and staircase[3] > staircase[0] + 6
+        await pilot.press("6")
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        column = bar_starts(app)
+        assert max(column) - min(column) <= 3
+
+
+async def test_waiting_is_shaded_on_the_timeline(server):
+    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["gather-blocking"]])
+    async with app.run_test(size=(100, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "gather-blocking"))
+        last = "".join(s.text for s in app.query_one(TaskTable).render_line(3))
+        assert "░" in last  # created at the gather, run only when the loop got to it
+        assert "LOOP BLOCKED" in str(app.query_one(Summary).render())
+
+
+async def test_compare_all_runs_every_strategy_and_ranks_them(server):
+    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: len(app.results()) == 6, timeout=30)
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        board = str(app.query_one(StrategyBoard).render()).splitlines()
+        ranked = [line.split()[1] for line in board[:6]]
+        assert set(ranked) == {s.id for s in STRATEGIES}
+        elapsed = [app.results()[strategy].elapsed(0) for strategy in ranked]
+        assert elapsed == sorted(elapsed)  # best first
+        assert ranked.index("aiohttp") < ranked.index("sync")
+        assert "×" in board[0]  # the ratio to the measured baseline
+
+
+async def test_c_shows_the_code_that_runs(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["executor"]])
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("c")
+        panel = app.query_one(CodePanel)
+        assert panel.display and panel.parent.display
+        assert "run_in_executor" in panel.content.code
+        await pilot.press("5")
+        assert "httpx.AsyncClient" in panel.content.code
+        await pilot.press("c")
+        assert not panel.parent.display

@@ -114,3 +114,32 @@ def test_version_and_help():
         "--headless",
     ):
         assert option in help_text
+
+
+def test_all_json_carries_queued_thread_and_loop_lag_per_strategy():
+    done = fetchviz("--json", "--all", "-n", "3", "--delay", "40")
+    assert done.returncode == 0, done.stderr
+    runs = {run["strategy"]: run for run in json.loads(done.stdout)["runs"]}
+    assert list(runs) == [
+        "sync",
+        "async-sequential",
+        "gather-blocking",
+        "executor",
+        "httpx",
+        "aiohttp",
+    ]
+    sync = runs["sync"]
+    assert sync["loop_lag_max"] is None
+    assert all(t["queued"] == t["started"] for t in sync["tasks"])
+    for name in ("async-sequential", "gather-blocking"):
+        assert runs[name]["loop_lag_max"] >= 0.5 * runs[name]["elapsed"]  # the loop was stuck
+    gathered = runs["gather-blocking"]["tasks"]
+    assert max(t["queued"] for t in gathered) < min(t["started"] for t in gathered[1:])
+    threads = {name: {t["thread"] for t in run["tasks"]} for name, run in runs.items()}
+    assert all(thread.startswith("asyncio") for thread in threads["executor"])
+    for name in ("sync", "async-sequential", "gather-blocking", "httpx", "aiohttp"):
+        assert len(threads[name]) == 1 and next(iter(threads[name])).startswith("runner-")
+    for run in runs.values():
+        latency = run["latency"]
+        assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+        assert isinstance(run["loop_lag_max"], float) or run["strategy"] == "sync"
