@@ -22,6 +22,9 @@ SHOTS = [  # (file, keys pressed after the launch run, strategy launched, N)
     ("sync", [], "sync", 10),
     ("executor", [], "executor", 16),
     ("httpx", ["b", "5"], "httpx", 10),
+    ("gather-blocking", ["b", "3"], "gather-blocking", 10),
+    ("compare-all", ["a"], "sync", 10),
+    ("code", ["c"], "aiohttp", 10),
     ("failures", [], "aiohttp", 10),
 ]
 
@@ -33,9 +36,11 @@ async def shoot(server: EmbeddedServer, name: str, keys: list[str], strategy: st
         for key in [None, *keys]:
             if key:
                 await pilot.press(key)
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 60
             await pilot.pause(0.1)
-            while not (app.current and app.current.done) and time.monotonic() < deadline:
+            while time.monotonic() < deadline and not (
+                app.current and app.current.done and not app.pending
+            ):
                 await pilot.pause(0.05)
         await pilot.pause(0.2)
         app.save_screenshot(f"{name}.svg", path=str(OUT))

@@ -139,12 +139,22 @@ async def test_compare_all_runs_every_strategy_and_ranks_them(server):
 
 async def test_c_shows_the_code_that_runs(server):
     app = FetchvizApp(config_for(server, tasks=2), [BY_ID["executor"]])
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("c")
         panel = app.query_one(CodePanel)
         assert panel.display and panel.parent.display
+        assert app.query_one("#rows").display  # beside the rows where there is room
         assert "run_in_executor" in panel.content.code
         await pilot.press("5")
         assert "httpx.AsyncClient" in panel.content.code
         await pilot.press("c")
         assert not panel.parent.display
+
+
+async def test_code_panel_takes_the_rows_place_at_80_columns(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["sync"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("c")
+        assert app.query_one("#code").display and not app.query_one("#rows").display
+        await pilot.press("c")
+        assert app.query_one("#rows").display

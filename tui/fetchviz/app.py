@@ -29,6 +29,7 @@ from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TableHeader, Tas
 
 FRAME = 1 / 60  # events are applied at most this often
 TICK = 1 / 20  # while a run goes, elapsed time and growing bars redraw this often
+CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place
 TASK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 
 
@@ -267,6 +268,12 @@ class FetchvizApp(App[int]):
         code = self.query_one("#code")
         code.display = not code.display
         self.query_one(CodePanel).show(self.selected)
+        self._fit_code_panel()
+
+    def _fit_code_panel(self) -> None:
+        """Beside the rows where there is room; in their place on a narrow screen."""
+        code_shown = self.query_one("#code").display
+        self.query_one("#rows").display = not (code_shown and self.size.width < CODE_BESIDE)
         self.call_after_refresh(self._redraw)  # the table's width changed
 
     def action_more(self) -> None:
@@ -293,7 +300,7 @@ class FetchvizApp(App[int]):
         self.exit(0)
 
     def on_resize(self) -> None:
-        self.call_after_refresh(self._redraw)
+        self._fit_code_panel()
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)

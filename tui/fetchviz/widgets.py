@@ -167,12 +167,13 @@ class StrategyBoard(Static):
         for strategy in order:
             run = results.get(strategy.id)
             is_running = strategy.id == running
-            line = Text(style="reverse bold" if strategy is selected else "")
+            line = Text()
             line.append(
                 f"{'▶' if is_running else ' '}{strategy.key} ",
                 style="bold yellow" if is_running else "",
             )
-            line.append(f"{strategy.id:<16} ")
+            line.append(f"{strategy.id:<16}", style="reverse bold" if strategy is selected else "")
+            line.append(" ")
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")
             else:
