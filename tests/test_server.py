@@ -38,15 +38,8 @@ def test_serves_nothing_but_the_latency_endpoints(server):
 
 def test_fail_rate_answers_http_500():
     with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
-        # readiness is judged on /delay/0 answering at all, whatever its status
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                status = requests.get(failing.url(), timeout=1).status_code
-                break
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        assert status == 500
+        failing.wait_ready()
+        assert requests.get(failing.url(), timeout=5).status_code == 500
 
 
 def test_stop_leaves_no_process():

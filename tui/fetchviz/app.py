@@ -47,6 +47,8 @@ class FetchvizApp(App[int]):
         Binding("minus,underscore", "fewer", "Fewer", key_display="-"),
         Binding("escape", "cancel", "Cancel"),
         Binding("q", "quit", "Quit"),
+        # On stage, Ctrl+C must quit at once, as it does everywhere else.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -89,7 +91,9 @@ class FetchvizApp(App[int]):
         self.query_one("#code").display = False
         self.runner = Runner(asyncio.get_running_loop(), self.event_queue)
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, self.exit)
+            asyncio.get_running_loop().add_signal_handler(
+                signal.SIGTERM, lambda: self.exit(return_code=128 + signal.SIGTERM)
+            )
         self.set_interval(TICK, self._tick)
         self._consume_events()
         self._redraw()

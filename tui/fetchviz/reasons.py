@@ -49,11 +49,15 @@ def describe(exc: BaseException, timeout: float) -> str:
         return "host not found"
     if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
         return f"timed out after {timeout:g} s"
-    if named(*_MID_RESPONSE) or any("incomplete" in str(e).lower() for e in chain):
+    if named(*_MID_RESPONSE) or any(
+        "incomplete" in str(e).lower() or "complete message body" in str(e) for e in chain
+    ):
         return "connection closed mid-response"
-    if any(isinstance(e, ConnectionResetError) for e in chain):
-        return "connection reset"
-    if named(*_DISCONNECTED) or any(isinstance(e, ConnectionAbortedError) for e in chain):
+    # A reset and a close before any answer are the same thing to the user: the server hung up.
+    if named(*_DISCONNECTED) or any(
+        isinstance(e, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))
+        for e in chain
+    ):
         return "server closed the connection"
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return "TLS error"

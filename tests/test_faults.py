@@ -1,0 +1,62 @@
+"""Bad targets: every strategy turns each into rows that say why, and the run ends."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from conftest import run_one
+from faulty import BIG_BODY, faulty_server
+from fetchviz.config import Config
+from fetchviz.strategies import STRATEGIES
+
+ALL = [s.id for s in STRATEGIES]
+
+
+@pytest.mark.parametrize("strategy", ALL)
+@pytest.mark.parametrize(
+    "mode, reason",
+    [
+        ("silent", "timed out after 0.5 s"),
+        ("close-before-answer", "server closed the connection"),
+        ("close-mid-response", "connection closed mid-response"),
+    ],
+)
+def test_a_misbehaving_server_gives_failed_rows_with_a_reason(strategy, mode, reason):
+    with faulty_server(mode) as url:
+        run = run_one(Config(tasks=2, url=url, timeout=0.5), strategy)
+    assert run.done and run.error is None
+    assert (run.ok, run.failed) == (0, 2)
+    assert [row.error for row in run.tasks] == [reason, reason]
+    assert all(row.status is None for row in run.tasks)
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_a_very_large_body_is_read_and_counted(strategy):
+    with faulty_server("big-body") as url:
+        run = run_one(Config(tasks=2, url=url, timeout=10), strategy)
+    assert (run.ok, run.failed) == (2, 0)
+    assert [row.nbytes for row in run.tasks] == [BIG_BODY, BIG_BODY]
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_a_name_that_does_not_resolve_says_host_not_found(strategy, monkeypatch):
+    def no_dns(*args, **kwargs):  # fail inside this process: no DNS server is ever asked
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    run = run_one(Config(tasks=2, url="http://fetchviz.invalid/", timeout=2), strategy)
+    assert (run.ok, run.failed) == (0, 2)
+    assert {row.error for row in run.tasks} == {"host not found"}
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_http_errors_are_failed_rows_with_their_status(strategy):
+    from fetchviz.server import EmbeddedServer
+
+    with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
+        failing.wait_ready()
+        run = run_one(Config(tasks=2, url=failing.url(), timeout=5), strategy)
+    assert (run.ok, run.failed) == (0, 2)
+    assert {(row.status, row.error) for row in run.tasks} == {(500, "HTTP 500")}
