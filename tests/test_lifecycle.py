@@ -1,0 +1,174 @@
+"""Quitting, signals and a dying server: prompt, and nothing left behind.
+
+The dashboard runs in a real child process on a pseudo-terminal, as a user would run it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import threading
+import time
+
+import pytest
+
+from conftest import config_for
+from fetchviz.app import FetchvizApp
+from fetchviz.config import Config
+from fetchviz.server import EmbeddedServer
+from fetchviz.strategies import BY_ID
+from test_app import run_done, wait_until
+from test_server import alive
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def thread_count(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("Threads:"))
+
+
+class Terminal:
+    """fetchviz on a pseudo-terminal; its output is drained so that it never blocks."""
+
+    def __init__(self, *args: str) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fetchviz", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            start_new_session=True,
+            env={**os.environ, "TERM": "xterm-256color"},
+        )
+        os.close(slave)
+        self.master = master
+        self.output = bytearray()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.master, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            self.output += chunk
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.master, keys)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        os.close(self.master)
+
+
+@pytest.mark.parametrize("how", ["q", "ctrl+c", "sigterm"])
+def test_quitting_with_300_threads_blocked_in_requests_is_prompt_and_clean(how):
+    term = Terminal("-s", "executor", "--workers", "300", "-n", "300", "--delay", "30000")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and thread_count(term.proc.pid) < 250:
+            time.sleep(0.1)
+        assert thread_count(term.proc.pid) >= 250, "the threads never got going"
+        server_pids = children(term.proc.pid)
+        assert server_pids, "no embedded server"
+        started = time.monotonic()
+        if how == "sigterm":
+            term.proc.send_signal(signal.SIGTERM)
+        else:
+            term.type(b"q" if how == "q" else b"\x03")
+        code = term.proc.wait(timeout=10)
+        took = time.monotonic() - started
+        assert took < 3, f"quitting took {took:.1f} s"  # about one second here
+        assert code == (143 if how == "sigterm" else 0)
+        time.sleep(0.2)
+        assert not any(alive(pid) for pid in server_pids)
+        assert b"Traceback" not in term.output
+    finally:
+        term.close()
+
+
+def test_headless_ctrl_c_stops_at_once_with_one_line():
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fetchviz",
+            "--headless",
+            "-s",
+            "executor",
+            "-n",
+            "20",
+            "--delay",
+            "30000",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and thread_count(proc.pid) < 6:
+            time.sleep(0.1)
+        server_pids = children(proc.pid)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=5)
+        assert proc.returncode == 130
+        assert err.strip() == "fetchviz: interrupted"
+        assert not any(alive(pid) for pid in server_pids)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+async def test_a_killed_server_fails_the_rest_and_the_next_run_restarts_it():
+    embedded = EmbeddedServer(delay_ms=150)
+    embedded.start()
+    try:
+        config = Config(tasks=6, url=embedded.url(), delay_ms=150, timeout=3)
+        app = FetchvizApp(config, [BY_ID["sync"]], embedded)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: app.current is not None and app.current.ok >= 1)
+            first_pid = embedded.pid
+            os.kill(first_pid, signal.SIGKILL)
+            await wait_until(pilot, run_done(app, "sync"))
+            assert app.current.failed >= 1
+            reasons = {row.error for row in app.current.tasks if row.error}
+            assert reasons <= {"connection refused", "server closed the connection"}
+            await pilot.press("r")
+            await wait_until(pilot, lambda: run_done(app, "sync")() and app.current.ok == 6)
+            assert embedded.pid != first_pid and embedded.running
+    finally:
+        embedded.stop()
+
+
+async def test_cancel_drops_the_old_runs_events(server):
+    app = FetchvizApp(config_for(server, tasks=3, url=server.url(300)), [BY_ID["executor"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await pilot.press("escape")
+        cancelled = app.current
+        snapshot = [(row.started, row.finished) for row in cancelled.tasks]
+        await pilot.pause(0.6)  # the old requests answer meanwhile; nobody may show it
+        assert [(row.started, row.finished) for row in cancelled.tasks] == snapshot
