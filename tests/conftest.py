@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Iterator
 
 import pytest
+
 from fetchviz.config import Config
 from fetchviz.headless import run_all
 from fetchviz.model import RunState

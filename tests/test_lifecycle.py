@@ -133,7 +133,7 @@ def test_headless_ctrl_c_stops_at_once_with_one_line():
             time.sleep(0.1)
         server_pids = children(proc.pid)
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=5)
+        _, err = proc.communicate(timeout=5)
         assert proc.returncode == 130
         assert err.strip() == "fetchviz: interrupted"
         assert not any(alive(pid) for pid in server_pids)

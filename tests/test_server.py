@@ -11,6 +11,7 @@ import time
 
 import aiohttp
 import requests
+
 from fetchviz.server import EmbeddedServer
 
 
@@ -87,3 +88,32 @@ def test_a_thousand_concurrent_requests_are_all_answered(server):
     statuses = asyncio.run(fetch_all())
     assert statuses == [200] * 1000
     assert time.perf_counter() - started < 30  # generous: about a second here
+
+
+def test_only_loopback_counts_as_private():
+    from fetchviz.server import is_loopback
+
+    assert all(map(is_loopback, ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"]))
+    assert not any(map(is_loopback, ["0.0.0.0", "::", "10.0.0.1", "example.com", ""]))
+
+
+def test_serve_prints_its_url_and_stops_on_ctrl_c():
+    import signal
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fetchviz", "serve", "--delay", "20"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline()
+        url = line.split()[2]
+        assert url.startswith("http://127.0.0.1:")
+        assert requests.get(url, timeout=5).json() == {"ms": 20}
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=5)
+        assert "Traceback" not in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()

@@ -6,6 +6,7 @@ import itertools
 import os
 
 import pytest
+
 from conftest import DELAY_MS, config_for, run_one
 from fetchviz.model import RunState
 

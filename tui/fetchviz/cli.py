@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from fetchviz import __version__
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.server import (
-    LOOPBACK_HOSTS,
     MAX_DELAY_MS,
     EmbeddedServer,
     bind,
+    is_loopback,
     make_app,
     raise_open_file_limit,
     serve,
@@ -187,7 +187,7 @@ def _serve_parser() -> _Parser:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    if args.host not in LOOPBACK_HOSTS:
+    if not is_loopback(args.host):
         print(
             f"fetchviz serve: warning: listening on {args.host}, reachable beyond this machine",
             file=sys.stderr,
@@ -239,16 +239,32 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)  # unwinds through the finally that stops the server
 
 
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line, checked; raises UsageError saying what is wrong."""
+    if argv[:1] == ["serve"]:
+        args = _serve_parser().parse_args(argv[1:])
+        args.command = "serve"
+    else:
+        args = _main_parser().parse_args(argv)
+        _check(args)
+        args.command = "run"
+    return args
+
+
+def one_line(text: str) -> str:
+    """What the user typed may hold newlines or control characters: show them escaped."""
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     try:
-        if argv[:1] == ["serve"]:
-            return _run_serve(_serve_parser().parse_args(argv[1:]))
-        args = _main_parser().parse_args(argv)
-        _check(args)
+        args = parse(argv)
+        if args.command == "serve":
+            return _run_serve(args)
     except UsageError as exc:
         prog = "fetchviz serve" if argv[:1] == ["serve"] else "fetchviz"
-        print(f"{prog}: error: {exc} (see {prog} --help)", file=sys.stderr)
+        print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
