@@ -60,3 +60,45 @@ def test_http_errors_are_failed_rows_with_their_status(strategy):
         run = run_one(Config(tasks=2, url=failing.url(), timeout=5), strategy)
     assert (run.ok, run.failed) == (0, 2)
     assert {(row.status, row.error) for row in run.tasks} == {(500, "HTTP 500")}
+
+
+def test_running_out_of_file_descriptors_says_what_to_do():
+    from fetchviz.reasons import describe
+
+    exhausted = OSError(24, "Too many open files")
+    wrapped = RuntimeError("connect failed")
+    wrapped.__cause__ = exhausted
+    assert describe(wrapped, 10) == "too many open files: lower --limit"
+
+
+def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
+    import json
+    import resource
+    import subprocess
+    import sys
+
+    def low_limit() -> None:  # in the child only: 80 descriptors, soft and hard
+        resource.setrlimit(resource.RLIMIT_NOFILE, (80, 80))
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fetchviz",
+            "--json",
+            "-s",
+            "aiohttp",
+            "-n",
+            "150",
+            "--delay",
+            "300",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=low_limit,
+    )
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)["runs"][0]
+    assert run["ok"] + run["failed"] == 150 and run["failed"] > 0
+    assert "too many open files: lower --limit" in {t["error"] for t in run["tasks"]}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 import ssl
 from collections.abc import Iterator
@@ -43,6 +44,8 @@ def describe(exc: BaseException, timeout: float) -> str:
     def named(*parts: str) -> bool:
         return any(part in name for name in names for part in parts)
 
+    if any(isinstance(e, OSError) and e.errno == errno.EMFILE for e in chain):
+        return "too many open files: lower --limit"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection refused"
     if named(*_NAME_LOOKUP) or any(isinstance(e, socket.gaierror) for e in chain):
