@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 
@@ -96,20 +97,29 @@ async def test_reads_at_80x24_and_at_160x50(server):
 
 
 async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(server):
-    def bar_starts(app: FetchvizApp) -> list[int]:
+    def bars(app: FetchvizApp) -> list[tuple[int, int]]:
+        """(first, last) cell of each row's request bar."""
         table = app.query_one(TaskTable)
         lines = ["".join(s.text for s in table.render_line(y)) for y in range(4)]
-        return [line.index("█") for line in lines]
+        drawn = "█▏▎▍▌▋▊▉"
+        return [
+            (
+                min(i for i, ch in enumerate(line) if ch in drawn),
+                max(i for i, ch in enumerate(line) if ch in drawn),
+            )
+            for line in lines
+        ]
 
     app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
-        staircase = bar_starts(app)
-        assert staircase == sorted(staircase) and staircase[3] > staircase[0] + 6
+        staircase = bars(app)
+        for (_, end), (start, _) in itertools.pairwise(staircase):
+            assert start >= end  # each request starts where the one before ended
         await pilot.press("6")
         await wait_until(pilot, run_done(app, "aiohttp"))
-        column = bar_starts(app)
-        assert max(column) - min(column) <= 3
+        column = bars(app)
+        assert max(start for start, _ in column) < min(end for _, end in column)  # overlap
 
 
 async def test_waiting_is_shaded_on_the_timeline(server):

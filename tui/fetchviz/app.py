@@ -14,21 +14,31 @@ from collections.abc import Iterable
 from typing import ClassVar
 
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import App, ComposeResult, ScreenStackError, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer
 
 from fetchviz.config import Config
 from fetchviz.model import Baseline, Baselines, RunState, compare
+from fetchviz.pacing import FramePacer
 from fetchviz.runner import Batch, RunHandle, Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.strategies import BY_ID, STRATEGIES, Strategy
-from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TableHeader, TaskTable
+from fetchviz.widgets import (
+    CodePanel,
+    Steady,
+    StrategyBoard,
+    Summary,
+    TableHeader,
+    TaskTable,
+    set_titles,
+)
 
-FRAME = 1 / 60  # events are applied at most this often
-TICK = 1 / 20  # while a run goes, elapsed time and growing bars redraw this often
+# Every frame drawn takes the GIL from the fetches being measured: draw no more than needed.
+FRAME = 1 / 30  # events are applied and drawn at most this often
+TICK = 1 / 15  # and, while a run goes, at least this often
 CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place
 TASK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 
@@ -71,12 +81,13 @@ class FetchvizApp(App[int]):
         self.baselines = Baselines()
         self.pending: list[Strategy] = []  # what compare-all has still to run
         self.best_first = False
+        self.pacer = FramePacer(min_interval=FRAME)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
             yield StrategyBoard(id="board")
             yield Summary(id="summary")
-        yield Static(id="description")
+        yield Steady(id="description")
         with Horizontal(id="body"):
             with Vertical(id="rows"):
                 yield TableHeader(id="header")
@@ -94,9 +105,13 @@ class FetchvizApp(App[int]):
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGTERM, lambda: self.exit(return_code=128 + signal.SIGTERM)
             )
-        self.set_interval(TICK, self._tick)
         self._consume_events()
         self._redraw()
+        # The first run starts once the first frame is up: drawing a whole screen for the
+        # first time costs enough CPU to skew what the run measures.
+        self.call_after_refresh(self._launch)
+
+    def _launch(self) -> None:
         if self.start_with_compare:
             self.action_compare_all()
         else:
@@ -126,7 +141,8 @@ class FetchvizApp(App[int]):
         self.handle = self.runner.start(strategy, self.config)
         self.current = RunState.new(self.handle.run_id, strategy.id, self.config.tasks)
         self.history.append((self.config, self.current))
-        self.query_one(TaskTable).show(self.current)
+        if self._shown():
+            self.query_one(TaskTable).show(self.current)
         self._redraw()
 
     def _restart_server(self) -> None:
@@ -145,9 +161,15 @@ class FetchvizApp(App[int]):
 
     @work(group="events")
     async def _consume_events(self) -> None:
-        """Apply whatever has arrived, at most once per frame, then redraw."""
+        """Apply whatever has arrived and redraw: at most once per frame, and at least once
+        per tick while a run goes (elapsed time and growing bars move without events too)."""
         while True:
-            batches = [await self.event_queue.get()]
+            running = self.current is not None and not self.current.done
+            try:
+                first = await asyncio.wait_for(self.event_queue.get(), TICK if running else None)
+            except TimeoutError:
+                first = []
+            batches = [first]
             while not self.event_queue.empty():
                 batches.append(self.event_queue.get_nowait())
             run = self.current
@@ -159,16 +181,12 @@ class FetchvizApp(App[int]):
                 if run.done:
                     self._on_run_done(run)
             self._redraw()
-            await asyncio.sleep(FRAME)
+            await asyncio.sleep(self.pacer.pause() if running else FRAME)
 
     def _on_run_done(self, run: RunState) -> None:
         self.baselines.record(self.config.baseline_key(), run)
         if self.pending and not run.cancelled:
             self.start_run(self.pending.pop(0))
-
-    def _tick(self) -> None:
-        if self.current is not None and not self.current.done:
-            self._redraw()
 
     # What is shown
 
@@ -194,7 +212,16 @@ class FetchvizApp(App[int]):
             return "running…"
         return compare(run.elapsed(now), baseline.elapsed) if baseline else ""
 
+    def _shown(self) -> bool:
+        """False once quitting has begun taking the screen down: nothing is left to draw."""
+        try:
+            return bool(self.screen.query(TaskTable))
+        except ScreenStackError:
+            return False
+
     def _redraw(self) -> None:
+        if not self._shown():
+            return
         now = time.perf_counter()
         run = self.current
         table = self.query_one(TaskTable)
@@ -207,11 +234,12 @@ class FetchvizApp(App[int]):
             baseline.elapsed if baseline and baseline.measured else None,
             self.best_first,
         )
-        self.query_one("#board").border_title = (
-            "compare all · best first" if self.best_first else "strategies"
+        set_titles(
+            self.query_one("#board"),
+            "compare all · best first" if self.best_first else "strategies",
         )
         shown = BY_ID[run.strategy] if run is not None else self.selected
-        self.query_one("#description", Static).update(f"[b]{shown.id}[/b] · {shown.summary}")
+        self.query_one("#description", Steady).set_content(f"[b]{shown.id}[/b] · {shown.summary}")
         self.query_one(TableHeader).show(table.scrollable_content_region.width, table.scale())
         lag = None
         if run is not None and self.handle is not None and self.handle.monitor is not None:
@@ -229,7 +257,7 @@ class FetchvizApp(App[int]):
             self._comparison(run, baseline, now),
             lag,
         )
-        self.query_one("#summary").border_subtitle = self._target()
+        set_titles(self.query_one("#summary"), "run", self._target())
         table.refresh()
 
     def _target(self) -> str:

@@ -23,8 +23,9 @@ from fetchviz.strategies import Strategy
 
 Batch = list[Event]
 
-# How long events gather before one wake-up hands them over: well under a frame (16 ms).
-HANDOVER_WINDOW = 0.002
+# How long events gather before one wake-up hands them over: under a frame (33 ms), and
+# long enough that a fast run costs the consumer at most 100 wake-ups a second.
+HANDOVER_WINDOW = 0.010
 
 
 class EventSink:

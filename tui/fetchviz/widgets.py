@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Static
 
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
@@ -65,6 +67,21 @@ class TaskTable(ScrollView, can_focus=True):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.clock = clock
         self.run: RunState | None = None
+        self._styles: dict[str, Style] = {}
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()  # the theme or the CSS changed
+        super().notify_style_update()
+
+    def style_of(self, part: str) -> Style:
+        """The row's style for a part, cached: Textual computes a style by walking the DOM,
+        which would cost more than the rest of the row."""
+        style = self._styles.get(part)
+        if style is None:
+            base = self.rich_style
+            style = base if part == "base" else base + self.get_component_rich_style(part)
+            self._styles[part] = style
+        return style
 
     def show(self, run: RunState | None) -> None:
         self.run = run
@@ -80,15 +97,15 @@ class TaskTable(ScrollView, can_focus=True):
         index = y + self.scroll_offset.y
         width = self.scrollable_content_region.width
         if run is None or index >= len(run.tasks):
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.style_of("base"))
         segments = self._row(run, run.tasks[index], Columns.fit(width), self.clock())
-        return Strip(segments).adjust_cell_length(width, self.rich_style)
+        return Strip(segments).adjust_cell_length(width, self.style_of("base"))
 
     def _row(self, run: RunState, row: TaskRow, cols: Columns, now: float) -> list[Segment]:
-        base = self.rich_style
+        base = self.style_of("base")
         state = row.state
-        style = base + self.get_component_rich_style(f"tasktable--{state.name.lower()}")
-        dim = base + self.get_component_rich_style("tasktable--dim")
+        style = self.style_of(f"tasktable--{state.name.lower()}")
+        dim = self.style_of("tasktable--dim")
         took = row.duration
         if took is None and row.started is not None and not run.done:
             took = now - row.started
@@ -117,13 +134,34 @@ class TaskTable(ScrollView, can_focus=True):
             )
             segments += [
                 Segment(" " + lead, base),
-                Segment(wait, base + self.get_component_rich_style("tasktable--wait")),
+                Segment(wait, self.style_of("tasktable--wait")),
                 Segment(req, style),
             ]
         return segments
 
 
-class TableHeader(Static):
+def set_titles(widget: Widget, title: str, subtitle: str | None = None) -> None:
+    """Set a border's titles only when they change: each assignment repaints the widget."""
+    if widget.border_title != title:
+        widget.border_title = title
+    if subtitle is not None and widget.border_subtitle != subtitle:
+        widget.border_subtitle = subtitle
+
+
+class Steady(Static):
+    """A Static that repaints only when what it shows has changed: frames cost the GIL."""
+
+    _shown: object = None
+
+    def set_content(self, content: Text | str) -> None:
+        if content != self._shown:
+            self._shown = content
+            # Its size is set by the CSS, not by what it shows: a layout pass would redo
+            # the whole screen, every frame.
+            self.update(content, layout=False)
+
+
+class TableHeader(Steady):
     """Column titles, and the timeline's axis with its scale."""
 
     def show(self, width: int, scale: float) -> None:
@@ -133,10 +171,10 @@ class TableHeader(Static):
             text += f"{'thread':<10}"
         if cols.timeline:
             text += " " + axis(scale, cols.timeline)
-        self.update(Text(text, style="bold"))
+        self.set_content(Text(text, style="bold"))
 
 
-class StrategyBoard(Static):
+class StrategyBoard(Steady):
     """The strategies with their keys and, once run, their time: the comparison at a glance.
 
     Each line: key, name, elapsed, ratio to the sync baseline, a bar on a scale shared by all
@@ -192,14 +230,14 @@ class StrategyBoard(Static):
             text.append_text(line)
             text.append("\n")
         text.append("\n ░ waiting  █ in flight  (per row)", style="dim")
-        self.update(text)
+        self.set_content(text)
 
 
 def progress_bar(done: int, total: int, width: int) -> str:
     return meter(done / total if total else 0, width).replace(" ", "░")
 
 
-class Summary(Static):
+class Summary(Steady):
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
     def show(
@@ -213,7 +251,7 @@ class Summary(Static):
         text = Text(no_wrap=True, overflow="ellipsis")
         if run is None:
             text.append("starting the latency server…", style="italic")
-            self.update(text)
+            self.set_content(text)
             return
         total = len(run.tasks)
         if run.error:
@@ -263,7 +301,7 @@ class Summary(Static):
             bins = min(width - 4, max(4, len(run.durations) // 2))
             text.append("\ndurations ", style="dim")
             text.append(histogram(run.durations, bins), style="cyan")
-        self.update(text)
+        self.set_content(text)
 
 
 class CodePanel(Static):

@@ -1,0 +1,139 @@
+"""Measurements that run in a process of their own, called by benchmarks/run.py.
+
+    python benchmarks/probes.py bare STRATEGY URL N
+    python benchmarks/probes.py dashboard STRATEGY URL N
+
+Each prints one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import statistics
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import aiohttp
+import requests
+
+# The tutorial code, with nothing added: what fetchviz's own cost is measured against.
+
+
+def get(url: str) -> requests.Response:
+    return requests.get(url, timeout=10)
+
+
+async def bare_executor(url: str, n: int) -> None:
+    loop = asyncio.get_running_loop()
+    await asyncio.gather(*(loop.run_in_executor(None, get, url) for _ in range(n)))
+
+
+async def bare_aiohttp(url: str, n: int) -> None:
+    timeout = aiohttp.ClientTimeout(total=10)
+    connector = aiohttp.TCPConnector(limit=n)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+
+        async def fetch() -> None:
+            async with session.get(url) as response:
+                await response.read()
+
+        await asyncio.gather(*(fetch() for _ in range(n)))
+
+
+def bare(strategy: str, url: str, n: int) -> dict[str, float]:
+    """Timed like fetchviz times a run: from before the loop exists to after it is done."""
+    from fetchviz.server import raise_open_file_limit
+
+    raise_open_file_limit()
+    started = time.perf_counter()
+    loop = asyncio.new_event_loop()
+    if strategy == "executor":  # as `fetchviz --workers N`
+        loop.set_default_executor(ThreadPoolExecutor(n, thread_name_prefix="asyncio"))
+        loop.run_until_complete(bare_executor(url, n))
+    else:
+        loop.run_until_complete(bare_aiohttp(url, n))
+    elapsed = time.perf_counter() - started
+    loop.close()
+    return {"elapsed": elapsed}
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] if ordered else 0.0
+
+
+async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
+    """One run under the real dashboard (Textual's headless driver), instrumented.
+
+    Event → screen: every task event applied is stamped where it happened; the Summary shows
+    the count of every finished task, so its next render is the frame that shows the event.
+    The dashboard's own loop: a heartbeat on it, 10 ms apart, measures how late it wakes.
+    """
+    from fetchviz.app import FetchvizApp
+    from fetchviz.config import Config
+    from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
+    from fetchviz.model import RunState
+    from fetchviz.server import raise_open_file_limit
+    from fetchviz.strategies import BY_ID
+    from fetchviz.widgets import Summary
+
+    raise_open_file_limit()
+    pending: list[float] = []
+    to_screen: list[float] = []
+    original_apply, original_render = RunState.apply, Summary.render
+
+    def apply(self: RunState, event: object) -> None:
+        original_apply(self, event)  # type: ignore[arg-type]
+        if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
+            pending.append(event.at)
+
+    def render(self: Summary) -> object:
+        now = time.perf_counter()
+        to_screen.extend(now - at for at in pending)
+        pending.clear()
+        return original_render(self)
+
+    RunState.apply = apply  # type: ignore[method-assign]
+    Summary.render = render  # type: ignore[method-assign]
+    lags: list[float] = []
+
+    async def heartbeat() -> None:
+        while True:
+            before = time.perf_counter()
+            await asyncio.sleep(0.01)
+            lags.append(time.perf_counter() - before - 0.01)
+
+    app = FetchvizApp(Config(tasks=n, url=url, timeout=30), [BY_ID[strategy]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        beat = asyncio.create_task(heartbeat())
+        while not (app.current is not None and app.current.done):
+            await asyncio.sleep(0.05)  # not pilot.pause(): that would make the app work
+        await pilot.pause(0.1)
+        beat.cancel()
+        run = app.current
+    return {
+        "elapsed": run.elapsed(0),
+        "ok": run.ok,
+        "failed": run.failed,
+        "event_to_screen_p50": percentile(to_screen, 0.5),
+        "event_to_screen_p99": percentile(to_screen, 0.99),
+        "events_seen": len(to_screen),
+        "ui_lag_p99": percentile(lags, 0.99),
+        "ui_lag_max": max(lags, default=0.0),
+        "ui_lag_median": statistics.median(lags) if lags else 0.0,
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def main() -> None:
+    kind, strategy, url, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+    run = bare if kind == "bare" else lambda *a: asyncio.run(dashboard(*a))
+    result = run(strategy, url, n)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

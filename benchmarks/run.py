@@ -1,0 +1,255 @@
+"""fetchviz's own cost, measured on this machine against its embedded server.
+
+    python benchmarks/run.py [--json] [-n 1000] [--delay 100] [--repeat 5] [--scale 10000]
+
+Prints one table: each figure, its target, and whether it was met. Every figure comes from
+real runs: bare tutorial scripts and `fetchviz --headless` in processes of their own, the
+dashboard under Textual's headless driver, and the real `fetchviz` on a pseudo-terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from fetchviz.server import EmbeddedServer
+
+HERE = Path(__file__).resolve().parent
+PROBES = [sys.executable, str(HERE / "probes.py")]
+
+
+def run_json(cmd: list[str], timeout: float = 600) -> dict[str, Any]:
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=True)
+    return json.loads(done.stdout)  # type: ignore[no-any-return]
+
+
+def bare(strategy: str, url: str, n: int) -> float:
+    return float(run_json([*PROBES, "bare", strategy, url, str(n)])["elapsed"])
+
+
+def headless(strategy: str, url: str, n: int) -> float:
+    cmd = [sys.executable, "-m", "fetchviz", "--json", "--url", url, "-n", str(n), "-s", strategy]
+    if strategy == "executor":
+        cmd += ["--workers", str(n)]  # N threads, as the bare script has
+    return float(run_json(cmd)["runs"][0]["elapsed"])
+
+
+def dashboard(strategy: str, url: str, n: int) -> dict[str, Any]:
+    return run_json([*PROBES, "dashboard", strategy, url, str(n)])
+
+
+def interleaved(a: Any, b: Any, repeat: int) -> tuple[list[float], list[float]]:
+    """A and B alternately, the order swapped each round, so drift hits both alike."""
+    first, second = [], []
+    for round_ in range(repeat):
+        if round_ % 2:
+            second.append(b())
+            first.append(a())
+        else:
+            first.append(a())
+            second.append(b())
+    return first, second
+
+
+def time_to_first_frame(delay_ms: int) -> float:
+    """From launching `fetchviz` on a pseudo-terminal to its first full frame on screen."""
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = os.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fetchviz", "--delay", str(delay_ms)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        start_new_session=True,
+        env={**os.environ, "TERM": "xterm-256color"},
+    )
+    os.close(slave)
+    seen = bytearray()
+    first_frame = None
+    deadline = time.monotonic() + 30
+    while first_frame is None and time.monotonic() < deadline:
+        seen += os.read(master, 65536)
+        if b"strategies" in seen and b"Quit" in seen:  # the board and the footer are drawn
+            first_frame = time.perf_counter() - started
+    os.write(master, b"q")
+    drain = threading.Thread(target=lambda: _drain(master), daemon=True)
+    drain.start()
+    proc.wait(timeout=10)
+    os.close(master)
+    return first_frame if first_frame is not None else float("nan")
+
+
+def _drain(fd: int) -> None:
+    try:
+        while os.read(fd, 65536):
+            pass
+    except OSError:
+        pass
+
+
+def hey(url: str, n: int) -> float | None:
+    if not shutil.which("hey"):
+        return None
+    done = subprocess.run(
+        ["hey", "-n", str(n), "-c", str(n), url], capture_output=True, text=True, timeout=300
+    )
+    match = re.search(r"Total:\s+([\d.]+) secs", done.stdout)
+    return float(match.group(1)) if match else None
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="machine-readable figures")
+    parser.add_argument("-n", "--tasks", type=int, default=1000)
+    parser.add_argument("--delay", type=int, default=100, help="server latency, ms")
+    parser.add_argument("--repeat", type=int, default=5, help="A/B rounds per comparison")
+    parser.add_argument("--scale", type=int, default=10_000, help="tasks for the scale runs")
+    args = parser.parse_args()
+    n, rows = args.tasks, []
+
+    def row(
+        figure: str, value: float | None, unit: str, target: str, met: bool | None, command: str
+    ) -> None:
+        rows.append(
+            {
+                "figure": figure,
+                "value": value,
+                "unit": unit,
+                "target": target,
+                "met": met,
+                "command": command,
+            }
+        )
+        if not args.json:
+            print(
+                f"  … {figure}: {value if value is None else round(value, 4)} {unit}",
+                file=sys.stderr,
+                flush=True,
+            )
+
+    with EmbeddedServer(delay_ms=args.delay) as server:
+        server.wait_ready()
+        url = server.url()
+        for strategy in ("executor", "aiohttp"):
+            base, ours = interleaved(
+                lambda s=strategy: bare(s, url, n),
+                lambda s=strategy: headless(s, url, n),
+                args.repeat,
+            )
+            ratio = statistics.median(ours) / statistics.median(base)
+            row(
+                f"instrumentation overhead, {strategy}, N={n}",
+                ratio,
+                "× bare",
+                "≤ 1.05",
+                ratio <= 1.05,
+                f"median fetchviz --headless / median bare script, "
+                f"{args.repeat} interleaved rounds",
+            )
+        quiet, drawn = interleaved(
+            lambda: headless("aiohttp", url, n),
+            lambda: dashboard("aiohttp", url, n),
+            args.repeat,
+        )
+        ratio = statistics.median(d["elapsed"] for d in drawn) / statistics.median(quiet)
+        row(
+            f"dashboard overhead, aiohttp, N={n}",
+            ratio,
+            "× headless",
+            "≤ 1.10",
+            ratio <= 1.10,
+            "median dashboard run / median headless run",
+        )
+        p99 = statistics.median(d["event_to_screen_p99"] for d in drawn)
+        p50 = statistics.median(d["event_to_screen_p50"] for d in drawn)
+        row(
+            f"event → screen p50, N={n}",
+            p50 * 1000,
+            "ms",
+            "—",
+            None,
+            "event stamp to the render of the widget that shows it",
+        )
+        row(
+            f"event → screen p99, N={n}",
+            p99 * 1000,
+            "ms",
+            "≤ 33",
+            p99 <= 0.033,
+            "event stamp to the render of the widget that shows it",
+        )
+        big = dashboard("aiohttp", url, args.scale)
+        row(
+            f"dashboard loop lag p99, aiohttp, N={args.scale}",
+            big["ui_lag_p99"] * 1000,
+            "ms",
+            "≤ 50",
+            big["ui_lag_p99"] <= 0.050,
+            "10 ms heartbeat on the dashboard's loop",
+        )
+        row(
+            f"peak RSS under the dashboard, N={args.scale}",
+            big["peak_rss_mb"],
+            "MB",
+            "≤ 300",
+            big["peak_rss_mb"] <= 300,
+            "ru_maxrss of the dashboard process",
+        )
+        first = statistics.median(time_to_first_frame(args.delay) for _ in range(3))
+        row(
+            "time from `fetchviz` to the first frame",
+            first,
+            "s",
+            "≤ 1",
+            first <= 1,
+            "fetchviz on a pty, until the board and footer are drawn; embedded server included",
+        )
+        best = min(quiet)
+        native = hey(url, n)
+        row(
+            f"hey, N={n} at concurrency {n}",
+            native,
+            "s",
+            "reported",
+            None,
+            "hey -n N -c N URL" if native is not None else "hey is not installed",
+        )
+        if native:
+            row(
+                "fetchviz best (aiohttp, headless) / hey",
+                best / native,
+                "×",
+                "reported",
+                None,
+                "fastest headless aiohttp run / hey",
+            )
+
+    if args.json:
+        json.dump({"tasks": n, "delay_ms": args.delay, "figures": rows}, sys.stdout, indent=2)
+        print()
+        return
+    print(f"\nfetchviz benchmarks · N={n} · delay {args.delay} ms · {os.cpu_count()} cores")
+    print(f"{'figure':<48}{'value':>12}  {'target':<10}{'':<6}how")
+    for r in rows:
+        value = "n/a" if r["value"] is None else f"{r['value']:.3f} {r['unit']}"
+        verdict = {True: "met", False: "MISSED", None: ""}[r["met"]]
+        print(f"{r['figure']:<48}{value:>12}  {r['target']:<10}{verdict:<6}{r['command']}")
+
+
+if __name__ == "__main__":
+    main()
