@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import re
+import select
 import shutil
 import statistics
 import subprocess
@@ -24,6 +25,7 @@ from typing import Any
 
 from fetchviz.server import EmbeddedServer
 
+ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[\]P_^][^\x07\x1b]*(\x07|\x1b\\\\)?|\x1b.")
 HERE = Path(__file__).resolve().parent
 PROBES = [sys.executable, str(HERE / "probes.py")]
 
@@ -83,8 +85,12 @@ def time_to_first_frame(delay_ms: int) -> float:
     first_frame = None
     deadline = time.monotonic() + 30
     while first_frame is None and time.monotonic() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.5)
+        if not ready:
+            continue
         seen += os.read(master, 65536)
-        if b"strategies" in seen and b"Quit" in seen:  # the board and the footer are drawn
+        text = ANSI.sub(b"", bytes(seen))
+        if b"strategies" in text and b"palette" in text:  # the board and the footer are drawn
             first_frame = time.perf_counter() - started
     os.write(master, b"q")
     drain = threading.Thread(target=lambda: _drain(master), daemon=True)

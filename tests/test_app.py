@@ -94,6 +94,9 @@ async def test_reads_at_80x24_and_at_160x50(server):
             assert table.size.height >= 10  # all ten rows visible at once
             last = "".join(s.text for s in table.render_line(9))
             assert "Finished" in last and len(last) == table.scrollable_content_region.width
+            screen = app.export_screenshot()
+            for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Quit", "palette"):
+                assert label in screen  # the whole footer fits, even at 80 columns
 
 
 async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(server):

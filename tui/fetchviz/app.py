@@ -49,7 +49,7 @@ class FetchvizApp(App[int]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(Binding(s.key, f"pick('{s.id}')", s.id, show=False) for s in STRATEGIES),
-        Binding("r", "rerun", "Run again"),
+        Binding("r", "rerun", "Rerun"),
         Binding("b", "baseline", "Baseline"),
         Binding("a", "compare_all", "All"),
         Binding("c", "toggle_code", "Code"),
@@ -94,7 +94,7 @@ class FetchvizApp(App[int]):
                 yield TaskTable(id="table")
             with VerticalScroll(id="code"):
                 yield CodePanel(id="source")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#board").border_title = "strategies"
