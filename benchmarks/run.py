@@ -199,6 +199,15 @@ def main() -> None:
             p99 <= 0.033,
             "event stamp to the render of the widget that shows it",
         )
+        light = dashboard("aiohttp", url, 10)
+        row(
+            "event → screen p99, N=10",
+            light["event_to_screen_p99"] * 1000,
+            "ms",
+            "—",
+            None,
+            "the same, for a light run: frames are not paced when the run waits on the network",
+        )
         big = dashboard("aiohttp", url, args.scale)
         row(
             f"dashboard loop lag p99, aiohttp, N={args.scale}",
@@ -250,11 +259,11 @@ def main() -> None:
         print()
         return
     print(f"\nfetchviz benchmarks · N={n} · delay {args.delay} ms · {os.cpu_count()} cores")
-    print(f"{'figure':<48}{'value':>12}  {'target':<10}{'':<6}how")
+    print(f"{'figure':<48}{'value':>18}  {'target':<10}{'':<8}how")
     for r in rows:
         value = "n/a" if r["value"] is None else f"{r['value']:.3f} {r['unit']}"
         verdict = {True: "met", False: "MISSED", None: ""}[r["met"]]
-        print(f"{r['figure']:<48}{value:>12}  {r['target']:<10}{verdict:<6}{r['command']}")
+        print(f"{r['figure']:<48}{value:>18}  {r['target']:<10}{verdict:<8}{r['command']}")
 
 
 if __name__ == "__main__":

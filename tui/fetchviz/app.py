@@ -138,6 +138,7 @@ class FetchvizApp(App[int]):
                 self.exit(return_code=1, message=f"fetchviz: {exc}")
                 return
         assert self.runner is not None
+        self.pacer.reset()
         self.handle = self.runner.start(strategy, self.config)
         self.current = RunState.new(self.handle.run_id, strategy.id, self.config.tasks)
         self.history.append((self.config, self.current))

@@ -24,8 +24,8 @@ from fetchviz.strategies import Strategy
 Batch = list[Event]
 
 # How long events gather before one wake-up hands them over: under a frame (33 ms), and
-# long enough that a fast run costs the consumer at most 100 wake-ups a second.
-HANDOVER_WINDOW = 0.010
+# long enough that a fast run costs the consumer at most 200 wake-ups a second.
+HANDOVER_WINDOW = 0.005
 
 
 class EventSink:
