@@ -185,7 +185,8 @@ class FetchvizApp(App[int]):
             await asyncio.sleep(self.pacer.pause() if running else FRAME)
 
     def _on_run_done(self, run: RunState) -> None:
-        self.baselines.record(self.config.baseline_key(), run)
+        if self.handle is not None:  # keyed by the run's settings: N may have changed since
+            self.baselines.record(self.handle.config.baseline_key(), run)
         if self.pending and not run.cancelled:
             self.start_run(self.pending.pop(0))
 
