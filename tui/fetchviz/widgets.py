@@ -308,7 +308,8 @@ class CodePanel(Static):
     """The selected strategy's source, read from the function that runs."""
 
     def show(self, strategy: Strategy) -> None:
-        self.border_title = f"the code that runs: {strategy.id}"
+        if self.parent is not None:  # the scrolling frame around it carries the border
+            set_titles(self.parent, f"the code that runs: {strategy.id}")  # type: ignore[arg-type]
         self.update(
             Syntax(
                 strategy.source(),
