@@ -102,3 +102,25 @@ def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
     run = json.loads(done.stdout)["runs"][0]
     assert run["ok"] + run["failed"] == 150 and run["failed"] > 0
     assert "too many open files: lower --limit" in {t["error"] for t in run["tasks"]}
+
+
+@pytest.mark.parametrize(
+    "strategy, tasks, limit",
+    [("aiohttp", 3000, None), ("httpx", 500, 50)],
+)
+def test_load_completes_without_running_out_of_files(strategy, tasks, limit):
+    """Thousands in flight at once (aiohttp unbounded) or bounded (httpx, whose CPU cost per
+    request is its own): every task answered, none failing for want of descriptors."""
+    import json
+    import subprocess
+    import sys
+
+    args = ["--json", "-s", strategy, "-n", str(tasks), "--delay", "50"]
+    if limit:
+        args += ["--limit", str(limit)]
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchviz", *args], capture_output=True, text=True, timeout=240
+    )
+    assert done.returncode == 0, done.stderr
+    run = json.loads(done.stdout)["runs"][0]
+    assert (run["ok"], run["failed"]) == (tasks, 0), {t["error"] for t in run["tasks"]}
