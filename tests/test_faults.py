@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import resource
 import socket
+import subprocess
+import sys
 
 import pytest
 
 from conftest import run_one
 from faulty import BIG_BODY, faulty_server
 from fetchviz.config import Config
+from fetchviz.reasons import describe
+from fetchviz.server import EmbeddedServer
 from fetchviz.strategies import STRATEGIES
 
 ALL = [s.id for s in STRATEGIES]
@@ -53,8 +59,6 @@ def test_a_name_that_does_not_resolve_says_host_not_found(strategy, monkeypatch)
 
 @pytest.mark.parametrize("strategy", ALL)
 def test_http_errors_are_failed_rows_with_their_status(strategy):
-    from fetchviz.server import EmbeddedServer
-
     with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
         failing.wait_ready()
         run = run_one(Config(tasks=2, url=failing.url(), timeout=5), strategy)
@@ -63,8 +67,6 @@ def test_http_errors_are_failed_rows_with_their_status(strategy):
 
 
 def test_running_out_of_file_descriptors_says_what_to_do():
-    from fetchviz.reasons import describe
-
     exhausted = OSError(24, "Too many open files")
     wrapped = RuntimeError("connect failed")
     wrapped.__cause__ = exhausted
@@ -72,10 +74,6 @@ def test_running_out_of_file_descriptors_says_what_to_do():
 
 
 def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
-    import json
-    import resource
-    import subprocess
-    import sys
 
     def low_limit() -> None:  # in the child only: 80 descriptors, soft and hard
         resource.setrlimit(resource.RLIMIT_NOFILE, (80, 80))
@@ -111,9 +109,6 @@ def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
 def test_load_completes_without_running_out_of_files(strategy, tasks, limit):
     """Thousands in flight at once (aiohttp unbounded) or bounded (httpx, whose CPU cost per
     request is its own): every task answered, none failing for want of descriptors."""
-    import json
-    import subprocess
-    import sys
 
     args = ["--json", "-s", strategy, "-n", str(tasks), "--delay", "50"]
     if limit:

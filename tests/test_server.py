@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,7 @@ import time
 import aiohttp
 import requests
 
-from fetchviz.server import EmbeddedServer
+from fetchviz.server import EmbeddedServer, is_loopback
 
 
 def alive(pid: int) -> bool:
@@ -91,15 +92,11 @@ def test_a_thousand_concurrent_requests_are_all_answered(server):
 
 
 def test_only_loopback_counts_as_private():
-    from fetchviz.server import is_loopback
-
     assert all(map(is_loopback, ["127.0.0.1", "127.0.0.2", "::1", "[::1]", "localhost"]))
     assert not any(map(is_loopback, ["0.0.0.0", "::", "10.0.0.1", "example.com", ""]))
 
 
 def test_serve_prints_its_url_and_stops_on_ctrl_c():
-    import signal
-
     proc = subprocess.Popen(
         [sys.executable, "-m", "fetchviz", "serve", "--delay", "20"],
         stdout=subprocess.PIPE,

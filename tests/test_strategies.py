@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import os
+import socket
 
 import pytest
 
 from conftest import DELAY_MS, config_for, run_one
+from fetchviz.config import Config
 from fetchviz.model import RunState
 
 DELAY = DELAY_MS / 1000
@@ -101,13 +103,9 @@ def test_failures_are_rows_with_a_reason(server):
 
 @pytest.mark.parametrize("strategy", ["sync", "executor", "httpx", "aiohttp"])
 def test_connection_refused_is_said_plainly(strategy):
-    import socket
-
     with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    from fetchviz.config import Config
-
     run = run_one(Config(tasks=2, url=f"http://127.0.0.1:{port}/", timeout=2), strategy)
     assert run.failed == 2
     assert {row.error for row in run.tasks} == {"connection refused"}
