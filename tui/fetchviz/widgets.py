@@ -99,7 +99,11 @@ class TaskTable(ScrollView, can_focus=True):
         if run is None or index >= len(run.tasks):
             return Strip.blank(width, self.style_of("base"))
         segments = self._row(run, run.tasks[index], Columns.fit(width), self.clock())
-        return Strip(segments).adjust_cell_length(width, self.style_of("base"))
+        # Every glyph here is one cell wide, so the length is known without measuring; a Strip
+        # is costly enough (it carries its own caches) that one per line is plenty.
+        length = sum(len(segment.text) for segment in segments)
+        strip = Strip(segments, length)
+        return strip if length == width else strip.adjust_cell_length(width, self.style_of("base"))
 
     def _row(self, run: RunState, row: TaskRow, cols: Columns, now: float) -> list[Segment]:
         base = self.style_of("base")
@@ -136,6 +140,7 @@ class TaskTable(ScrollView, can_focus=True):
                 Segment(" " + lead, base),
                 Segment(wait, self.style_of("tasktable--wait")),
                 Segment(req, style),
+                Segment(" " * (cols.timeline - len(lead) - len(wait) - len(req)), base),
             ]
         return segments
 
