@@ -143,3 +143,13 @@ def test_all_json_carries_queued_thread_and_loop_lag_per_strategy():
         latency = run["latency"]
         assert 0 < latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
         assert isinstance(run["loop_lag_max"], float) or run["strategy"] == "sync"
+
+
+def test_jitter_spreads_the_latency_within_its_bounds():
+    done = fetchviz("--json", "-s", "aiohttp", "-n", "8", "--delay", "20", "--jitter", "60")
+    assert done.returncode == 0, done.stderr
+    tasks = json.loads(done.stdout)["runs"][0]["tasks"]
+    durations = [t["finished"] - t["started"] for t in tasks]
+    assert min(durations) >= 0.02  # never under the delay
+    assert max(durations) - min(durations) > 0.005  # spread (8 draws within 5 ms: ~1e-6)
+    assert max(durations) < 0.02 + 0.06 + 1.0  # bounded by delay + jitter, with slack

@@ -115,6 +115,7 @@ def _main_parser() -> _Parser:
         "--tasks",
         type=_whole(1, MAX_TASKS),
         default=DEFAULT_TASKS,
+        metavar="N",
         help=f"number of fetch tasks (default {DEFAULT_TASKS})",
     )
     parser.add_argument(
