@@ -172,3 +172,25 @@ async def test_cancel_drops_the_old_runs_events(server):
         snapshot = [(row.started, row.finished) for row in cancelled.tasks]
         await pilot.pause(0.6)  # the old requests answer meanwhile; nobody may show it
         assert [(row.started, row.finished) for row in cancelled.tasks] == snapshot
+
+
+def test_quitting_with_5000_aiohttp_requests_in_flight_is_prompt():
+    term = Terminal("-s", "aiohttp", "-n", "5000", "--delay", "30000")
+    try:
+        deadline = time.monotonic() + 20
+        server_pids: list[int] = []
+        while time.monotonic() < deadline and not server_pids:
+            server_pids = children(term.proc.pid)
+            time.sleep(0.1)
+        time.sleep(3)  # the requests are on their way: thousands of sockets open
+        started = time.monotonic()
+        term.type(b"q")
+        assert term.proc.wait(timeout=10) == 0
+        took = time.monotonic() - started
+        assert took < 3, f"quitting took {took:.1f} s"  # about 0.6 s here
+        deadline = time.monotonic() + 5  # killed at once; the kernel closes its sockets
+        while any(alive(pid) for pid in server_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not any(alive(pid) for pid in server_pids)
+    finally:
+        term.close()

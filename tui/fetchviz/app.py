@@ -331,6 +331,8 @@ class FetchvizApp(App[int]):
     async def action_quit(self) -> None:
         self.pending.clear()
         self._cancel_current()
+        if self.server is not None:
+            self.server.kill()  # its teardown overlaps ours: quitting stays prompt
         self.exit(0)
 
     def on_resize(self) -> None:

@@ -320,15 +320,15 @@ def _run_headless(
 
 
 def entry() -> NoReturn:
-    """The console script: exit promptly, abandoning threads still blocked inside a request."""
+    """The console script: exit promptly, abandoning the threads of a run still going.
+
+    Pool threads stuck in requests.get cannot be interrupted, and the interpreter would join
+    them; a runner thread still closing 10,000 sockets would hold the GIL through the
+    interpreter's shutdown. Everything that matters (output, the server) is done by now.
+    """
     code = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    blocked = [
-        t
-        for t in threading.enumerate()
-        if t is not threading.main_thread() and t.is_alive() and not t.daemon
-    ]
-    if blocked:
-        os._exit(code)  # pool threads stuck in requests.get cannot be interrupted, only left
+    if any(t is not threading.main_thread() and t.is_alive() for t in threading.enumerate()):
+        os._exit(code)
     sys.exit(code)
