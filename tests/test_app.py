@@ -36,7 +36,7 @@ async def test_launch_runs_the_selected_strategy_to_finished_rows(server):
 
 
 async def test_a_number_key_switches_strategy_and_runs_it(server):
-    app = FetchvizApp(config_for(server, tasks=4))
+    app = FetchvizApp(config_for(server, tasks=4, url=server.url(100)))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await pilot.press("6")
@@ -126,10 +126,10 @@ async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(serv
 
 
 async def test_waiting_is_shaded_on_the_timeline(server):
-    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["gather-blocking"]])
+    app = FetchvizApp(config_for(server, tasks=6), [BY_ID["gather-blocking"]])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_until(pilot, run_done(app, "gather-blocking"))
-        last = "".join(s.text for s in app.query_one(TaskTable).render_line(3))
+        last = "".join(s.text for s in app.query_one(TaskTable).render_line(5))
         assert "░" in last  # created at the gather, run only when the loop got to it
         assert "LOOP BLOCKED" in str(app.query_one(Summary).render())
 
