@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from fetchviz.app import FetchvizApp
+from fetchviz.catalog import BY_ID
 from fetchviz.config import Config
 from fetchviz.server import EmbeddedServer
-from fetchviz.strategies import BY_ID
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 SIZE = (100, 30)

@@ -7,11 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
+from fetchviz.catalog import BY_ID
 from fetchviz.config import Config
+from fetchviz.events import Event, LoopBeat
 from fetchviz.headless import run_all
+from fetchviz.job import Job
 from fetchviz.model import RunState
 from fetchviz.server import EmbeddedServer
-from fetchviz.strategies import BY_ID
+from fetchviz.worker import execute
 
 DELAY_MS = 40  # short, so the suite stays fast; long enough to tell a staircase from a column
 
@@ -31,3 +34,14 @@ def config_for(server: EmbeddedServer, **overrides: object) -> Config:
 
 def run_one(config: Config, strategy: str) -> RunState:
     return asyncio.run(run_all(config, [BY_ID[strategy]]))[0]
+
+
+def run_here(config: Config, strategy: str) -> RunState:
+    """The strategy run in this process, as the run's process runs it: a test can patch it."""
+    events: list[Event] = []
+    finished = execute(BY_ID[strategy], Job(1, config, events.append), config.workers)
+    run = RunState.new(1, strategy, config.tasks)
+    for event in [*events, finished]:
+        if not isinstance(event, LoopBeat):
+            run.apply(event)
+    return run

@@ -8,8 +8,8 @@ from collections.abc import Callable
 
 from conftest import config_for
 from fetchviz.app import FetchvizApp
+from fetchviz.catalog import BY_ID, STRATEGIES
 from fetchviz.model import TaskState
-from fetchviz.strategies import BY_ID, STRATEGIES
 from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TaskTable
 
 

@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
-from conftest import run_one
+from conftest import run_here, run_one
 from faulty import BIG_BODY, faulty_server
+from fetchviz.catalog import STRATEGIES
 from fetchviz.config import Config
 from fetchviz.reasons import describe
 from fetchviz.server import EmbeddedServer
-from fetchviz.strategies import STRATEGIES
 
 ALL = [s.id for s in STRATEGIES]
 
@@ -52,7 +52,7 @@ def test_a_name_that_does_not_resolve_says_host_not_found(strategy, monkeypatch)
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    run = run_one(Config(tasks=2, url="http://fetchviz.invalid/", timeout=2), strategy)
+    run = run_here(Config(tasks=2, url="http://fetchviz.invalid/", timeout=2), strategy)
     assert (run.ok, run.failed) == (0, 2)
     assert {row.error for row in run.tasks} == {"host not found"}
 

@@ -1,7 +1,7 @@
 """The dashboard: pick a strategy with a key, watch its fetches as live rows.
 
-The app only draws. Runs happen on the runner's threads; their events arrive in batches on an
-asyncio.Queue and are applied at most once per frame.
+The app only draws. Runs happen in processes of their own (runner.py); their events arrive in
+batches on an asyncio.Queue and are applied at most once per frame.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import Config
 from fetchviz.model import Baseline, Baselines, RunState, compare
 from fetchviz.pacing import FramePacer
 from fetchviz.runner import Batch, RunHandle, Runner
 from fetchviz.server import EmbeddedServer
-from fetchviz.strategies import BY_ID, STRATEGIES, Strategy
 from fetchviz.widgets import (
     CodePanel,
     Steady,
@@ -103,7 +103,7 @@ class FetchvizApp(App[int]):
         self.runner = Runner(asyncio.get_running_loop(), self.event_queue)
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             asyncio.get_running_loop().add_signal_handler(
-                signal.SIGTERM, lambda: self.exit(return_code=128 + signal.SIGTERM)
+                signal.SIGTERM, lambda: self.leave(128 + signal.SIGTERM)
             )
         self._consume_events()
         self._redraw()
@@ -329,11 +329,21 @@ class FetchvizApp(App[int]):
             self._redraw()
 
     async def action_quit(self) -> None:
+        self.leave(0)
+
+    def leave(self, return_code: int) -> None:
+        """Quit promptly: kill the run and the server now, and wait for neither."""
         self.pending.clear()
         self._cancel_current()
+        if self.runner is not None:
+            self.runner.close()
         if self.server is not None:
             self.server.kill()  # its teardown overlaps ours: quitting stays prompt
-        self.exit(0)
+        self.exit(return_code=return_code)
+
+    def on_unmount(self) -> None:
+        if self.runner is not None:  # however the app ends, no process of ours outlives it
+            self.runner.close()
 
     def on_resize(self) -> None:
         self._fit_code_panel()

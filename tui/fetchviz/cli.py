@@ -14,6 +14,7 @@ from typing import NoReturn
 from urllib.parse import urlsplit
 
 from fetchviz import __version__
+from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.server import (
     MAX_DELAY_MS,
@@ -24,7 +25,6 @@ from fetchviz.server import (
     raise_open_file_limit,
     serve,
 )
-from fetchviz.strategies import BY_ID, STRATEGIES, Strategy
 
 EPILOG = (
     "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
@@ -294,6 +294,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fetchviz: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `fetchviz --json | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 1
     except Exception as exc:  # a traceback on the user's screen is a bug: one line instead
         if os.environ.get("FETCHVIZ_DEBUG"):
             raise

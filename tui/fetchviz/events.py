@@ -61,4 +61,13 @@ class RunFinished:
     loop_lag_max: float | None = None  # seconds; None for strategies with no event loop
 
 
-Event = RunStarted | TasksQueued | TaskStarted | TaskFinished | TaskFailed | RunFinished
+@dataclass(frozen=True, slots=True)
+class LoopBeat:
+    """The run's event loop woke up on time at `at` (it beats every 10 ms while it can)."""
+
+    run_id: int
+    at: float
+    worst: float  # the worst lag so far, seconds
+
+
+Event = RunStarted | TasksQueued | TaskStarted | TaskFinished | TaskFailed | RunFinished | LoopBeat

@@ -6,10 +6,10 @@ import asyncio
 import json
 from typing import Any, TextIO
 
+from fetchviz.catalog import Strategy
 from fetchviz.config import Config
 from fetchviz.model import Baseline, Baselines, RunState, compare, fmt_lag, loop_blocked
 from fetchviz.runner import Batch, Runner
-from fetchviz.strategies import Strategy
 from fetchviz.timeline import meter
 
 BAR = 20
@@ -18,19 +18,19 @@ BAR = 20
 async def run_all(config: Config, strategies: list[Strategy]) -> list[RunState]:
     """Run each strategy in turn, to its end, and return what happened."""
     queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue)
+    runner = Runner(asyncio.get_running_loop(), queue, keep_spare=False)
     runs = []
-    for strategy in strategies:
-        handle = runner.start(strategy, config)
-        run = RunState.new(handle.run_id, strategy.id, config.tasks)
-        try:
+    try:
+        for strategy in strategies:
+            handle = runner.start(strategy, config)
+            run = RunState.new(handle.run_id, strategy.id, config.tasks)
             while not run.done:
                 for event in await queue.get():
                     if event.run_id == run.run_id:
                         run.apply(event)
-        finally:
-            handle.cancel()  # a no-op after the end; on Ctrl+C it stops the fetches
-        runs.append(run)
+            runs.append(run)
+    finally:
+        runner.close()  # on Ctrl+C, it kills the run's process
     return runs
 
 

@@ -12,12 +12,11 @@ from fetchviz.events import Event, TaskFailed, TaskFinished, TasksQueued, TaskSt
 from fetchviz.reasons import describe
 
 
-class RunCancelled(BaseException):
-    """Raised at the next fetch of a cancelled run; a BaseException, so no client swallows it."""
-
-
 class Job:
-    """One run of one strategy. Safe to call from the runner thread and from pool threads."""
+    """One run of one strategy. Safe to call from the run's thread and from pool threads.
+
+    There is no cancelling from inside: a run is cancelled by killing its process.
+    """
 
     def __init__(self, run_id: int, config: Config, emit: Callable[[Event], None]) -> None:
         self.run_id = run_id
@@ -25,20 +24,7 @@ class Job:
         self.url = config.url
         self.timeout = config.timeout
         self.limit = config.in_flight_limit
-        self._emit = emit
-        self._cancelled = threading.Event()
-
-    @property
-    def cancelled(self) -> bool:
-        return self._cancelled.is_set()
-
-    def cancel(self) -> None:
-        self._cancelled.set()
-
-    def report(self, event: Event) -> None:
-        """Pass an event on, unless the run was cancelled: nobody wants a stale run's rows."""
-        if not self._cancelled.is_set():
-            self._emit(event)
+        self.report = emit
 
     def queue_all(self) -> range:
         """Stamp every task as created now (they wait for a thread or a slot), and list them."""
@@ -61,8 +47,6 @@ class Fetch:
         self._answered = False
 
     def __enter__(self) -> Fetch:
-        if self.job.cancelled:
-            raise RunCancelled
         thread = threading.current_thread().name
         self.job.report(TaskStarted(self.job.run_id, self.index, time.perf_counter(), thread))
         return self

@@ -1,182 +1,215 @@
-"""Runs a strategy on a thread (and an event loop) of its own and hands its events over.
+"""Starts each run in a process of its own and hands its events to the consumer's queue.
 
 The consumer (the dashboard, or the headless mode) owns an asyncio loop and an asyncio.Queue.
-Events are put on that queue from the runner's threads with `call_soon_threadsafe`, a batch
-per wake-up: each wake-up costs the GIL that the fetches need, so they are kept few.
+The run's process (worker.py) writes its events in batches to a pipe; the consumer's loop reads
+the pipe when it is readable and puts each batch on the queue. Cancelling a run kills its
+process: threads blocked in a request go with it, and nothing is left behind.
+
+One spare process is kept warm (Python started, HTTP clients imported), so that a run starts
+at once; it is started after a run ends, never during one, so it takes nothing from the run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import itertools
+import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fetchviz.catalog import Strategy
 from fetchviz.config import Config
-from fetchviz.events import Event, RunFinished, RunStarted
-from fetchviz.job import Job, RunCancelled
-from fetchviz.strategies import Strategy
+from fetchviz.events import Event, LoopBeat, RunFinished
+from fetchviz.worker import decode_all, encode
 
 Batch = list[Event]
 
-# How long events gather before one wake-up hands them over: under a frame (33 ms), and
-# long enough that a fast run costs the consumer at most 200 wake-ups a second.
-HANDOVER_WINDOW = 0.005
 
-
-class EventSink:
-    """Collects events from any thread; delivers them to the consumer's queue in batches."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Batch]) -> None:
-        self._loop = loop
-        self._queue = queue
-        self._lock = threading.Lock()
-        self._pending: Batch = []
-        self._scheduled = False
-
-    def emit(self, event: Event) -> None:
-        with self._lock:
-            self._pending.append(event)
-            if self._scheduled:
-                return
-            self._scheduled = True
-        # The consumer's loop is gone once the app has quit; a late event has nowhere to go.
-        with contextlib.suppress(RuntimeError):
-            self._loop.call_soon_threadsafe(self._deliver_soon)
-
-    def _deliver_soon(self) -> None:
-        self._loop.call_later(HANDOVER_WINDOW, self._deliver)
-
-    def _deliver(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
-            self._scheduled = False
-        self._queue.put_nowait(batch)
-
-
-class LoopMonitor:
-    """A heartbeat on the runner's event loop: how late does the loop wake up?
-
-    A loop blocked by a synchronous call cannot beat, so the current lag is read from the
-    time since the last beat: it grows live while the loop is stuck.
-    """
-
-    INTERVAL = 0.01
+class Worker:
+    """A `python -m fetchviz.worker` child, waiting for the run it is to do."""
 
     def __init__(self) -> None:
-        self.last_beat = time.perf_counter()
+        self.stderr: Any = tempfile.TemporaryFile()  # noqa: SIM115 (closed in reap())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fetchviz.worker"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.stderr,
+            start_new_session=True,  # the terminal's Ctrl+C is the parent's to handle
+        )
+
+    def send(self, message: object) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(encode(message))
+        self.proc.stdin.flush()  # the stdin stays open: closing it tells the worker to go
+
+    @property
+    def events_fd(self) -> int:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def why_it_stopped(self) -> str:
+        """The last line the worker wrote on stderr, or how it exited."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=0.5)
+        self.stderr.seek(0)
+        lines: list[str] = self.stderr.read().decode(errors="replace").strip().splitlines()
+        code = self.proc.returncode
+        if lines:
+            return lines[-1]
+        if code is not None and code < 0:
+            return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+    def kill(self) -> None:
+        """Kill it now and reap it in the background: 10,000 sockets take a while to close."""
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        threading.Thread(target=self.reap, name="fetchviz-reaper", daemon=True).start()
+
+    def reap(self) -> None:
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
+            with contextlib.suppress(OSError):
+                stream.close()  # type: ignore[union-attr]
+
+
+class LoopView:
+    """The run's event loop as the worker's heartbeats describe it."""
+
+    INTERVAL = 0.01  # worker.LoopMonitor.INTERVAL
+
+    def __init__(self) -> None:
+        self.last_beat: float | None = None
         self.worst = 0.0
 
     def current(self, now: float | None = None) -> float:
+        """How late the next beat is: it grows live while the loop is stuck."""
+        if self.last_beat is None:  # the loop has not started yet: it is not late
+            return 0.0
         now = time.perf_counter() if now is None else now
         return max(0.0, now - self.last_beat - self.INTERVAL)
 
-    def observe(self, now: float) -> None:
-        self.worst = max(self.worst, self.current(now))
-        self.last_beat = now
-
-    async def beat(self) -> None:
-        self.last_beat = time.perf_counter()
-        while True:
-            await asyncio.sleep(self.INTERVAL)
-            self.observe(time.perf_counter())
+    def observe(self, beat: LoopBeat) -> None:
+        self.last_beat, self.worst = beat.at, max(self.worst, beat.worst)
 
 
 class RunHandle:
     """A run in progress: its id, what it runs, and how to stop it without waiting for it."""
 
-    def __init__(self, run_id: int, strategy: Strategy, config: Config, job: Job) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        strategy: Strategy,
+        config: Config,
+        worker: Worker,
+        deliver: Any,
+    ) -> None:
         self.run_id = run_id
         self.strategy = strategy
         self.config = config
-        self.job = job
-        self.monitor: LoopMonitor | None = LoopMonitor() if strategy.is_async else None
-        self.done = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._main: asyncio.Task[Any] | None = None
+        self.monitor: LoopView | None = LoopView() if strategy.is_async else None
+        self.worker = worker
+        self.finished = False
+        self._deliver = deliver  # called with each batch, and once with None at the end
+        self._buffer = bytearray()
+
+    def on_readable(self) -> None:
+        """The worker wrote: pass whole batches on; at end-of-file, make sure the run ends."""
+        try:
+            data = os.read(self.worker.events_fd, 1 << 20)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            if not self.finished:  # it died before it could say so
+                reason = f"the run's process stopped: {self.worker.why_it_stopped()}"
+                self._finish(RunFinished(self.run_id, time.perf_counter(), error=reason))
+            return
+        self._buffer += data
+        for batch in decode_all(self._buffer):
+            events: Batch = []
+            for event in batch:
+                if isinstance(event, LoopBeat):
+                    if self.monitor is not None:
+                        self.monitor.observe(event)
+                elif isinstance(event, RunFinished):
+                    self._finish(event, events)
+                    return
+                else:
+                    events.append(event)
+            if events:
+                self._deliver(events)
 
     def cancel(self) -> None:
-        """Stop reporting at once; stop fetching at the next chance. Never waits."""
-        self.job.cancel()
-        loop, main = self._loop, self._main
-        if loop is not None and main is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has already closed
-                loop.call_soon_threadsafe(main.cancel)
+        """Kill the run's process, and say at once that the run ended. Never waits."""
+        if not self.finished:
+            worst = self.monitor.worst if self.monitor else None
+            self._finish(RunFinished(self.run_id, time.perf_counter(), True, None, worst))
+
+    def _finish(self, finished: RunFinished, before: Batch | None = None) -> None:
+        self.finished = True
+        self._deliver([*(before or []), finished])
+        self._deliver(None)
+        self.worker.kill()  # a no-op for a worker that has exited; it reaps it either way
 
 
 class Runner:
-    """Starts runs; each on a daemon thread, so that quitting never waits for one."""
+    """Starts runs, each in a process of its own, and keeps one spare process warm."""
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Batch]) -> None:
-        self._sink = EventSink(loop, queue)
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        queue: asyncio.Queue[Batch],
+        keep_spare: bool = True,
+    ) -> None:
+        self._loop = loop
+        self._queue = queue
         self._ids = itertools.count(1)
+        self._spare: Worker | None = None
+        self._running: dict[int, RunHandle] = {}
+        # Without a spare (headless: the next run starts the moment the last ends, so a spare
+        # would start no sooner), each run starts its process itself.
+        self._keep_spare = keep_spare
+        self.warm()
+
+    def warm(self) -> None:
+        """Have a spare process ready (it takes ~0.3 s to import the HTTP clients)."""
+        if self._spare is None and self._keep_spare:
+            self._spare = Worker()
 
     def start(self, strategy: Strategy, config: Config) -> RunHandle:
+        worker, self._spare = self._spare or Worker(), None
         run_id = next(self._ids)
-        handle = RunHandle(run_id, strategy, config, Job(run_id, config, self._sink.emit))
-        thread = threading.Thread(
-            target=self._run, args=(handle,), name=f"runner-{run_id}", daemon=True
+        handle = RunHandle(
+            run_id, strategy, config, worker, lambda batch: self._deliver(run_id, batch)
         )
-        thread.start()
+        os.set_blocking(worker.events_fd, False)
+        self._running[run_id] = handle
+        self._loop.add_reader(worker.events_fd, handle.on_readable)
+        worker.send((run_id, strategy.id, config))
         return handle
 
-    def _run(self, handle: RunHandle) -> None:
-        job = handle.job
-        job.report(RunStarted(handle.run_id, handle.strategy.id, job.tasks, time.perf_counter()))
-        cancelled, error = False, None
-        try:
-            if handle.strategy.is_async:
-                _run_on_own_loop(handle)
-            else:
-                handle.strategy.run(job)
-        except (RunCancelled, asyncio.CancelledError):
-            cancelled = True
-        except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
-            error = f"{type(exc).__name__}: {exc}"
-        lag = handle.monitor.worst if handle.monitor else None
-        # Delivered even when cancelled, so that a consumer waiting for the end hears of it.
-        self._sink.emit(
-            RunFinished(handle.run_id, time.perf_counter(), cancelled or job.cancelled, error, lag)
-        )
-        handle.done.set()
+    def _deliver(self, run_id: int, batch: Batch | None) -> None:
+        if batch is not None:
+            self._queue.put_nowait(batch)
+            return
+        handle = self._running.pop(run_id)
+        self._loop.remove_reader(handle.worker.events_fd)
+        if not self._running:
+            self.warm()  # between runs, never during one
 
-
-def _run_on_own_loop(handle: RunHandle) -> None:
-    """Run an async strategy on a fresh loop: what blocks it blocks nobody else."""
-    loop = asyncio.new_event_loop()
-    pool = None
-    if handle.config.workers is not None:
-        pool = ThreadPoolExecutor(handle.config.workers, thread_name_prefix="asyncio")
-        loop.set_default_executor(pool)
-    monitor = handle.monitor
-    assert monitor is not None
-    beat = loop.create_task(monitor.beat())
-    coro = handle.strategy.run(handle.job)
-    assert inspect.iscoroutine(coro)
-    main = loop.create_task(coro)
-    handle._loop, handle._main = loop, main
-    try:
-        loop.run_until_complete(main)
-    finally:
-        # A loop blocked until the very end never got to beat: that wait is lag too.
-        monitor.observe(time.perf_counter())
-        beat.cancel()
-        _cancel_leftovers(loop)
-        # Threads blocked inside a request are abandoned, not joined (close() does not wait).
-        loop.close()
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-def _cancel_leftovers(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what the strategy left running and let it clean up (close sockets, sessions)."""
-    leftovers = [task for task in asyncio.all_tasks(loop) if not task.done()]
-    for task in leftovers:
-        task.cancel()
-    if leftovers:
-        loop.run_until_complete(asyncio.gather(*leftovers, return_exceptions=True))
-    loop.run_until_complete(loop.shutdown_asyncgens())
+    def close(self) -> None:
+        """Kill every process of ours: the runs, and the spare."""
+        self._keep_spare = False
+        for handle in list(self._running.values()):
+            handle.cancel()
+        if self._spare is not None:
+            self._spare.kill()
+            self._spare = None

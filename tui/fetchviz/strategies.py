@@ -1,5 +1,5 @@
 """The six ways to fetch N URLs. Each reads like the tutorial code it stands for, and is the
-very code that runs: the dashboard shows its source.
+very code that runs: the dashboard shows its source (catalog.py names them).
 
 Every strategy gets a `Job` (the URL, the limits) and wraps each request in
 `job.fetching(i)`, which stamps the start and the end of the request where they happen.
@@ -8,9 +8,6 @@ Every strategy gets a `Job` (the URL, the limits) and wraps each request in
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 
 import aiohttp
 import httpx
@@ -79,65 +76,3 @@ async def aiohttp_client(job: Job) -> None:
                         fetch.done(response.status, len(await response.read()))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))
-
-
-@dataclass(frozen=True, slots=True)
-class Strategy:
-    """A strategy as the command line, the dashboard and the docs name it."""
-
-    id: str
-    key: str
-    summary: str  # one line: what the user should see, and why
-    run: Callable[[Job], None] | Callable[[Job], Awaitable[None]]
-
-    @property
-    def is_async(self) -> bool:
-        return inspect.iscoroutinefunction(self.run)
-
-    @property
-    def uses_blocking_fetch(self) -> bool:
-        return self.run in (sync, async_sequential, gather_blocking, executor)
-
-    def source(self) -> str:
-        """The code that runs, helpers included, as the dashboard shows it."""
-        parts = [inspect.getsource(self.run)]
-        if self.uses_blocking_fetch:
-            parts.insert(0, inspect.getsource(fetch_blocking))
-        return "\n\n".join(part.rstrip() for part in parts)
-
-
-STRATEGIES: tuple[Strategy, ...] = (
-    Strategy("sync", "1", "a plain for loop of requests.get, one by one: the baseline", sync),
-    Strategy(
-        "async-sequential",
-        "2",
-        "async def around requests.get, awaited in turn: no faster",
-        async_sequential,
-    ),
-    Strategy(
-        "gather-blocking",
-        "3",
-        "gather over blocking calls: a staircase, the loop stuck",
-        gather_blocking,
-    ),
-    Strategy(
-        "executor",
-        "4",
-        "run_in_executor: threads, in waves of the pool's size",
-        executor,
-    ),
-    Strategy(
-        "httpx",
-        "5",
-        "one httpx.AsyncClient; slows sharply with many in flight",
-        httpx_client,
-    ),
-    Strategy(
-        "aiohttp",
-        "6",
-        "one aiohttp.ClientSession: one thread, the fastest",
-        aiohttp_client,
-    ),
-)
-
-BY_ID: dict[str, Strategy] = {strategy.id: strategy for strategy in STRATEGIES}

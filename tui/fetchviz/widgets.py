@@ -17,8 +17,8 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from fetchviz.catalog import STRATEGIES, Strategy
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
-from fetchviz.strategies import STRATEGIES, Strategy
 from fetchviz.timeline import axis, bar, histogram, meter, nice_scale
 
 

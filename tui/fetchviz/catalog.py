@@ -1,0 +1,92 @@
+"""The six strategies as the command line, the dashboard and the docs name them.
+
+Only names, keys and summaries live here, so that the dashboard draws its first frame without
+importing any HTTP client: the code itself is in strategies.py, imported by the runner process
+alone, and read from there as text for the code panel.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+
+CODE = Path(__file__).with_name("strategies.py")
+BLOCKING_FETCH = "fetch_blocking"  # the helper the requests-based strategies share
+
+
+@functools.cache
+def _functions() -> dict[str, tuple[str, bool]]:
+    """Each top-level function of strategies.py: its source, and whether it is `async def`."""
+    text = CODE.read_text(encoding="utf-8")
+    return {
+        node.name: (
+            ast.get_source_segment(text, node) or "",
+            isinstance(node, ast.AsyncFunctionDef),
+        )
+        for node in ast.parse(text).body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Strategy:
+    """A strategy by name; `function` names its code in strategies.py."""
+
+    id: str
+    key: str
+    summary: str  # one line: what the user should see, and why
+    function: str
+
+    @property
+    def is_async(self) -> bool:
+        return _functions()[self.function][1]
+
+    @property
+    def uses_blocking_fetch(self) -> bool:
+        return f"{BLOCKING_FETCH}(" in _functions()[self.function][0]
+
+    def source(self) -> str:
+        """The code that runs, helpers included, as the dashboard shows it."""
+        parts = [_functions()[self.function][0]]
+        if self.uses_blocking_fetch:
+            parts.insert(0, _functions()[BLOCKING_FETCH][0])
+        return "\n\n".join(part.rstrip() for part in parts)
+
+
+STRATEGIES: tuple[Strategy, ...] = (
+    Strategy("sync", "1", "a plain for loop of requests.get, one by one: the baseline", "sync"),
+    Strategy(
+        "async-sequential",
+        "2",
+        "async def around requests.get, awaited in turn: no faster",
+        "async_sequential",
+    ),
+    Strategy(
+        "gather-blocking",
+        "3",
+        "gather over blocking calls: a staircase, the loop stuck",
+        "gather_blocking",
+    ),
+    Strategy(
+        "executor",
+        "4",
+        "run_in_executor: threads, in waves of the pool's size",
+        "executor",
+    ),
+    Strategy(
+        "httpx",
+        "5",
+        "one httpx.AsyncClient; slows sharply with many in flight",
+        "httpx_client",
+    ),
+    Strategy(
+        "aiohttp",
+        "6",
+        "one aiohttp.ClientSession: one thread, the fastest",
+        "aiohttp_client",
+    ),
+)
+
+BY_ID: dict[str, Strategy] = {strategy.id: strategy for strategy in STRATEGIES}
