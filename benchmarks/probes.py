@@ -68,36 +68,48 @@ def percentile(values: list[float], p: float) -> float:
 async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     """A run under the real dashboard (Textual's headless driver), instrumented.
 
-    Event → screen: every task event applied is stamped where it happened; the Summary shows
-    the count of every finished task, so its next render is the frame that shows the event.
-    The dashboard's own loop: a heartbeat on it, 10 ms apart, measures how late it wakes.
+    Event → screen: from the event's stamp (taken in the run's process) to the end of the
+    first frame composed after the dashboard applied it: an event applied is pending; the
+    dashboard's next redraw puts it into the widgets (every event changes the run panel's
+    counts); the frame after that shows it. The dashboard's own loop: a heartbeat on it, 10 ms
+    apart, measures how late it wakes.
     """
+    from textual.screen import Screen
+
     from fetchviz.app import FetchvizApp
     from fetchviz.catalog import BY_ID
     from fetchviz.config import Config
     from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
     from fetchviz.model import RunState
     from fetchviz.server import raise_open_file_limit
-    from fetchviz.widgets import Summary
 
     raise_open_file_limit()
-    pending: list[float] = []
+    applied: list[float] = []
+    drawn: list[float] = []
     to_screen: list[float] = []
-    original_apply, original_render = RunState.apply, Summary.render
+    original_apply = RunState.apply
+    original_redraw = FetchvizApp._redraw
+    original_compose = Screen._compositor_refresh
 
     def apply(self: RunState, event: object) -> None:
         original_apply(self, event)  # type: ignore[arg-type]
         if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
-            pending.append(event.at)
+            applied.append(event.at)
 
-    def render(self: Summary) -> object:
+    def redraw(self: FetchvizApp) -> None:
+        drawn.extend(applied)
+        applied.clear()
+        original_redraw(self)
+
+    def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
+        original_compose(self)
         now = time.perf_counter()
-        to_screen.extend(now - at for at in pending)
-        pending.clear()
-        return original_render(self)
+        to_screen.extend(now - at for at in drawn)
+        drawn.clear()
 
     RunState.apply = apply  # type: ignore[method-assign]
-    Summary.render = render  # type: ignore[method-assign]
+    FetchvizApp._redraw = redraw  # type: ignore[method-assign]
+    Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
     lags: list[float] = []
 
     async def heartbeat() -> None:
@@ -114,7 +126,8 @@ async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
             await asyncio.sleep(0.05)
         await pilot.pause(0.2)
         to_screen.clear()
-        pending.clear()
+        applied.clear()
+        drawn.clear()
         beat = asyncio.create_task(heartbeat())
         await pilot.press("r")
         while not (app.current.run_id == 2 and app.current.done):

@@ -43,7 +43,7 @@ async def test_a_number_key_switches_strategy_and_runs_it(server):
         assert app.selected.id == "aiohttp"
         await wait_until(pilot, run_done(app, "aiohttp"))
         assert app.current.ok == 4
-        summary = str(app.query_one(Summary).render())
+        summary = app.query_one(Summary).plain
         assert "aiohttp" in summary and "faster" in summary
 
 
@@ -51,13 +51,13 @@ async def test_baseline_is_an_estimate_until_b_measures_it(server):
     app = FetchvizApp(config_for(server, tasks=4), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
-        assert "estimate" in str(app.query_one(Summary).render())
+        assert "estimate" in app.query_one(Summary).plain
         await pilot.press("b")
         await wait_until(pilot, run_done(app, "sync"))
         assert app.selected.id == "aiohttp"  # b measures; it does not change the selection
         await pilot.press("r")
         await wait_until(pilot, run_done(app, "aiohttp"))
-        summary = str(app.query_one(Summary).render())
+        summary = app.query_one(Summary).plain
         assert "measured" in summary and "estimate" not in summary
 
 
@@ -68,7 +68,7 @@ async def test_escape_cancels_at_once_and_keeps_the_rows(server):
         await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
         await pilot.press("escape")
         assert app.current.cancelled and app.current.done
-        assert "cancelled" in str(app.query_one(Summary).render())
+        assert "cancelled" in app.query_one(Summary).plain
         await pilot.press("6")  # the next run does not wait for the old one's thread
         await wait_until(pilot, run_done(app, "aiohttp"), timeout=5)
 
@@ -131,7 +131,7 @@ async def test_waiting_is_shaded_on_the_timeline(server):
         await wait_until(pilot, run_done(app, "gather-blocking"))
         last = "".join(s.text for s in app.query_one(TaskTable).render_line(5))
         assert "░" in last  # created at the gather, run only when the loop got to it
-        assert "LOOP BLOCKED" in str(app.query_one(Summary).render())
+        assert "LOOP BLOCKED" in app.query_one(Summary).plain
 
 
 async def test_compare_all_runs_every_strategy_and_ranks_them(server):

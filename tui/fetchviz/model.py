@@ -121,7 +121,7 @@ class RunState:
         """Seconds since the run started, up to its end; ticks while it runs."""
         if self.start is None:
             return 0.0
-        return (self.end if self.end is not None else now) - self.start
+        return max(0.0, (self.end if self.end is not None else now) - self.start)
 
     def offset(self, stamp: float | None) -> float | None:
         return None if stamp is None or self.start is None else stamp - self.start

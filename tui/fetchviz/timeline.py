@@ -13,14 +13,17 @@ FULL = "█"
 WAIT = "░"
 
 
-def nice_scale(elapsed: float) -> float:
-    """The axis length: the next round step above elapsed, so the axis rescales seldom."""
+# The axis while a run goes: few steps, because each rescale redraws every bar on screen.
+LIVE_STEPS = (1, 2, 5, 10)
+# The axis of a finished run: tight, so that the bars use the width.
+FINAL_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10)
+
+
+def nice_scale(elapsed: float, steps: tuple[float, ...] = FINAL_STEPS) -> float:
+    """The axis length: the next round step above elapsed."""
     elapsed = max(elapsed, 0.05)
     power = 10.0 ** math.floor(math.log10(elapsed))
-    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
-        if step * power >= elapsed:
-            return step * power
-    return 10 * power
+    return next((step * power for step in steps if step * power >= elapsed), 10 * power)
 
 
 def bar(

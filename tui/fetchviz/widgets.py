@@ -11,6 +11,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -19,7 +21,15 @@ from textual.widgets import Static
 
 from fetchviz.catalog import STRATEGIES, Strategy
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
-from fetchviz.timeline import axis, bar, histogram, meter, nice_scale
+from fetchviz.timeline import (
+    FINAL_STEPS,
+    LIVE_STEPS,
+    axis,
+    bar,
+    histogram,
+    meter,
+    nice_scale,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +78,13 @@ class TaskTable(ScrollView, can_focus=True):
         self.clock = clock
         self.run: RunState | None = None
         self._styles: dict[str, Style] = {}
+        # What each visible line shows now, by task index: a frame repaints only the lines
+        # whose text changed (a line costs Textual ~0.3 ms; a screen of them, most of a frame).
+        self._drawn: dict[int, tuple[str, ...]] = {}
+        self._ready: dict[int, list[Segment]] = {}  # computed by refresh_rows(), drawn next
+        # Rows that can no longer change while the run, the width and the scale stay the same.
+        self._settled: set[int] = set()
+        self._settled_for: tuple[object, ...] = ()
 
     def notify_style_update(self) -> None:
         self._styles.clear()  # the theme or the CSS changed
@@ -87,10 +104,50 @@ class TaskTable(ScrollView, can_focus=True):
         self.run = run
         self.virtual_size = Size(self.size.width, len(run.tasks) if run else 0)
         self.scroll_home(animate=False)
+        self._drawn.clear()
+        self._ready.clear()
+        self._settled.clear()
         self.refresh()
 
+    def refresh_rows(self) -> None:
+        """Repaint the visible lines whose text has changed since they were drawn."""
+        run = self.run
+        if run is None:
+            return
+        width = self.scrollable_content_region.width
+        cols, now, scale = Columns.fit(width), self.clock(), self.scale()
+        self._ready.clear()  # what the last pass made ready and nobody drew is out of date
+        if self._settled_for != (run.run_id, width, scale, run.end):
+            self._settled_for = (run.run_id, width, scale, run.end)
+            self._settled.clear()
+        top, changed = self.scroll_offset.y, []
+        for index in range(top, min(len(run.tasks), top + self.scrollable_content_region.height)):
+            if index in self._settled:
+                continue
+            row = run.tasks[index]
+            if row.finished is not None or run.done:
+                self._settled.add(index)
+            segments = self._row(run, row, cols, now, scale)
+            texts = tuple(segment.text for segment in segments)
+            if self._drawn.get(index) != texts:
+                self._ready[index] = segments
+                changed.append(index)
+        if len(changed) > 8:  # past a few lines, one refresh costs less than one per line
+            self.refresh()
+        else:
+            for index in changed:
+                self.refresh_line(index)
+
+    def on_resize(self) -> None:
+        self._drawn.clear()  # every line is drawn anew at the new width
+        self._ready.clear()
+        self._settled.clear()
+
     def scale(self) -> float:
-        return nice_scale(self.run.elapsed(self.clock()) if self.run else 0.0)
+        run = self.run
+        if run is None:
+            return nice_scale(0.0)
+        return nice_scale(run.elapsed(self.clock()), FINAL_STEPS if run.done else LIVE_STEPS)
 
     def render_line(self, y: int) -> Strip:
         run = self.run
@@ -98,21 +155,26 @@ class TaskTable(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if run is None or index >= len(run.tasks):
             return Strip.blank(width, self.style_of("base"))
-        segments = self._row(run, run.tasks[index], Columns.fit(width), self.clock())
+        segments = self._ready.pop(index, None) or self._row(
+            run, run.tasks[index], Columns.fit(width), self.clock(), self.scale()
+        )
+        self._drawn[index] = tuple(segment.text for segment in segments)
         # Every glyph here is one cell wide, so the length is known without measuring; a Strip
         # is costly enough (it carries its own caches) that one per line is plenty.
         length = sum(len(segment.text) for segment in segments)
         strip = Strip(segments, length)
         return strip if length == width else strip.adjust_cell_length(width, self.style_of("base"))
 
-    def _row(self, run: RunState, row: TaskRow, cols: Columns, now: float) -> list[Segment]:
+    def _row(
+        self, run: RunState, row: TaskRow, cols: Columns, now: float, scale: float
+    ) -> list[Segment]:
         base = self.style_of("base")
         state = row.state
         style = self.style_of(f"tasktable--{state.name.lower()}")
         dim = self.style_of("tasktable--dim")
         took = row.duration
         if took is None and row.started is not None and not run.done:
-            took = now - row.started
+            took = max(0.0, now - row.started)  # the frame's clock may predate a fresh start
         if state is TaskState.FAILED:
             result = row.error or "failed"
         elif row.status is not None:
@@ -129,11 +191,12 @@ class TaskTable(ScrollView, can_focus=True):
             segments.append(Segment(f"{short_thread(row.thread)[:9]:<10}", dim))
         if cols.timeline:
             end = row.finished if row.finished is not None else (run.end or now)
+            end = max(end, row.started or end)
             lead, wait, req = bar(
                 run.offset(row.queued),
                 run.offset(row.started),
                 run.offset(end),
-                self.scale(),
+                scale,
                 cols.timeline,
             )
             segments += [
@@ -242,8 +305,28 @@ def progress_bar(done: int, total: int, width: int) -> str:
     return meter(done / total if total else 0, width).replace(" ", "░")
 
 
-class Summary(Steady):
-    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
+class Summary(Vertical):
+    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency.
+
+    One widget per line: a frame repaints only the lines that changed (the count, the clock),
+    not the whole panel.
+    """
+
+    LINES = 8
+
+    def compose(self) -> ComposeResult:
+        self.lines = [Steady(classes="summary-line") for _ in range(self.LINES)]
+        yield from self.lines
+
+    @property
+    def plain(self) -> str:
+        """What the panel shows, as plain text."""
+        return "\n".join(str(line.render()) for line in self.lines)
+
+    def set_content(self, text: Text) -> None:
+        lines = text.split("\n")
+        for i, line in enumerate(self.lines):
+            line.set_content(lines[i] if i < len(lines) else "")
 
     def show(
         self,
@@ -273,6 +356,8 @@ class Summary(Steady):
         text.append(f" ok {run.ok}", style="green")
         if run.failed:
             text.append(f" failed {run.failed}", style="bold red")
+        if in_flight := run.started_count - run.finished_count:
+            text.append(f" · {in_flight} in flight", style="yellow")
         width = max(10, self.content_size.width or 36)
         text.append("\n" + progress_bar(run.finished_count, total, width), style="green")
         elapsed = run.elapsed(now)

@@ -35,8 +35,8 @@ from fetchviz.job import Job
 HEADER = struct.Struct("<I")
 
 # How long events gather before one write hands them over: well under a frame (16 ms), and
-# long enough that a fast run costs the parent at most 200 wake-ups a second.
-HANDOVER_WINDOW = 0.005
+# long enough that a fast run costs the parent at most 500 wake-ups a second.
+HANDOVER_WINDOW = 0.002
 
 
 def encode(message: object) -> bytes:
