@@ -18,7 +18,7 @@ BAR = 20
 async def run_all(config: Config, strategies: list[Strategy]) -> list[RunState]:
     """Run each strategy in turn, to its end, and return what happened."""
     queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue, keep_spare=False)
+    runner = Runner(asyncio.get_running_loop(), queue, live=False)
     runs = []
     try:
         for strategy in strategies:

@@ -167,16 +167,19 @@ class Runner:
         self,
         loop: asyncio.AbstractEventLoop,
         queue: asyncio.Queue[Batch],
-        keep_spare: bool = True,
+        live: bool = True,
     ) -> None:
         self._loop = loop
         self._queue = queue
         self._ids = itertools.count(1)
         self._spare: Worker | None = None
         self._running: dict[int, RunHandle] = {}
-        # Without a spare (headless: the next run starts the moment the last ends, so a spare
-        # would start no sooner), each run starts its process itself.
-        self._keep_spare = keep_spare
+        # Live (the dashboard): events arrive within milliseconds, and a spare process waits
+        # for the next run. Not live (headless): events come in larger batches, and each run
+        # starts its own process (the next run starts as the last ends: a spare would start
+        # it no sooner).
+        self._live = live
+        self._keep_spare = live
         self.warm()
 
     def warm(self) -> None:
@@ -193,7 +196,7 @@ class Runner:
         os.set_blocking(worker.events_fd, False)
         self._running[run_id] = handle
         self._loop.add_reader(worker.events_fd, handle.on_readable)
-        worker.send((run_id, strategy.id, config))
+        worker.send((run_id, strategy.id, config, self._live))
         return handle
 
     def _deliver(self, run_id: int, batch: Batch | None) -> None:

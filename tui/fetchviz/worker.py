@@ -8,7 +8,7 @@ On a thread of the dashboard's process, that froze every frame; in a process of 
 dashboard never waits for it, and the run never waits for a frame.
 
 The protocol is frames on pipes: a 4-byte length, then a pickle. The parent writes one frame
-to stdin, (run_id, strategy id, Config); the worker writes batches of events to stdout, the
+to stdin, (run_id, strategy id, Config, live); the worker writes batches of events to stdout, the
 last one ending with RunFinished, and exits. Its stdin staying open is the parent's lifeline:
 end-of-file means the parent is gone, and the worker goes too.
 """
@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, BinaryIO
 
@@ -34,9 +35,13 @@ from fetchviz.job import Job
 
 HEADER = struct.Struct("<I")
 
-# How long events gather before one write hands them over: well under a frame (16 ms), and
-# long enough that a fast run costs the parent at most 500 wake-ups a second.
-HANDOVER_WINDOW = 0.002
+# How long events gather before one write hands them over. Live (the dashboard): well under
+# a frame (16 ms). Quiet (headless: nobody watches until the end): long, because each
+# hand-over wakes the parent, a process that takes a core's share from the run it measures.
+LIVE_WINDOW = 0.002
+QUIET_WINDOW = 0.05
+# How long the writer thread lets events wait for a loop that flushes them itself.
+STUCK_LOOP = 0.1
 
 
 def encode(message: object) -> bytes:
@@ -73,21 +78,39 @@ def write_all(fd: int, data: bytes) -> None:
 
 
 class PipeSink:
-    """Collects events from any thread of the run; writes them to the parent in batches."""
+    """Collects events from any thread of the run; writes them to the parent in batches.
 
-    def __init__(self, fd: int) -> None:
+    A writer thread flushes each batch a moment after its first event. That thread costs
+    nothing to strategies whose threads wait on sockets with the GIL released; but an event
+    loop busy with 1,000 requests holds the GIL, and every wake-up of the writer would take it
+    away (measured: +10-20 % on aiohttp). So a loop that is attached flushes its own events, in
+    a callback of its own; the writer thread then only rescues events that a stuck loop
+    could not flush.
+    """
+
+    def __init__(self, fd: int, window: float = LIVE_WINDOW) -> None:
         self._fd = fd
+        self._window = window
         self._pending: list[Event] = []
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one frame at a time on the pipe
         self._wake = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread: int | None = None
         threading.Thread(target=self._deliver_forever, name="fetchviz-events", daemon=True).start()
+
+    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
+        """From now on, events emitted on this loop's thread are flushed by the loop (None:
+        by the writer thread again)."""
+        self._loop, self._loop_thread = loop, threading.get_ident()
 
     def emit(self, event: Event) -> None:
         with self._lock:
             self._pending.append(event)
             first = len(self._pending) == 1
         if first:
+            if self._loop is not None and threading.get_ident() == self._loop_thread:
+                self._loop.call_later(self._window, self.flush)
             self._wake.set()
 
     def flush(self) -> None:
@@ -103,7 +126,7 @@ class PipeSink:
     def _deliver_forever(self) -> None:
         while True:
             self._wake.wait()
-            time.sleep(HANDOVER_WINDOW)
+            time.sleep(self._window if self._loop is None else max(self._window, STUCK_LOOP))
             self._wake.clear()
             self.flush()
 
@@ -111,13 +134,13 @@ class PipeSink:
 class LoopMonitor:
     """A heartbeat on the run's event loop: how late does the loop wake up?
 
-    Every beat is reported, so the dashboard sees a loop blocked by a synchronous call live:
-    the beats stop coming.
+    Every beat is reported (when someone watches live), so the dashboard sees a loop blocked
+    by a synchronous call as it happens: the beats stop coming.
     """
 
     INTERVAL = 0.01
 
-    def __init__(self, run_id: int, report: Any) -> None:
+    def __init__(self, run_id: int, report: Callable[[Event], None] | None) -> None:
         self.run_id = run_id
         self.report = report
         self.last_beat = time.perf_counter()
@@ -130,22 +153,33 @@ class LoopMonitor:
     async def beat(self) -> None:
         self.last_beat = time.perf_counter()
         while True:
-            self.report(LoopBeat(self.run_id, self.last_beat, self.worst))
+            if self.report is not None:
+                self.report(LoopBeat(self.run_id, self.last_beat, self.worst))
             await asyncio.sleep(self.INTERVAL)
             self.observe(time.perf_counter())
 
 
-def execute(strategy: Strategy, job: Job, workers: int | None = None) -> RunFinished:
-    """Run the strategy on this thread, timed from here; say how it ended."""
+def execute(
+    strategy: Strategy,
+    job: Job,
+    workers: int | None = None,
+    on_loop: Callable[[asyncio.AbstractEventLoop | None], None] | None = None,
+    live: bool = True,
+) -> RunFinished:
+    """Run the strategy on this thread, timed from here; say how it ended.
+
+    `on_loop` is told of an asyncio strategy's loop before the strategy starts on it, and
+    of None before that loop closes. `live`: report the loop's heartbeats as they happen.
+    """
     from fetchviz import strategies  # the HTTP clients: imported here, not by the dashboard
 
     code = getattr(strategies, strategy.function)
     job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
-    monitor = LoopMonitor(job.run_id, job.report) if strategy.is_async else None
+    monitor = LoopMonitor(job.run_id, job.report if live else None) if strategy.is_async else None
     error = None
     try:
         if monitor is not None:
-            _run_on_own_loop(code, job, workers, monitor)
+            _run_on_own_loop(code, job, workers, monitor, on_loop)
         else:
             code(job)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
@@ -155,9 +189,17 @@ def execute(strategy: Strategy, job: Job, workers: int | None = None) -> RunFini
     )
 
 
-def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMonitor) -> None:
+def _run_on_own_loop(
+    code: Any,
+    job: Job,
+    workers: int | None,
+    monitor: LoopMonitor,
+    on_loop: Callable[[asyncio.AbstractEventLoop | None], None] | None,
+) -> None:
     """Run an async strategy on a fresh loop, as `asyncio.run` would, with a heartbeat."""
     loop = asyncio.new_event_loop()
+    if on_loop is not None:
+        on_loop(loop)
     if workers is not None:
         loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
     beat = loop.create_task(monitor.beat())  # first: it beats once before the strategy runs
@@ -171,6 +213,8 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(beat)
+        if on_loop is not None:
+            on_loop(None)  # the loop is about to close: it flushes nothing more
         # Threads still blocked in a request are not waited for: the process exits under them.
         loop.close()
 
@@ -193,12 +237,15 @@ def main() -> None:
     command = read_message(sys.stdin.buffer)  # blocks until the parent says what to run
     if command is None:
         return
-    run_id, strategy_id, config = command
+    run_id, strategy_id, config, live = command
     assert isinstance(config, Config)
     threading.Thread(target=_exit_with_parent, name="fetchviz-lifeline", daemon=True).start()
     threading.current_thread().name = f"runner-{run_id}"
-    sink = PipeSink(events_fd)
-    finished = execute(BY_ID[strategy_id], Job(run_id, config, sink.emit), config.workers)
+    sink = PipeSink(events_fd, LIVE_WINDOW if live else QUIET_WINDOW)
+    strategy = BY_ID[strategy_id]
+    # A loop that blocks on requests.get cannot flush on time: its events go by the thread.
+    on_loop = None if strategy.uses_blocking_fetch else sink.attach
+    finished = execute(strategy, Job(run_id, config, sink.emit), config.workers, on_loop, live)
     sink.emit(finished)
     sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.
