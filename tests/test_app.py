@@ -171,3 +171,29 @@ async def test_code_panel_takes_the_rows_place_at_80_columns(server):
         assert app.query_one("#code").display and not app.query_one("#rows").display
         await pilot.press("c")
         assert app.query_one("#rows").display
+
+
+async def test_the_run_panel_counts_requests_in_flight(server):
+    config = config_for(server, tasks=8, url=server.url(400), workers=3)
+    app = FetchvizApp(config, [BY_ID["executor"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "3 in flight" in app.query_one(Summary).plain)
+        await wait_until(pilot, run_done(app, "executor"))
+        assert "in flight" not in app.query_one(Summary).plain
+
+
+async def test_a_frame_repaints_only_the_rows_that_changed(server):
+    config = config_for(server, tasks=6, url=server.url(2000))
+    app = FetchvizApp(config, [BY_ID["sync"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await pilot.pause(0.1)
+        table = app.query_one(TaskTable)
+        repainted: list[object] = []
+        table.refresh = lambda *regions, **kw: repainted.append(regions)  # type: ignore[method-assign]
+        table.refresh_rows()
+        table.refresh_rows()
+        assert repainted == []  # the same clock, no event: nothing to repaint
+        app.frame_time += 0.25  # the clock ticks: only the row in flight moves
+        table.refresh_rows()
+        assert len(repainted) == 1

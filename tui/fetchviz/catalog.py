@@ -16,14 +16,23 @@ CODE = Path(__file__).with_name("strategies.py")
 BLOCKING_FETCH = "fetch_blocking"  # the helper the requests-based strategies share
 
 
+@dataclass(frozen=True, slots=True)
+class Code:
+    """A top-level function of strategies.py, read as text."""
+
+    source: str
+    is_async: bool
+    names: frozenset[str]  # every name it refers to
+
+
 @functools.cache
-def _functions() -> dict[str, tuple[str, bool]]:
-    """Each top-level function of strategies.py: its source, and whether it is `async def`."""
+def _functions() -> dict[str, Code]:
     text = CODE.read_text(encoding="utf-8")
     return {
-        node.name: (
+        node.name: Code(
             ast.get_source_segment(text, node) or "",
             isinstance(node, ast.AsyncFunctionDef),
+            frozenset(name.id for name in ast.walk(node) if isinstance(name, ast.Name)),
         )
         for node in ast.parse(text).body
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
@@ -41,17 +50,18 @@ class Strategy:
 
     @property
     def is_async(self) -> bool:
-        return _functions()[self.function][1]
+        return _functions()[self.function].is_async
 
     @property
     def uses_blocking_fetch(self) -> bool:
-        return f"{BLOCKING_FETCH}(" in _functions()[self.function][0]
+        """True where requests.get blocks a thread: the run's, or a pool's."""
+        return BLOCKING_FETCH in _functions()[self.function].names
 
     def source(self) -> str:
         """The code that runs, helpers included, as the dashboard shows it."""
-        parts = [_functions()[self.function][0]]
+        parts = [_functions()[self.function].source]
         if self.uses_blocking_fetch:
-            parts.insert(0, _functions()[BLOCKING_FETCH][0])
+            parts.insert(0, _functions()[BLOCKING_FETCH].source)
         return "\n\n".join(part.rstrip() for part in parts)
 
 

@@ -1,0 +1,156 @@
+"""Each run in a process of its own: events arrive, cancelling kills it, nothing is left."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import config_for
+from fetchviz.catalog import BY_ID, STRATEGIES
+from fetchviz.events import LoopBeat, RunFinished, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.model import RunState
+from fetchviz.runner import Batch, Runner
+from fetchviz.worker import decode_all, encode
+from test_server import alive
+
+
+async def run_to_end(runner: Runner, queue: asyncio.Queue[Batch], run: RunState) -> None:
+    while not run.done:
+        for event in await asyncio.wait_for(queue.get(), 20):
+            run.apply(event)
+
+
+def gone(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return not alive(pid)
+
+
+def test_events_cross_the_pipe_as_they_were():
+    events = [
+        TaskStarted(1, 0, 1.5, "runner-1"),
+        TaskFinished(1, 0, 2.5, 200, 11),
+        TaskFailed(1, 1, 3.0, "HTTP 500", 500),
+        LoopBeat(1, 4.0, 0.002),
+        RunFinished(1, 5.0, False, None, 0.01),
+    ]
+    buffer = bytearray(encode(events) + encode(events[:1]))
+    partial = encode(events)[:7]
+    buffer += partial
+    assert decode_all(buffer) == [events, events[:1]]
+    assert buffer == partial  # an incomplete frame waits for the rest
+    assert pickle.loads(pickle.dumps(events[2])) == events[2]
+
+
+def test_the_dashboard_draws_without_importing_an_http_client():
+    code = (
+        "import sys, fetchviz.app, fetchviz.cli\n"
+        "print(sorted({'aiohttp', 'httpx', 'requests'} & set(sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_the_code_panel_shows_the_functions_that_run():
+    from fetchviz import strategies
+
+    for strategy in STRATEGIES:
+        function = getattr(strategies, strategy.function)
+        assert strategy.source().endswith(inspect.getsource(function).rstrip()), strategy.id
+        assert strategy.is_async == inspect.iscoroutinefunction(function)
+    assert "def fetch_blocking" in BY_ID["executor"].source()
+    assert "def fetch_blocking" not in BY_ID["aiohttp"].source()
+
+
+async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(server):
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    try:
+        handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=4))
+        worker_pid = handle.worker.proc.pid
+        assert worker_pid != os.getpid()
+        run = RunState.new(handle.run_id, "aiohttp", 4)
+        before = time.perf_counter()
+        await run_to_end(runner, queue, run)
+        assert (run.ok, run.failed) == (4, 0)
+        # stamps from the other process are on this process's clock
+        assert all(run.start <= row.started <= row.finished <= before + 20 for row in run.tasks)
+        assert gone(worker_pid), "the run's process exits when the run ends"
+    finally:
+        runner.close()
+
+
+async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    runner = Runner(asyncio.get_running_loop(), queue)
+    spare = None
+    try:
+        config = config_for(server, tasks=20, url=server.url(30_000), workers=20)
+        handle = runner.start(BY_ID["executor"], config)
+        run = RunState.new(handle.run_id, "executor", 20)
+        while run.started_count < 20:  # twenty threads blocked in requests.get
+            for event in await asyncio.wait_for(queue.get(), 20):
+                run.apply(event)
+        handle.cancel()
+        last = queue.get_nowait()[-1]
+        assert isinstance(last, RunFinished) and last.cancelled
+        assert gone(handle.worker.proc.pid), "threads blocked in a request die with it"
+        spare = runner._spare
+        assert spare is not None, "a spare process is ready for the next run"
+    finally:
+        runner.close()
+    if spare is not None:
+        assert gone(spare.proc.pid), "closing the runner kills the spare"
+
+
+async def test_a_run_whose_process_dies_ends_with_a_reason(server):
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    try:
+        handle = runner.start(BY_ID["sync"], config_for(server, tasks=50, url=server.url(200)))
+        run = RunState.new(handle.run_id, "sync", 50)
+        while run.started_count < 1:
+            for event in await asyncio.wait_for(queue.get(), 20):
+                run.apply(event)
+        os.kill(handle.worker.proc.pid, signal.SIGKILL)
+        await run_to_end(runner, queue, run)
+        assert run.error == "the run's process stopped: killed by signal 9"
+    finally:
+        runner.close()
+
+
+def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
+    # A parent that starts a long run, prints the run's pid, then waits to be killed.
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import asyncio, sys\n"
+        "from fetchviz.catalog import BY_ID\n"
+        "from fetchviz.config import Config\n"
+        "from fetchviz.runner import Runner\n"
+        "async def main():\n"
+        "    runner = Runner(asyncio.get_running_loop(), asyncio.Queue())\n"
+        f"    config = Config(tasks=5, url={server.url(30_000)!r}, workers=5)\n"
+        "    handle = runner.start(BY_ID['executor'], config)\n"
+        "    print(handle.worker.proc.pid, runner._spare and runner._spare.proc.pid, flush=True)\n"
+        "    await asyncio.sleep(60)\n"
+        "asyncio.run(main())\n"
+    )
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert parent.stdout is not None
+        pids = [int(pid) for pid in parent.stdout.readline().split() if pid != "None"]
+        assert pids
+        time.sleep(0.5)
+        parent.kill()
+        parent.wait()
+        assert all(gone(pid) for pid in pids), "orphans exit when their stdin closes"
+    finally:
+        if parent.poll() is None:
+            parent.kill()
