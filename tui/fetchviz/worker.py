@@ -40,8 +40,6 @@ HEADER = struct.Struct("<I")
 # hand-over wakes the parent, a process that takes a core's share from the run it measures.
 LIVE_WINDOW = 0.002
 QUIET_WINDOW = 0.05
-# How long the writer thread lets events wait for a loop that flushes them itself.
-STUCK_LOOP = 0.1
 
 
 def encode(message: object) -> bytes:
@@ -80,12 +78,9 @@ def write_all(fd: int, data: bytes) -> None:
 class PipeSink:
     """Collects events from any thread of the run; writes them to the parent in batches.
 
-    A writer thread flushes each batch a moment after its first event. That thread costs
-    nothing to strategies whose threads wait on sockets with the GIL released; but an event
-    loop busy with 1,000 requests holds the GIL, and every wake-up of the writer would take it
-    away (measured: +10-20 % on aiohttp). So a loop that is attached flushes its own events, in
-    a callback of its own; the writer thread then only rescues events that a stuck loop
-    could not flush.
+    A writer thread flushes each batch a moment after its first event. (Flushing from the
+    run's own event loop instead would save the writer's wake-ups, but a loop busy with 1,000
+    requests runs its timers late: events then reached the screen 100 ms late. Measured.)
     """
 
     def __init__(self, fd: int, window: float = LIVE_WINDOW) -> None:
@@ -95,22 +90,13 @@ class PipeSink:
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one frame at a time on the pipe
         self._wake = threading.Event()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._loop_thread: int | None = None
         threading.Thread(target=self._deliver_forever, name="fetchviz-events", daemon=True).start()
-
-    def attach(self, loop: asyncio.AbstractEventLoop | None) -> None:
-        """From now on, events emitted on this loop's thread are flushed by the loop (None:
-        by the writer thread again)."""
-        self._loop, self._loop_thread = loop, threading.get_ident()
 
     def emit(self, event: Event) -> None:
         with self._lock:
             self._pending.append(event)
             first = len(self._pending) == 1
         if first:
-            if self._loop is not None and threading.get_ident() == self._loop_thread:
-                self._loop.call_later(self._window, self.flush)
             self._wake.set()
 
     def flush(self) -> None:
@@ -126,7 +112,7 @@ class PipeSink:
     def _deliver_forever(self) -> None:
         while True:
             self._wake.wait()
-            time.sleep(self._window if self._loop is None else max(self._window, STUCK_LOOP))
+            time.sleep(self._window)
             self._wake.clear()
             self.flush()
 
@@ -163,13 +149,11 @@ def execute(
     strategy: Strategy,
     job: Job,
     workers: int | None = None,
-    on_loop: Callable[[asyncio.AbstractEventLoop | None], None] | None = None,
     live: bool = True,
 ) -> RunFinished:
     """Run the strategy on this thread, timed from here; say how it ended.
 
-    `on_loop` is told of an asyncio strategy's loop before the strategy starts on it, and
-    of None before that loop closes. `live`: report the loop's heartbeats as they happen.
+    `live`: report the loop's heartbeats as they happen.
     """
     from fetchviz import strategies  # the HTTP clients: imported here, not by the dashboard
 
@@ -179,7 +163,7 @@ def execute(
     error = None
     try:
         if monitor is not None:
-            _run_on_own_loop(code, job, workers, monitor, on_loop)
+            _run_on_own_loop(code, job, workers, monitor)
         else:
             code(job)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
@@ -189,17 +173,9 @@ def execute(
     )
 
 
-def _run_on_own_loop(
-    code: Any,
-    job: Job,
-    workers: int | None,
-    monitor: LoopMonitor,
-    on_loop: Callable[[asyncio.AbstractEventLoop | None], None] | None,
-) -> None:
+def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMonitor) -> None:
     """Run an async strategy on a fresh loop, as `asyncio.run` would, with a heartbeat."""
     loop = asyncio.new_event_loop()
-    if on_loop is not None:
-        on_loop(loop)
     if workers is not None:
         loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
     beat = loop.create_task(monitor.beat())  # first: it beats once before the strategy runs
@@ -213,8 +189,6 @@ def _run_on_own_loop(
         beat.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             loop.run_until_complete(beat)
-        if on_loop is not None:
-            on_loop(None)  # the loop is about to close: it flushes nothing more
         # Threads still blocked in a request are not waited for: the process exits under them.
         loop.close()
 
@@ -242,10 +216,8 @@ def main() -> None:
     threading.Thread(target=_exit_with_parent, name="fetchviz-lifeline", daemon=True).start()
     threading.current_thread().name = f"runner-{run_id}"
     sink = PipeSink(events_fd, LIVE_WINDOW if live else QUIET_WINDOW)
-    strategy = BY_ID[strategy_id]
-    # A loop that blocks on requests.get cannot flush on time: its events go by the thread.
-    on_loop = None if strategy.uses_blocking_fetch else sink.attach
-    finished = execute(strategy, Job(run_id, config, sink.emit), config.workers, on_loop, live)
+    job = Job(run_id, config, sink.emit)
+    finished = execute(BY_ID[strategy_id], job, config.workers, live)
     sink.emit(finished)
     sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.
