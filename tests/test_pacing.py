@@ -1,4 +1,5 @@
-"""Frame pacing: full rate while frames are cheap, a share of one core when they are not."""
+"""Frame pacing: full rate while the run waits on the network, a small share of a core while
+the run keeps a core busy."""
 
 from __future__ import annotations
 
@@ -15,18 +16,27 @@ class Clock:
         return FramePacer(cpu_clock=lambda: self.cpu, **kwargs)
 
 
-def test_cheap_frames_are_drawn_at_the_frame_rate():
+def test_a_run_waiting_on_the_network_is_drawn_at_the_frame_rate():
     clock = Clock()
-    pacer = clock.pacer(budget=0.3, min_interval=1 / 60)
+    pacer = clock.pacer(idle_budget=0.5, min_interval=1 / 60)
     for _ in range(30):
-        clock.cpu += 0.003  # 3 ms frames
-        pause = pacer.pause()
+        clock.cpu += 0.006  # 6 ms frames
+        pause = pacer.pause(run_busy=0.1)
     assert pause == 1 / 60
+
+
+def test_a_busy_run_keeps_the_cpu_the_frames_would_take():
+    clock = Clock()
+    pacer = clock.pacer(budget=0.08, min_interval=1 / 60, max_interval=1.0)
+    for _ in range(30):
+        clock.cpu += 0.008  # 8 ms frames; the run's process uses 90 % of a core
+        pause = pacer.pause(run_busy=0.9)
+    assert 0.09 <= pause <= 0.11  # 8 ms at 8 % of a core: one frame each 100 ms
 
 
 def test_costly_frames_keep_the_dashboard_within_its_share_of_a_core():
     clock = Clock()
-    pacer = clock.pacer(budget=0.1, min_interval=1 / 60, max_interval=1.0)
+    pacer = clock.pacer(idle_budget=0.1, min_interval=1 / 60, max_interval=1.0)
     for _ in range(40):
         clock.cpu += 0.02  # 20 ms frames on a slow machine
         pause = pacer.pause()
@@ -38,6 +48,6 @@ def test_pauses_stay_within_bounds_and_a_new_run_starts_afresh():
     pacer = clock.pacer(budget=0.05, max_interval=0.25)
     for _ in range(30):
         clock.cpu += 1.0
-        assert pacer.pause() <= 0.25
+        assert pacer.pause(run_busy=2.0) <= 0.25
     pacer.reset()
     assert pacer.frame_cost == 0.0

@@ -38,7 +38,7 @@ def test_events_cross_the_pipe_as_they_were():
         TaskStarted(1, 0, 1.5, "runner-1"),
         TaskFinished(1, 0, 2.5, 200, 11),
         TaskFailed(1, 1, 3.0, "HTTP 500", 500),
-        LoopBeat(1, 4.0, 0.002),
+        LoopBeat(1, 4.0, 0.002, 0.5),
         RunFinished(1, 5.0, False, None, 0.01),
     ]
     buffer = bytearray(encode(events) + encode(events[:1]))

@@ -8,10 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import time
 from collections.abc import Iterable
 from typing import ClassVar
+
+# Textual paints a refresh on its next tick, at most 60 a second by default: up to 17 ms
+# after the dashboard asked. The dashboard paces its own frames (FRAME, pacing.py), so a finer
+# tick only paints sooner, not more often. Set before Textual is imported; a user's setting wins.
+os.environ.setdefault("TEXTUAL_FPS", "120")
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -194,7 +200,12 @@ class FetchvizApp(App[int]):
                     self._on_run_done(run)
             started = time.perf_counter()
             self._redraw()
-            next_frame = started + (self.pacer.pause() if running else FRAME)
+            next_frame = started + (self.pacer.pause(self._run_busy()) if running else FRAME)
+
+    def _run_busy(self) -> float:
+        """How many cores the run's process keeps busy (0 when it has no loop to tell)."""
+        monitor = self.handle.monitor if self.handle is not None else None
+        return monitor.busy if monitor is not None else 0.0
 
     def _on_run_done(self, run: RunState) -> None:
         if self.handle is not None:  # keyed by the run's settings: N may have changed since

@@ -91,6 +91,7 @@ class LoopBeat:
     run_id: int
     at: float
     worst: float  # the worst lag so far, seconds
+    cpu: float  # the run's process CPU time so far, seconds: how busy the run keeps a core
 
 
 Event = RunStarted | TasksQueued | TaskStarted | TaskFinished | TaskFailed | RunFinished | LoopBeat

@@ -87,6 +87,8 @@ class LoopView:
     def __init__(self) -> None:
         self.last_beat: float | None = None
         self.worst = 0.0
+        self.busy = 0.0  # the run's process CPU lately, in cores
+        self._cpu: tuple[float, float] | None = None  # (wall, cpu) at the last sample
 
     def current(self, now: float | None = None) -> float:
         """How late the next beat is: it grows live while the loop is stuck."""
@@ -97,6 +99,14 @@ class LoopView:
 
     def observe(self, beat: LoopBeat) -> None:
         self.last_beat, self.worst = beat.at, max(self.worst, beat.worst)
+        if self._cpu is None:
+            self._cpu = (beat.at, beat.cpu)
+        elif (wall := beat.at - self._cpu[0]) >= 0.03:  # beats 10 ms apart are too noisy
+            cores = (beat.cpu - self._cpu[1]) / wall
+            # A peak that fades: a run busy in bursts (connections opened by the thousand)
+            # counts as busy between them too.
+            self.busy = max(cores, 0.8 * self.busy)
+            self._cpu = (beat.at, beat.cpu)
 
 
 class RunHandle:

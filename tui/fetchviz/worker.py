@@ -140,7 +140,7 @@ class LoopMonitor:
         self.last_beat = time.perf_counter()
         while True:
             if self.report is not None:
-                self.report(LoopBeat(self.run_id, self.last_beat, self.worst))
+                self.report(LoopBeat(self.run_id, self.last_beat, self.worst, time.process_time()))
             await asyncio.sleep(self.INTERVAL)
             self.observe(time.perf_counter())
 
