@@ -160,21 +160,25 @@ def execute(
     code = getattr(strategies, strategy.function)
     job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
     monitor = LoopMonitor(job.run_id, job.report if live else None) if strategy.is_async else None
-    error = None
+    error, end = None, None
     try:
         if monitor is not None:
-            _run_on_own_loop(code, job, workers, monitor)
+            end = _run_on_own_loop(code, job, workers, monitor)
         else:
             code(job)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
         error = f"{type(exc).__name__}: {exc}"
     return RunFinished(
-        job.run_id, time.perf_counter(), False, error, monitor.worst if monitor else None
+        job.run_id, end or time.perf_counter(), False, error, monitor.worst if monitor else None
     )
 
 
-def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMonitor) -> None:
-    """Run an async strategy on a fresh loop, as `asyncio.run` would, with a heartbeat."""
+def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMonitor) -> float:
+    """Run an async strategy on a fresh loop, as `asyncio.run` would, with a heartbeat.
+
+    Returns when the strategy's coroutine returned: what the loop does after that (closing
+    1,000 transports, say) is our clean-up, not the strategy's time.
+    """
     loop = asyncio.new_event_loop()
     if workers is not None:
         loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
@@ -183,6 +187,7 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
     assert inspect.iscoroutine(coro)
     try:
         loop.run_until_complete(coro)
+        return time.perf_counter()
     finally:
         # A loop blocked until the very end never got to beat: that wait is lag too.
         monitor.observe(time.perf_counter())
