@@ -74,9 +74,8 @@ async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     counts); the frame after that shows it. The dashboard's own loop: a heartbeat on it, 10 ms
     apart, measures how late it wakes.
     """
-    from textual.screen import Screen
-
-    from fetchviz.app import FetchvizApp
+    # Textual comes in through fetchviz.app, which sets Textual's frame rate before importing it.
+    from fetchviz.app import FetchvizApp, Screen
     from fetchviz.catalog import BY_ID
     from fetchviz.config import Config
     from fetchviz.events import TaskFailed, TaskFinished, TaskStarted

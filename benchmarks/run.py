@@ -200,7 +200,7 @@ def main() -> None:
             "ms",
             "—",
             None,
-            "event stamp to the render of the widget that shows it",
+            "from the stamp in the run's process to the end of the frame that shows it",
         )
         row(
             f"event → screen p99, N={n}",
@@ -208,7 +208,7 @@ def main() -> None:
             "ms",
             "≤ 33",
             p99 <= 0.033,
-            "event stamp to the render of the widget that shows it",
+            "from the stamp in the run's process to the end of the frame that shows it",
         )
         light = dashboard("aiohttp", url, 10)
         row(
@@ -217,7 +217,7 @@ def main() -> None:
             "ms",
             "—",
             None,
-            "the same, for a light run: frames are not paced when the run waits on the network",
+            "the same, for a run that waits on the network (frames at full rate)",
         )
         big = dashboard("aiohttp", url, args.scale)
         row(

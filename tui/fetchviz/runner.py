@@ -24,7 +24,7 @@ from typing import Any
 
 from fetchviz.catalog import Strategy
 from fetchviz.config import Config
-from fetchviz.events import Event, LoopBeat, RunFinished
+from fetchviz.events import Event, LoopBeat, RunFinished, TaskStarted
 from fetchviz.worker import decode_all, encode
 
 Batch = list[Event]
@@ -97,6 +97,11 @@ class LoopView:
         now = time.perf_counter() if now is None else now
         return max(0.0, now - self.last_beat - self.INTERVAL)
 
+    def fetching_began(self) -> None:
+        """Count the load from here: the set-up before the first request (an SSL context is
+        40-120 ms of CPU) says nothing of what the fetches will cost."""
+        self.busy, self._cpu = 0.0, None
+
     def observe(self, beat: LoopBeat) -> None:
         self.last_beat, self.worst = beat.at, max(self.worst, beat.worst)
         if self._cpu is None:
@@ -105,7 +110,7 @@ class LoopView:
             cores = (beat.cpu - self._cpu[1]) / wall
             # A peak that fades: a run busy in bursts (connections opened by the thousand)
             # counts as busy between them too.
-            self.busy = max(cores, 0.8 * self.busy)
+            self.busy = max(cores, 0.7 * self.busy)
             self._cpu = (beat.at, beat.cpu)
 
 
@@ -126,6 +131,7 @@ class RunHandle:
         self.monitor: LoopView | None = LoopView() if strategy.is_async else None
         self.worker = worker
         self.finished = False
+        self._fetching = False  # a task has started
         self._deliver = deliver  # called with each batch, and once with None at the end
         self._buffer = bytearray()
 
@@ -153,6 +159,10 @@ class RunHandle:
                     self._finish(event, events)
                     return
                 else:
+                    if isinstance(event, TaskStarted) and not self._fetching:
+                        self._fetching = True
+                        if self.monitor is not None:
+                            self.monitor.fetching_began()
                     events.append(event)
             if events:
                 self._deliver(events)
