@@ -356,13 +356,13 @@ class Summary(Vertical):
         text.append(f" ok {run.ok}", style="green")
         if run.failed:
             text.append(f" failed {run.failed}", style="bold red")
-        if in_flight := run.started_count - run.finished_count:
-            text.append(f" · {in_flight} in flight", style="yellow")
         width = max(10, self.content_size.width or 36)
         text.append("\n" + progress_bar(run.finished_count, total, width), style="green")
         elapsed = run.elapsed(now)
         text.append("\nelapsed ")
         text.append(f"{elapsed:7.2f} s", style="bold")
+        if not run.done and (in_flight := run.started_count - run.finished_count):
+            text.append(f"  {in_flight} in flight", style="yellow")
         text.append("\nsync    ")
         if baseline is None:
             text.append("      —   b measures it", style="dim")
