@@ -15,7 +15,7 @@ from conftest import config_for
 from fetchviz.catalog import BY_ID, STRATEGIES
 from fetchviz.events import LoopBeat, RunFinished, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
-from fetchviz.runner import Batch, Runner
+from fetchviz.runner import Batch, LoopView, Runner
 from fetchviz.worker import decode_all, encode
 from test_server import alive
 
@@ -156,3 +156,17 @@ def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
     finally:
         if parent.poll() is None:
             parent.kill()
+
+
+def test_the_runs_load_is_read_from_its_heartbeats():
+    view = LoopView()
+    assert view.current(100.0) == 0.0  # no beat yet: the loop is not late
+    for i in range(10):  # a loop that keeps a core fully busy, beating on time
+        view.observe(LoopBeat(1, 0.01 * i, 0.0, 0.01 * i))
+    assert view.busy > 0.9
+    assert abs(view.current(0.09 + 0.25) - 0.24) < 1e-9  # no beat for 250 ms: late by 240
+    view.fetching_began()  # what the set-up cost does not count
+    assert view.busy == 0.0
+    for i in range(10, 20):  # then a loop that waits on the network
+        view.observe(LoopBeat(1, 0.01 * i, 0.0, 0.1 + 0.0001 * i))
+    assert view.busy < 0.05
