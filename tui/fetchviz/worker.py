@@ -9,17 +9,19 @@ dashboard never waits for it, and the run never waits for a frame.
 
 The protocol is frames on pipes: a 4-byte length, then a pickle. The parent writes one frame
 to stdin, (run_id, strategy id, Config, live); the worker writes batches of events to stdout, the
-last one ending with RunFinished, and exits. Its stdin staying open is the parent's lifeline:
-end-of-file means the parent is gone, and the worker goes too.
+last one ending with RunFinished, and exits. If the parent goes first, so does the worker
+(see _die_with_parent).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import inspect
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -78,26 +80,30 @@ def write_all(fd: int, data: bytes) -> None:
 class PipeSink:
     """Collects events from any thread of the run; writes them to the parent in batches.
 
-    A writer thread flushes each batch a moment after its first event. (Flushing from the
-    run's own event loop instead would save the writer's wake-ups, but a loop busy with 1,000
-    requests runs its timers late: events then reached the screen 100 ms late. Measured.)
+    It has no thread of its own: an idle extra thread alone made a 1,000-request aiohttp run
+    7 % slower (measured, 15 rounds each way). The thread that emits flushes: at once where it
+    is about to block in a request (`eager`: the requests-based strategies), else once the
+    oldest waiting event is `window` old (the async clients: their loop also emits a heartbeat
+    every 10 ms while someone watches, so nothing waits much longer than that).
     """
 
-    def __init__(self, fd: int, window: float = LIVE_WINDOW) -> None:
+    def __init__(self, fd: int, window: float = LIVE_WINDOW, eager: bool = False) -> None:
         self._fd = fd
         self._window = window
+        self._eager = eager
         self._pending: list[Event] = []
+        self._oldest = 0.0  # the stamp of the first event waiting
         self._lock = threading.Lock()  # guards _pending
-        self._writing = threading.Lock()  # one frame at a time on the pipe
-        self._wake = threading.Event()
-        threading.Thread(target=self._deliver_forever, name="fetchviz-events", daemon=True).start()
+        self._writing = threading.Lock()  # one frame at a time on the pipe, in order
 
     def emit(self, event: Event) -> None:
         with self._lock:
+            if not self._pending:
+                self._oldest = event.at
             self._pending.append(event)
-            first = len(self._pending) == 1
-        if first:
-            self._wake.set()
+            due = self._eager or event.at - self._oldest >= self._window
+        if due:
+            self.flush()
 
     def flush(self) -> None:
         with self._writing:
@@ -108,13 +114,6 @@ class PipeSink:
                     write_all(self._fd, encode(batch))
                 except OSError:  # the parent is gone: nobody is left to report to
                     os._exit(0)
-
-    def _deliver_forever(self) -> None:
-        while True:
-            self._wake.wait()
-            time.sleep(self._window)
-            self._wake.clear()
-            self.flush()
 
 
 class LoopMonitor:
@@ -198,8 +197,28 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
         loop.close()
 
 
-def _exit_with_parent() -> None:
-    """Read stdin to its end, which comes when the parent exits or is killed; then exit."""
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def _die_with_parent(parent: int) -> None:
+    """Exit when the parent does, however it goes (even SIGKILL).
+
+    On Linux the kernel sees to it, and no thread of ours is needed (see PipeSink on what an
+    idle thread costs). The parent spawns us from its event loop's thread, which lives as long
+    as the parent. Elsewhere, a thread reads stdin to its end: the parent holds it open.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # it went before we could ask
+                os._exit(0)
+            return
+    except (OSError, AttributeError):  # not Linux
+        pass
+    threading.Thread(target=_exit_at_end_of_stdin, name="fetchviz-lifeline", daemon=True).start()
+
+
+def _exit_at_end_of_stdin() -> None:
     with contextlib.suppress(OSError):
         while sys.stdin.buffer.read(4096):
             pass
@@ -207,6 +226,7 @@ def _exit_with_parent() -> None:
 
 
 def main() -> None:
+    _die_with_parent(os.getppid())
     events_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
     from fetchviz import strategies  # noqa: F401  imported now, while the parent waits
@@ -218,11 +238,14 @@ def main() -> None:
         return
     run_id, strategy_id, config, live = command
     assert isinstance(config, Config)
-    threading.Thread(target=_exit_with_parent, name="fetchviz-lifeline", daemon=True).start()
     threading.current_thread().name = f"runner-{run_id}"
-    sink = PipeSink(events_fd, LIVE_WINDOW if live else QUIET_WINDOW)
+    strategy = BY_ID[strategy_id]
+    if live:  # a request about to block must be on screen now, not when it returns
+        sink = PipeSink(events_fd, LIVE_WINDOW, eager=strategy.uses_blocking_fetch)
+    else:
+        sink = PipeSink(events_fd, QUIET_WINDOW)
     job = Job(run_id, config, sink.emit)
-    finished = execute(BY_ID[strategy_id], job, config.workers, live)
+    finished = execute(strategy, job, config.workers, live)
     sink.emit(finished)
     sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.
