@@ -42,7 +42,7 @@ from fetchviz.widgets import (
     set_titles,
 )
 
-# Every frame drawn takes the GIL from the fetches being measured: draw no more than needed.
+# Every frame drawn takes CPU from the fetches being measured: draw no more than needed.
 FRAME = 1 / 60  # events are applied and drawn at most this often
 TICK = 1 / 15  # the clock on screen moves this often, while a run goes
 CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place

@@ -323,11 +323,11 @@ def _run_headless(
 
 
 def entry() -> NoReturn:
-    """The console script: exit promptly, abandoning the threads of a run still going.
+    """The console script: exit promptly, waiting for no thread still going.
 
-    Pool threads stuck in requests.get cannot be interrupted, and the interpreter would join
-    them; a runner thread still closing 10,000 sockets would hold the GIL through the
-    interpreter's shutdown. Everything that matters (output, the server) is done by now.
+    Runs and the server are killed by now, not drained; what threads are left only wait to
+    reap them (the kernel may take a second to close 10,000 sockets), and init reaps them as
+    well. Everything that matters (the output) is done by now.
     """
     code = main()
     sys.stdout.flush()

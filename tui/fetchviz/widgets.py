@@ -217,7 +217,7 @@ def set_titles(widget: Widget, title: str, subtitle: str | None = None) -> None:
 
 
 class Steady(Static):
-    """A Static that repaints only when what it shows has changed: frames cost the GIL."""
+    """A Static that repaints only when what it shows has changed: frames cost CPU."""
 
     _shown: object = None
 
