@@ -15,6 +15,7 @@ import statistics
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import aiohttp
 import requests
@@ -95,10 +96,10 @@ async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
         if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
             applied.append(event.at)
 
-    def redraw(self: FetchvizApp) -> None:
+    def redraw(self: FetchvizApp, *args: Any) -> bool:
         drawn.extend(applied)
         applied.clear()
-        original_redraw(self)
+        return original_redraw(self, *args)
 
     def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
         original_compose(self)

@@ -6,6 +6,8 @@ import itertools
 import time
 from collections.abc import Callable
 
+from textual.geometry import Region
+
 from conftest import config_for
 from fetchviz.app import FetchvizApp
 from fetchviz.catalog import BY_ID, STRATEGIES
@@ -21,6 +23,11 @@ async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 20) 
         await pilot.pause(0.02)
 
 
+def row_text(table: TaskTable, y: int) -> str:
+    """A line of the table as the screen shows it."""
+    return table.render_lines(Region(0, y, table.size.width, 1))[0].text
+
+
 def run_done(app: FetchvizApp, strategy: str) -> Callable[[], bool]:
     return lambda: app.current is not None and app.current.strategy == strategy and app.current.done
 
@@ -31,7 +38,7 @@ async def test_launch_runs_the_selected_strategy_to_finished_rows(server):
         await wait_until(pilot, run_done(app, "sync"))
         assert [row.state for row in app.current.tasks] == [TaskState.FINISHED] * 5
         table = app.query_one(TaskTable)
-        first_row = "".join(s.text for s in table.render_line(0))
+        first_row = row_text(table, 0)
         assert "Finished" in first_row and "200" in first_row and "█" in first_row
 
 
@@ -92,7 +99,7 @@ async def test_reads_at_80x24_and_at_160x50(server):
             await wait_until(pilot, run_done(app, "executor"))
             table = app.query_one(TaskTable)
             assert table.size.height >= 10  # all ten rows visible at once
-            last = "".join(s.text for s in table.render_line(9))
+            last = row_text(table, 9)
             assert "Finished" in last and len(last) == table.scrollable_content_region.width
             screen = app.export_screenshot()
             for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Quit", "palette"):
@@ -103,7 +110,7 @@ async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(serv
     def bars(app: FetchvizApp) -> list[tuple[int, int]]:
         """(first, last) cell of each row's request bar."""
         table = app.query_one(TaskTable)
-        lines = ["".join(s.text for s in table.render_line(y)) for y in range(4)]
+        lines = [row_text(table, y) for y in range(4)]
         drawn = "█▏▎▍▌▋▊▉"
         return [
             (
@@ -129,7 +136,7 @@ async def test_waiting_is_shaded_on_the_timeline(server):
     app = FetchvizApp(config_for(server, tasks=6), [BY_ID["gather-blocking"]])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_until(pilot, run_done(app, "gather-blocking"))
-        last = "".join(s.text for s in app.query_one(TaskTable).render_line(5))
+        last = row_text(app.query_one(TaskTable), 5)
         assert "░" in last  # created at the gather, run only when the loop got to it
         assert "LOOP BLOCKED" in app.query_one(Summary).plain
 

@@ -51,3 +51,16 @@ def test_pauses_stay_within_bounds_and_a_new_run_starts_afresh():
         assert pacer.pause(run_busy=2.0) <= 0.25
     pacer.reset()
     assert pacer.frame_cost == 0.0
+
+
+def test_a_busy_run_delays_the_clock_not_the_events():
+    clock = Clock()
+    pacer = clock.pacer(budget=0.2, min_interval=1 / 60, tick=1 / 15, max_interval=0.25)
+    pause = 0.0
+    for frame in range(40):
+        ticked = frame % 4 == 0
+        pause = pacer.pause(run_busy=0.9, ticked=ticked)
+        clock.cpu += 0.008 if ticked else 0.001  # a tick repaints every row; an event, a few
+    assert pause < 1 / 30  # the events still show within two frames
+    assert pacer.tick_interval(run_busy=0.9) >= 0.15  # the clock moves less often
+    assert pacer.tick_interval(run_busy=0.0) == 1 / 15  # and at full rate once the run waits

@@ -16,7 +16,7 @@ from fetchviz.catalog import BY_ID, STRATEGIES
 from fetchviz.events import LoopBeat, RunFinished, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
 from fetchviz.runner import Batch, LoopView, Runner
-from fetchviz.worker import decode_all, encode
+from fetchviz.worker import PipeSink, decode_all, encode
 from test_server import alive
 
 
@@ -47,6 +47,24 @@ def test_events_cross_the_pipe_as_they_were():
     assert decode_all(buffer) == [events, events[:1]]
     assert buffer == partial  # an incomplete frame waits for the rest
     assert pickle.loads(pickle.dumps(events[2])) == events[2]
+
+
+def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop():
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    sink = PipeSink(write_end, window=0.002)
+    sink.flush_every(0.004)
+    try:
+        sink.emit(TaskStarted(1, 0, time.perf_counter(), "runner-1"))
+        busy_until = time.perf_counter() + 0.2
+        while time.perf_counter() < busy_until:  # Python busy, as a loop opening connections
+            pass
+        assert decode_all(bytearray(os.read(read_end, 65536)))[0][0].index == 0
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
 
 
 def test_the_dashboard_draws_without_importing_an_http_client():

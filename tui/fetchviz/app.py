@@ -28,6 +28,7 @@ from textual.widgets import Footer
 
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import Config
+from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import Baseline, Baselines, RunState, compare
 from fetchviz.pacing import FramePacer
 from fetchviz.runner import Batch, RunHandle, Runner
@@ -44,7 +45,7 @@ from fetchviz.widgets import (
 
 # Every frame drawn takes CPU from the fetches being measured: draw no more than needed.
 FRAME = 1 / 60  # events are applied and drawn at most this often
-TICK = 1 / 15  # the clock on screen moves this often, while a run goes
+TICK = 1 / 15  # the clock on screen moves at most this often, while a run goes
 CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place
 TASK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
 
@@ -87,7 +88,7 @@ class FetchvizApp(App[int]):
         self.baselines = Baselines()
         self.pending: list[Strategy] = []  # what compare-all has still to run
         self.best_first = False
-        self.pacer = FramePacer(min_interval=FRAME)
+        self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
         self.frame_time = time.perf_counter()  # the clock as the screen shows it
 
     def compose(self) -> ComposeResult:
@@ -180,8 +181,12 @@ class FetchvizApp(App[int]):
         next_frame = 0.0
         while True:
             running = self.current is not None and not self.current.done
+            timeout = None
+            if running:  # until the clock on screen is due to move
+                next_tick = self.frame_time + self.pacer.tick_interval(self._run_busy())
+                timeout = max(0.0, next_tick - time.perf_counter())
             try:
-                first = await asyncio.wait_for(self.event_queue.get(), TICK if running else None)
+                first = await asyncio.wait_for(self.event_queue.get(), timeout)
             except TimeoutError:
                 first = []
             # At most one frame per interval: what arrives meanwhile joins this one.
@@ -191,16 +196,24 @@ class FetchvizApp(App[int]):
             while not self.event_queue.empty():
                 batches.append(self.event_queue.get_nowait())
             run = self.current
+            touched: set[int] | None = set()  # the rows these events changed
             if run is not None and not run.done:
                 for batch in batches:
                     for event in batch:
                         if event.run_id == run.run_id:
                             run.apply(event)
+                            if not isinstance(event, TaskStarted | TaskFinished | TaskFailed):
+                                touched = None  # a run-wide event: every row may move
+                            elif touched is not None:
+                                touched.add(event.index)
                 if run.done:
                     self._on_run_done(run)
             started = time.perf_counter()
-            self._redraw()
-            next_frame = started + (self.pacer.pause(self._run_busy()) if running else FRAME)
+            ticked = self._redraw(touched)
+            if running:
+                next_frame = started + self.pacer.pause(self._run_busy(), ticked)
+            else:
+                next_frame = started + FRAME
 
     def _run_busy(self) -> float:
         """How many cores the run's process keeps busy (0 when it has no loop to tell)."""
@@ -224,8 +237,14 @@ class FetchvizApp(App[int]):
         return latest
 
     def baseline(self) -> Baseline | None:
+        """Measured by a sync run, or estimated from the runs that ended with these settings:
+        not from a run still going, whose first durations are its shortest."""
         key = self.config.baseline_key()
-        same = [run for config, run in self.history if config.baseline_key() == key]
+        same = [
+            run
+            for config, run in self.history
+            if config.baseline_key() == key and run.done and not run.cancelled
+        ]
         return self.baselines.get(key, self.config.tasks, same)
 
     def _comparison(self, run: RunState | None, baseline: Baseline | None, now: float) -> str:
@@ -241,10 +260,13 @@ class FetchvizApp(App[int]):
         """False once quitting has begun taking the screen down: nothing is left to draw."""
         return self.table.is_attached
 
-    def _redraw(self) -> None:
+    def _redraw(self, touched: set[int] | None = None) -> bool:
+        """Show the current state. `touched`: the rows events changed since the last redraw
+        (None: any may have). Says whether the clock on screen moved."""
         if not self._shown():
-            return
+            return False
         run = self.current
+        before = self.frame_time
         now = self._tick(run is not None and not run.done)
         table = self.table
         baseline = self.baseline()
@@ -273,20 +295,23 @@ class FetchvizApp(App[int]):
                 lag = (monitor.current(now), max(monitor.worst, monitor.current(now)))
         self.summary.show(
             run,
-            now,
+            # The run's clock, unlike the rows' bars, is one line: it shows the time now, so it
+            # never reads less than a task that has finished took.
+            time.perf_counter() if run is not None and not run.done else now,
             (baseline.elapsed, baseline.measured) if baseline else None,
             self._comparison(run, baseline, now),
             lag,
         )
         set_titles(self.summary, "run", self._target())
-        table.refresh_rows()
+        table.refresh_rows(touched)
+        return now != before
 
     def _tick(self, running: bool) -> float:
         """The time this frame shows. Events are drawn on the next frame, but what only moves
-        with the clock (elapsed, the bars of requests in flight) moves TICK by TICK: a line
+        with the clock (elapsed, the bars of requests in flight) moves tick by tick: a line
         redrawn costs the CPU that the run needs."""
         now = time.perf_counter()
-        if not running or now - self.frame_time >= TICK:
+        if not running or now - self.frame_time >= self.pacer.tick_interval(self._run_busy()):
             self.frame_time = now
         return self.frame_time
 

@@ -178,6 +178,7 @@ class Baselines:
 
     def __init__(self) -> None:
         self._measured: dict[Any, float] = {}
+        self._estimate: tuple[Any, Baseline | None] = (None, None)  # (what it came from, it)
 
     def record(self, key: Any, run: RunState) -> None:
         """Keep a sync run's time if it ran to the end with every task answered."""
@@ -188,11 +189,15 @@ class Baselines:
         if key in self._measured:
             return Baseline(self._measured[key], measured=True)
         # Called every frame: a bounded sample (the first durations of the last few runs) keeps
-        # it O(1) however many tasks ran, and is as good an estimate.
-        durations = [d for run in runs[-ESTIMATE_RUNS:] for d in run.durations[:ESTIMATE_SAMPLE]]
-        if not durations:
-            return None
-        return Baseline(tasks * statistics.median(durations), measured=False)
+        # it O(1) however many tasks ran, and is as good an estimate; and it is computed again
+        # only when the sample has changed (a median of 5,000 durations is most of a frame).
+        recent = runs[-ESTIMATE_RUNS:]
+        source = (tasks, [(id(run), min(len(run.durations), ESTIMATE_SAMPLE)) for run in recent])
+        if source != self._estimate[0]:
+            durations = [d for run in recent for d in run.durations[:ESTIMATE_SAMPLE]]
+            estimate = tasks * statistics.median(durations) if durations else None
+            self._estimate = (source, None if estimate is None else Baseline(estimate, False))
+        return self._estimate[1]
 
 
 def compare(elapsed: float, baseline: float) -> str:

@@ -6,6 +6,12 @@ cores. While the run waits on the network, frames come at full rate. While the r
 keeps a core busy (1,000 aiohttp requests at once, with the server busy on the other core),
 every frame drawn is CPU taken from the run being measured: frames are then paced to keep
 the dashboard under a small share of one core.
+
+Frames are of two kinds, paced apart. An event frame shows what events changed (a row that
+started, the counts): it costs what changed, a millisecond or two, and comes as soon as the
+budget allows, because how late an event shows is what the viewer sees. A tick moves the clock:
+every row in flight grows its bar, a screenful of lines; it is the costly kind, and when the
+run is busy it is the one that waits.
 """
 
 from __future__ import annotations
@@ -15,36 +21,57 @@ from collections.abc import Callable
 
 
 class FramePacer:
-    """Measures the dashboard's CPU per frame; says how long to wait before the next one."""
+    """Measures the dashboard's CPU per frame of each kind; says when the next may come."""
 
     BUSY = 0.3  # the run's process keeps a third of a core busy: it wants the CPU
 
     def __init__(
         self,
-        budget: float = 0.12,
+        budget: float = 0.25,
         idle_budget: float = 0.5,
         min_interval: float = 1 / 60,
+        tick: float = 1 / 15,
         max_interval: float = 0.25,
+        tick_share: float = 0.25,
         cpu_clock: Callable[[], float] = time.process_time,
     ) -> None:
         self.budget = budget  # the share of one core the dashboard may take from a busy run
         self.idle_budget = idle_budget  # and from a run that waits on the network
-        self.min_interval = min_interval
-        self.max_interval = max_interval
+        self.min_interval = min_interval  # between frames
+        self.tick = tick  # between ticks, at the least
+        self.max_interval = max_interval  # between frames, and between ticks, at the most
+        self.tick_share = tick_share  # of the budget, for ticks: they are drawn last
         self._cpu_clock = cpu_clock
-        self.frame_cost = 0.0  # a moving average of the CPU per frame, seconds
         self.reset()
 
     def reset(self) -> None:
         """A new run: what the dashboard spent before it (start-up, the last run) does not count."""
         self._last = self._cpu_clock()
-        self.frame_cost = 0.0
+        self._last_ticked = False
+        self.frame_cost = 0.0  # moving averages of the CPU per frame, seconds
+        self.tick_cost = 0.0
 
-    def pause(self, run_busy: float = 0.0) -> float:
-        """Seconds from the start of this frame to the next. Called once per frame, with the
-        run's CPU lately, in cores."""
+    def pause(self, run_busy: float = 0.0, ticked: bool = False) -> float:
+        """Seconds from the start of this frame to the next. Called once per frame (`ticked`:
+        this one moved the clock), with the run's CPU lately, in cores."""
         now = self._cpu_clock()
-        self.frame_cost = 0.7 * self.frame_cost + 0.3 * (now - self._last)
-        self._last = now
-        budget = self.budget if run_busy > self.BUSY else self.idle_budget
-        return min(self.max_interval, max(self.min_interval, self.frame_cost / budget))
+        spent, self._last = now - self._last, now
+        # What was spent since the last call was that frame's cost, whichever kind it was.
+        if self._last_ticked:
+            self.tick_cost = 0.7 * self.tick_cost + 0.3 * spent
+        else:
+            self.frame_cost = 0.7 * self.frame_cost + 0.3 * spent
+        self._last_ticked = ticked
+        return self._clamp(self.frame_cost / self._budget(run_busy), self.min_interval)
+
+    def tick_interval(self, run_busy: float = 0.0) -> float:
+        """Seconds between two moves of the clock on screen."""
+        if run_busy > self.BUSY:
+            return self._clamp(self.tick_cost / (self.budget * self.tick_share), self.tick)
+        return self._clamp(self.tick_cost / self.idle_budget, self.tick)
+
+    def _budget(self, run_busy: float) -> float:
+        return self.budget if run_busy > self.BUSY else self.idle_budget
+
+    def _clamp(self, interval: float, least: float) -> float:
+        return min(self.max_interval, max(least, interval))

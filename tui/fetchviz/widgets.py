@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,9 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.app import ComposeResult
-from textual.containers import Vertical
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widget import Widget
@@ -82,12 +80,15 @@ class TaskTable(ScrollView, can_focus=True):
         # whose text changed (a line costs Textual ~0.3 ms; a screen of them, most of a frame).
         self._drawn: dict[int, tuple[str, ...]] = {}
         self._ready: dict[int, list[Segment]] = {}  # computed by refresh_rows(), drawn next
+        self._lines: dict[int, Strip] = {}  # what is drawn, by task index
         # Rows that can no longer change while the run, the width and the scale stay the same.
         self._settled: set[int] = set()
         self._settled_for: tuple[object, ...] = ()
+        self._looked_at: float | None = None  # the clock at the last full look
 
     def notify_style_update(self) -> None:
         self._styles.clear()  # the theme or the CSS changed
+        self._lines.clear()
         super().notify_style_update()
 
     def style_of(self, part: str) -> Style:
@@ -104,13 +105,17 @@ class TaskTable(ScrollView, can_focus=True):
         self.run = run
         self.virtual_size = Size(self.size.width, len(run.tasks) if run else 0)
         self.scroll_home(animate=False)
-        self._drawn.clear()
-        self._ready.clear()
-        self._settled.clear()
+        self._forget()
         self.refresh()
 
-    def refresh_rows(self) -> None:
-        """Repaint the visible lines whose text has changed since they were drawn."""
+    def refresh_rows(self, touched: Collection[int] | None = None) -> None:
+        """Repaint the visible lines whose text has changed since they were drawn.
+
+        `touched`: the rows that events changed since the last call. While the clock, the
+        scale and the width stay the same, no other row can have changed, so only those are
+        looked at: a frame that only shows events costs what the events changed, not a screen.
+        None looks at every visible row.
+        """
         run = self.run
         if run is None:
             return
@@ -120,8 +125,17 @@ class TaskTable(ScrollView, can_focus=True):
         if self._settled_for != (run.run_id, width, scale, run.end):
             self._settled_for = (run.run_id, width, scale, run.end)
             self._settled.clear()
-        top, changed = self.scroll_offset.y, []
-        for index in range(top, min(len(run.tasks), top + self.scrollable_content_region.height)):
+            touched = None
+        if now != self._looked_at:  # the clock moved: every row in flight may have too
+            self._looked_at = now
+            touched = None
+        top = self.scroll_offset.y
+        visible = range(top, min(len(run.tasks), top + self.scrollable_content_region.height))
+        looked: Iterable[int] = visible
+        if touched is not None:
+            looked = sorted(index for index in touched if index in visible)
+        changed = []
+        for index in looked:
             if index in self._settled:
                 continue
             row = run.tasks[index]
@@ -131,6 +145,7 @@ class TaskTable(ScrollView, can_focus=True):
             texts = tuple(segment.text for segment in segments)
             if self._drawn.get(index) != texts:
                 self._ready[index] = segments
+                self._lines.pop(index, None)
                 changed.append(index)
         if len(changed) > 8:  # past a few lines, one refresh costs less than one per line
             self.refresh()
@@ -139,9 +154,22 @@ class TaskTable(ScrollView, can_focus=True):
                 self.refresh_line(index)
 
     def on_resize(self) -> None:
-        self._drawn.clear()  # every line is drawn anew at the new width
+        self._forget()  # every line is drawn anew at the new width
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if round(old_value) != round(new_value):
+            # Rows that come into view are drawn as they are now, not as they were last seen:
+            # once a run is done, no frame comes to correct them.
+            self._lines.clear()
+        super().watch_scroll_y(old_value, new_value)
+
+    def _forget(self) -> None:
+        """Forget every line drawn: the next frame draws them all anew."""
+        self._drawn.clear()
         self._ready.clear()
+        self._lines.clear()
         self._settled.clear()
+        self._looked_at = None
 
     def scale(self) -> float:
         run = self.run
@@ -149,21 +177,48 @@ class TaskTable(ScrollView, can_focus=True):
             return nice_scale(0.0)
         return nice_scale(run.elapsed(self.clock()), FINAL_STEPS if run.done else LIVE_STEPS)
 
-    def render_line(self, y: int) -> Strip:
-        run = self.run
-        index = y + self.scroll_offset.y
-        width = self.scrollable_content_region.width
+    def render_lines(self, crop: Region) -> list[Strip]:
+        """The rows, straight to the compositor, from a cache of lines by task.
+
+        Textual's own path (Widget.render_lines) styles every line for borders, padding, tint
+        and opacity, none of which a row has, at ~0.1 ms a line; a tick repaints a screenful.
+        A cached line stays until refresh_rows() finds its row changed.
+        """
+        width, top = self.size.width, self.scroll_offset.y
+        filters = self.get_line_filters()  # NO_COLOR, ANSI colours: as every widget has them
+        _, background = self.background_colors
+        strips = []
+        for y in crop.line_range:
+            strip = self._lines.get(top + y)
+            if strip is None:
+                strip = self._lines[top + y] = self._line(top + y, width)
+            for line_filter in filters:
+                strip = strip.apply_filter(line_filter, background)
+            strips.append(strip)
+        if crop.column_span != (0, width):
+            strips = [strip.crop(*crop.column_span) for strip in strips]
+        return strips
+
+    def _line(self, index: int, width: int) -> Strip:
+        run, base = self.run, self.style_of("base")
         if run is None or index >= len(run.tasks):
-            return Strip.blank(width, self.style_of("base"))
+            return Strip.blank(width, base)
         segments = self._ready.pop(index, None) or self._row(
-            run, run.tasks[index], Columns.fit(width), self.clock(), self.scale()
+            run,
+            run.tasks[index],
+            Columns.fit(self.scrollable_content_region.width),
+            self.clock(),
+            self.scale(),
         )
         self._drawn[index] = tuple(segment.text for segment in segments)
         # Every glyph here is one cell wide, so the length is known without measuring; a Strip
         # is costly enough (it carries its own caches) that one per line is plenty.
         length = sum(len(segment.text) for segment in segments)
-        strip = Strip(segments, length)
-        return strip if length == width else strip.adjust_cell_length(width, self.style_of("base"))
+        if length < width:  # under the scrollbar
+            segments.append(Segment(" " * (width - length), base))
+        elif length > width:
+            return Strip(segments, length).crop(0, width)
+        return Strip(segments, width)
 
     def _row(
         self, run: RunState, row: TaskRow, cols: Columns, now: float, scale: float
@@ -249,6 +304,8 @@ class StrategyBoard(Steady):
     lines, and the worst loop lag where there is room. Best first in compare mode.
     """
 
+    _showing: object = None  # what the lines were made from
+
     def show(
         self,
         selected: Strategy,
@@ -258,6 +315,17 @@ class StrategyBoard(Steady):
         best_first: bool,
     ) -> None:
         width = max(30, self.content_size.width or 40)
+        shown = (
+            selected.id,
+            running,
+            [(id(run), run.end, run.loop_lag_max, run.failed) for run in results.values()],
+            baseline,
+            best_first,
+            width,
+        )
+        if shown == self._showing:  # called every frame; it changes a few times a run
+            return
+        self._showing = shown
         order = list(STRATEGIES)
         if best_first:
             order.sort(
@@ -305,28 +373,62 @@ def progress_bar(done: int, total: int, width: int) -> str:
     return meter(done / total if total else 0, width).replace(" ", "░")
 
 
-class Summary(Vertical):
-    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency.
+class TextLines(Widget):
+    """Lines of Rich Text, drawn with Textual's line API.
 
-    One widget per line: a frame repaints only the lines that changed (the count, the clock),
-    not the whole panel.
+    A frame repaints only the lines whose text changed. And the lines are one widget: with a
+    widget per line, every frame cost more, because Textual asks each widget beside a changed
+    line for its lines, changed or not (15 widgets for a one-line change, ~0.1 ms each).
     """
 
-    LINES = 8
-
-    def compose(self) -> ComposeResult:
-        self.lines = [Steady(classes="summary-line") for _ in range(self.LINES)]
-        yield from self.lines
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}  # rendered lines, by line
 
     @property
     def plain(self) -> str:
-        """What the panel shows, as plain text."""
-        return "\n".join(str(line.render()) for line in self.lines)
+        """What the widget shows, as plain text."""
+        return "\n".join(text.plain for text in self._texts)
+
+    def set_lines(self, texts: list[Text]) -> None:
+        """Show these lines; repaint those that differ from what is shown."""
+        width = self.content_size.width
+        for y in range(max(len(texts), len(self._texts))):
+            new = texts[y] if y < len(texts) else None
+            old = self._texts[y] if y < len(self._texts) else None
+            if new is None or old is None or new != old or new.style != old.style:
+                self._strips.pop(y, None)
+                self.refresh(Region(0, y, width, 1))
+        self._texts = texts
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width, base = self.content_size.width, self.rich_style
+            if y < len(self._texts):
+                text = self._texts[y].copy()
+                text.truncate(width, overflow="ellipsis")
+                segments = Segment.apply_style(text.render(self.app.console, end=""), base)
+                strip = Strip(segments).adjust_cell_length(width, base)
+            else:
+                strip = Strip.blank(width, base)
+            self._strips[y] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()  # the theme or the CSS changed
+        super().notify_style_update()
+
+
+class Summary(TextLines):
+    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
     def set_content(self, text: Text) -> None:
-        lines = text.split("\n")
-        for i, line in enumerate(self.lines):
-            line.set_content(lines[i] if i < len(lines) else "")
+        self.set_lines(list(text.split("\n", allow_blank=True)))
 
     def show(
         self,

@@ -41,6 +41,7 @@ HEADER = struct.Struct("<I")
 # a frame (16 ms). Quiet (headless: nobody watches until the end): long, because each
 # hand-over wakes the parent, a process that takes a core's share from the run it measures.
 LIVE_WINDOW = 0.002
+LIVE_FLUSH = 0.004  # at the latest, live: what the window leaves waiting goes this often
 QUIET_WINDOW = 0.05
 
 
@@ -83,8 +84,10 @@ class PipeSink:
     It has no thread of its own: an idle extra thread alone made a 1,000-request aiohttp run
     7 % slower (measured, 15 rounds each way). The thread that emits flushes: at once where it
     is about to block in a request (`eager`: the requests-based strategies), else once the
-    oldest waiting event is `window` old (the async clients: their loop also emits a heartbeat
-    every 10 ms while someone watches, so nothing waits much longer than that).
+    oldest waiting event is `window` old. An event that nothing follows (the last of a burst,
+    before the loop spends 50 ms opening connections) is flushed by an interval timer's signal
+    (`flush_every`), which Python handles between two bytecodes of the main thread, however
+    long the loop's turn.
     """
 
     def __init__(self, fd: int, window: float = LIVE_WINDOW, eager: bool = False) -> None:
@@ -107,13 +110,38 @@ class PipeSink:
 
     def flush(self) -> None:
         with self._writing:
-            with self._lock:
-                batch, self._pending = self._pending, []
-            if batch:
-                try:
-                    write_all(self._fd, encode(batch))
-                except OSError:  # the parent is gone: nobody is left to report to
-                    os._exit(0)
+            self._write_pending(wait=True)
+
+    def flush_every(self, interval: float) -> None:
+        """Flush what waits every `interval` seconds, from a SIGALRM handler (not on Windows:
+        there, the loop's heartbeat flushes)."""
+        if hasattr(signal, "setitimer"):
+            signal.signal(signal.SIGALRM, self._on_alarm)
+            signal.setitimer(signal.ITIMER_REAL, interval, interval)
+
+    def _on_alarm(self, signum: int, frame: object) -> None:
+        # The handler may have interrupted emit() or flush() on this very thread: it takes no
+        # lock it would wait for, and leaves the events to them.
+        if not self._writing.acquire(blocking=False):
+            return
+        try:
+            self._write_pending(wait=False)
+        finally:
+            self._writing.release()
+
+    def _write_pending(self, wait: bool) -> None:
+        """Write what waits. The caller holds _writing."""
+        if not self._lock.acquire(blocking=wait):
+            return  # the alarm came inside emit(), which will flush if it is time
+        try:
+            batch, self._pending = self._pending, []
+        finally:
+            self._lock.release()
+        if batch:
+            try:
+                write_all(self._fd, encode(batch))
+            except OSError:  # the parent is gone: nobody is left to report to
+                os._exit(0)
 
 
 class LoopMonitor:
@@ -242,6 +270,8 @@ def main() -> None:
     strategy = BY_ID[strategy_id]
     if live:  # a request about to block must be on screen now, not when it returns
         sink = PipeSink(events_fd, LIVE_WINDOW, eager=strategy.uses_blocking_fetch)
+        if not strategy.uses_blocking_fetch:
+            sink.flush_every(LIVE_FLUSH)
     else:
         sink = PipeSink(events_fd, QUIET_WINDOW)
     job = Job(run_id, config, sink.emit)
