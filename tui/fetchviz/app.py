@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import signal
 import time
@@ -126,6 +127,9 @@ class FetchvizApp(App[int]):
         self.call_after_refresh(self._launch)
 
     def _launch(self) -> None:
+        # What exists now (Textual, the widgets, the imports) lives as long as the app: out of
+        # the collector's sight, a collection during a run walks only what the run made.
+        gc.freeze()
         if self.start_with_compare:
             self.action_compare_all()
         else:

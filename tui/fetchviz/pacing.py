@@ -21,7 +21,12 @@ from collections.abc import Callable
 
 
 class FramePacer:
-    """Measures the dashboard's CPU per frame of each kind; says when the next may come."""
+    """Keeps the dashboard's CPU within a share of one core; says when the next frame may come.
+
+    A balance of CPU time: it grows by the budget's share of each second waited, up to a small
+    burst, and shrinks by what each frame cost (drawing it, and the events applied for it).
+    A cheap frame comes at the full rate; a costly one is paid back by waiting before the next.
+    """
 
     BUSY = 0.3  # the run's process keeps a third of a core busy: it wants the CPU
 
@@ -33,7 +38,9 @@ class FramePacer:
         tick: float = 1 / 15,
         max_interval: float = 0.25,
         tick_share: float = 0.25,
+        burst: float = 0.005,
         cpu_clock: Callable[[], float] = time.process_time,
+        wall_clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.budget = budget  # the share of one core the dashboard may take from a busy run
         self.idle_budget = idle_budget  # and from a run that waits on the network
@@ -41,28 +48,30 @@ class FramePacer:
         self.tick = tick  # between ticks, at the least
         self.max_interval = max_interval  # between frames, and between ticks, at the most
         self.tick_share = tick_share  # of the budget, for ticks: they are drawn last
+        self.burst = burst  # CPU that may be spent at once after a quiet spell, seconds
         self._cpu_clock = cpu_clock
+        self._wall_clock = wall_clock
         self.reset()
 
     def reset(self) -> None:
         """A new run: what the dashboard spent before it (start-up, the last run) does not count."""
-        self._last = self._cpu_clock()
+        self._last = (self._cpu_clock(), self._wall_clock())
         self._last_ticked = False
-        self.frame_cost = 0.0  # moving averages of the CPU per frame, seconds
-        self.tick_cost = 0.0
+        self.balance = 0.0  # CPU that may be spent now, seconds; below zero, what is owed
+        self.tick_cost = 0.0  # a moving average of the CPU a tick costs, seconds
 
     def pause(self, run_busy: float = 0.0, ticked: bool = False) -> float:
         """Seconds from the start of this frame to the next. Called once per frame (`ticked`:
         this one moved the clock), with the run's CPU lately, in cores."""
-        now = self._cpu_clock()
-        spent, self._last = now - self._last, now
-        # What was spent since the last call was that frame's cost, whichever kind it was.
-        if self._last_ticked:
+        cpu, wall = self._cpu_clock(), self._wall_clock()
+        spent, waited = cpu - self._last[0], wall - self._last[1]
+        self._last = (cpu, wall)
+        if self._last_ticked:  # what was spent since the last call was that tick's cost
             self.tick_cost = 0.7 * self.tick_cost + 0.3 * spent
-        else:
-            self.frame_cost = 0.7 * self.frame_cost + 0.3 * spent
         self._last_ticked = ticked
-        return self._clamp(self.frame_cost / self._budget(run_busy), self.min_interval)
+        budget = self._budget(run_busy)
+        self.balance = min(self.burst, self.balance + budget * waited - spent)
+        return self._clamp(max(0.0, -self.balance) / budget, self.min_interval)
 
     def tick_interval(self, run_busy: float = 0.0) -> float:
         """Seconds between two moves of the clock on screen."""
