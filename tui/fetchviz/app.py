@@ -127,9 +127,6 @@ class FetchvizApp(App[int]):
         self.call_after_refresh(self._launch)
 
     def _launch(self) -> None:
-        # What exists now (Textual, the widgets, the imports) lives as long as the app: out of
-        # the collector's sight, a collection during a run walks only what the run made.
-        gc.freeze()
         if self.start_with_compare:
             self.action_compare_all()
         else:
@@ -156,6 +153,11 @@ class FetchvizApp(App[int]):
                 self.exit(return_code=1, message=f"fetchviz: {exc}")
                 return
         assert self.runner is not None
+        # Collect what earlier runs left, and set what lives on (Textual, the widgets, the
+        # history) out of the collector's sight: a collection during the run then walks only
+        # what the run makes (with the last run's rows in sight, one took 16 ms mid-run).
+        gc.collect()
+        gc.freeze()
         self.pacer.reset()
         self.handle = self.runner.start(strategy, self.config)
         self.current = RunState.new(self.handle.run_id, strategy.id, self.config.tasks)

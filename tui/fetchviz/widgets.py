@@ -427,9 +427,6 @@ class TextLines(Widget):
 class Summary(TextLines):
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
-    def set_content(self, text: Text) -> None:
-        self.set_lines(list(text.split("\n", allow_blank=True)))
-
     def show(
         self,
         run: RunState | None,
@@ -438,10 +435,10 @@ class Summary(TextLines):
         comparison: str,
         lag: tuple[float, float] | None,
     ) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
+        # Built line by line (not one Text split at newlines): it is made again every frame.
+        line = Text.assemble
         if run is None:
-            text.append("starting the latency server…", style="italic")
-            self.set_content(text)
+            self.set_lines([line(("starting the latency server…", "italic"))])
             return
         total = len(run.tasks)
         if run.error:
@@ -452,48 +449,53 @@ class Summary(TextLines):
             status, style = "done", "bold green"
         else:
             status, style = "running", "bold yellow"
-        text.append(f"{run.strategy} ", style="bold")
-        text.append(status, style=style)
-        text.append(f"  {run.finished_count}/{total}")
-        text.append(f" ok {run.ok}", style="green")
-        if run.failed:
-            text.append(f" failed {run.failed}", style="bold red")
         width = max(10, self.content_size.width or 36)
-        text.append("\n" + progress_bar(run.finished_count, total, width), style="green")
         elapsed = run.elapsed(now)
-        text.append("\nelapsed ")
-        text.append(f"{elapsed:7.2f} s", style="bold")
-        if not run.done and (in_flight := run.started_count - run.finished_count):
-            text.append(f"  {in_flight} in flight", style="yellow")
-        text.append("\nsync    ")
-        if baseline is None:
-            text.append("      —   b measures it", style="dim")
-        else:
-            text.append(f"{baseline[0]:7.2f} s ", style="bold")
-            text.append("measured" if baseline[1] else "estimate (b)", style="dim")
-        text.append("\n")
-        text.append(comparison or " ", style="bold cyan")
-        text.append("\n")
+        in_flight = 0 if run.done else run.started_count - run.finished_count
+        lines = [
+            line(
+                (f"{run.strategy} ", "bold"),
+                (status, style),
+                f"  {run.finished_count}/{total}",
+                (f" ok {run.ok}", "green"),
+                (f" failed {run.failed}" if run.failed else "", "bold red"),
+            ),
+            line((progress_bar(run.finished_count, total, width), "green")),
+            line(
+                "elapsed ",
+                (f"{elapsed:7.2f} s", "bold"),
+                (f"  {in_flight} in flight" if in_flight else "", "yellow"),
+            ),
+            line("sync    ", ("      —   b measures it", "dim"))
+            if baseline is None
+            else line(
+                "sync    ",
+                (f"{baseline[0]:7.2f} s ", "bold"),
+                ("measured" if baseline[1] else "estimate (b)", "dim"),
+            ),
+            line((comparison or " ", "bold cyan")),
+        ]
         if lag is None:
-            text.append("loop lag — (no event loop)", style="dim")
+            lines.append(line(("loop lag — (no event loop)", "dim")))
         else:
             current, worst = lag
             blocked = current > BLOCKED if not run.done else loop_blocked(worst, elapsed)
             if blocked:
-                text.append(" LOOP BLOCKED ", style="bold white on red")
-                text.append(
-                    f" {fmt_lag(max(current, worst) if run.done else current)}", style="bold red"
+                shown = max(current, worst) if run.done else current
+                lines.append(
+                    line(
+                        (" LOOP BLOCKED ", "bold white on red"), (f" {fmt_lag(shown)}", "bold red")
+                    )
                 )
             else:
-                text.append(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}")
+                lines.append(line(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}"))
         latency = run.latency() if run.done else None
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
-            text.append("\np50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), style="dim")
+            lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
             bins = min(width - 4, max(4, len(run.durations) // 2))
-            text.append("\ndurations ", style="dim")
-            text.append(histogram(run.durations, bins), style="cyan")
-        self.set_content(text)
+            lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
+        self.set_lines(lines)
 
 
 class CodePanel(Static):
