@@ -105,6 +105,23 @@ async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(serve
         runner.close()
 
 
+async def test_a_run_held_back_starts_only_when_told(server):
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    try:
+        handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=3), begin=False)
+        await asyncio.sleep(0.8)  # the process has long been ready: it waits to be told
+        assert queue.empty()
+        told = time.perf_counter()
+        handle.begin()
+        handle.begin()  # once only
+        run = RunState.new(handle.run_id, "aiohttp", 3)
+        await run_to_end(runner, queue, run)
+        assert run.ok == 3 and run.start is not None and run.start >= told
+    finally:
+        runner.close()
+
+
 async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
     queue: asyncio.Queue[Batch] = asyncio.Queue()
     runner = Runner(asyncio.get_running_loop(), queue)

@@ -159,12 +159,15 @@ class FetchvizApp(App[int]):
         gc.collect()
         gc.freeze()
         self.pacer.reset()
-        self.handle = self.runner.start(strategy, self.config)
+        self.handle = self.runner.start(strategy, self.config, begin=False)
         self.current = RunState.new(self.handle.run_id, strategy.id, self.config.tasks)
         self.history.append((self.config, self.current))
         if self._shown():
             self.table.show(self.current)
         self._redraw()
+        # The new rows are drawn first (a screenful at once): the run does not share the CPU
+        # with that frame. Its time starts in its own process, when it is told to go.
+        self.call_after_refresh(self.handle.begin)
 
     def _restart_server(self) -> None:
         assert self.server is not None

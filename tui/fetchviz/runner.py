@@ -134,6 +134,7 @@ class RunHandle:
         self._fetching = False  # a task has started
         self._deliver = deliver  # called with each batch, and once with None at the end
         self._buffer = bytearray()
+        self.command: tuple[object, ...] | None = None  # what the process is to run, until sent
 
     def on_readable(self) -> None:
         """The worker wrote: pass whole batches on; at end-of-file, make sure the run ends."""
@@ -166,6 +167,13 @@ class RunHandle:
                     events.append(event)
             if events:
                 self._deliver(events)
+
+    def begin(self) -> None:
+        """Tell the run's process to go (once; not after the run was cancelled)."""
+        if self.command is not None and not self.finished:
+            with contextlib.suppress(OSError):  # it died: its pipe's end says so
+                self.worker.send(self.command)
+        self.command = None
 
     def cancel(self) -> None:
         """Kill the run's process, and say at once that the run ended. Never waits."""
@@ -207,7 +215,10 @@ class Runner:
         if self._spare is None and self._keep_spare:
             self._spare = Worker()
 
-    def start(self, strategy: Strategy, config: Config) -> RunHandle:
+    def start(self, strategy: Strategy, config: Config, begin: bool = True) -> RunHandle:
+        """A run in a process of its own. `begin=False`: its process waits for
+        `handle.begin()` (the dashboard first draws the run's empty rows, so that the run does
+        not share the CPU with that frame)."""
         worker, self._spare = self._spare or Worker(), None
         run_id = next(self._ids)
         handle = RunHandle(
@@ -216,7 +227,9 @@ class Runner:
         os.set_blocking(worker.events_fd, False)
         self._running[run_id] = handle
         self._loop.add_reader(worker.events_fd, handle.on_readable)
-        worker.send((run_id, strategy.id, config, self._live))
+        handle.command = (run_id, strategy.id, config, self._live)
+        if begin:
+            handle.begin()
         return handle
 
     def _deliver(self, run_id: int, batch: Batch | None) -> None:
