@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import inspect
 import os
 import pickle
@@ -10,6 +11,8 @@ import signal
 import subprocess
 import sys
 import time
+
+import pytest
 
 from conftest import config_for
 from fetchviz.catalog import BY_ID, STRATEGIES
@@ -63,6 +66,24 @@ def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(read_end)
+        os.close(write_end)
+
+
+def test_events_waiting_are_handed_over_before_a_full_garbage_collection():
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    sink = PipeSink(write_end, window=60)  # never due by itself
+    sink.flush_before_full_collections()
+    try:
+        sink.emit(TaskStarted(1, 0, time.perf_counter(), "runner-1"))
+        gc.collect(0)  # a young collection is short: the event waits for its window
+        with pytest.raises(BlockingIOError):
+            os.read(read_end, 65536)
+        gc.collect()
+        assert decode_all(bytearray(os.read(read_end, 65536)))[0][0].index == 0
+    finally:
+        gc.callbacks.remove(sink._on_collection)
         os.close(read_end)
         os.close(write_end)
 

@@ -104,8 +104,18 @@ def serve(sock: socket.socket, app: ASGIApp) -> None:
     import uvicorn
 
     raise_open_file_limit()
+    # http and loop "auto": httptools and uvloop, installed with fetchviz. The server shares
+    # the cores with the run it serves; with them, 1,000 requests cost it 0.26 s of CPU
+    # instead of 0.58 s (pure-Python h11 on asyncio's loop), and a run measures its client,
+    # not the server. Without them (uvloop has no Windows build), uvicorn falls back.
     config = uvicorn.Config(
-        app, log_level="warning", access_log=False, lifespan="off", backlog=4096
+        app,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+        backlog=4096,
+        http="auto",
+        loop="auto",
     )
     uvicorn.Server(config).run(sockets=[sock])
 
