@@ -204,3 +204,23 @@ async def test_a_frame_repaints_only_the_rows_that_changed(server):
         app.frame_time += 0.25  # the clock ticks: only the row in flight moves
         table.refresh_rows()
         assert len(repainted) == 1
+
+
+async def test_rows_take_a_new_themes_colours_at_once(server):
+    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["sync"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        table = app.query_one(TaskTable)
+
+        def colours() -> set[object]:
+            line = table.render_lines(Region(0, 0, table.size.width, 1))[0]
+            return {segment.style.color for segment in line if segment.style}
+
+        dark = colours()
+        app.theme = "textual-light"
+        await pilot.pause(0.1)
+        light = colours()
+        assert light != dark
+        app.theme = "textual-dark"
+        await pilot.pause(0.1)
+        assert colours() == dark

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -11,6 +11,8 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual.color import Color
+from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -85,19 +87,41 @@ class TaskTable(ScrollView, can_focus=True):
         self._settled: set[int] = set()
         self._settled_for: tuple[object, ...] = ()
         self._looked_at: float | None = None  # the clock at the last full look
+        self._filters: Sequence[LineFilter] = ()  # the app's, when the styles were made
+        self._background = Color(0, 0, 0)
+        self._filtered_for: tuple[object, ...] = ()
 
     def notify_style_update(self) -> None:
-        self._styles.clear()  # the theme or the CSS changed
-        self._lines.clear()
+        self._forget_styles()  # the theme or the CSS changed
         super().notify_style_update()
 
+    def _forget_styles(self) -> None:
+        self._styles.clear()
+        self._lines.clear()
+        self._ready.clear()
+
+    def _check_filters(self) -> None:
+        """The rows' styles are made once, already through the app's line filters (ANSI
+        colours to true colour, NO_COLOR, dim): filtering a few styles costs less than
+        filtering every line of every frame. When the filters or the background change,
+        the styles and every line made with them go."""
+        filters = self.get_line_filters()
+        _, background = self.background_colors
+        key = (tuple(map(id, filters)), background)
+        if key != self._filtered_for:
+            self._filtered_for, self._filters, self._background = key, filters, background
+            self._forget_styles()
+
     def style_of(self, part: str) -> Style:
-        """The row's style for a part, cached: Textual computes a style by walking the DOM,
-        which would cost more than the rest of the row."""
+        """The row's style for a part, as it goes to the screen, cached: Textual computes a
+        style by walking the DOM, which would cost more than the rest of the row."""
         style = self._styles.get(part)
         if style is None:
             base = self.rich_style
             style = base if part == "base" else base + self.get_component_rich_style(part)
+            for line_filter in self._filters:  # each maps a segment's style on its own
+                filtered = line_filter.apply([Segment(" ", style)], self._background)
+                style = filtered[0].style or Style()
             self._styles[part] = style
         return style
 
@@ -119,6 +143,7 @@ class TaskTable(ScrollView, can_focus=True):
         run = self.run
         if run is None:
             return
+        self._check_filters()
         width = self.scrollable_content_region.width
         cols, now, scale = Columns.fit(width), self.clock(), self.scale()
         self._ready.clear()  # what the last pass made ready and nobody drew is out of date
@@ -184,16 +209,13 @@ class TaskTable(ScrollView, can_focus=True):
         and opacity, none of which a row has, at ~0.1 ms a line; a tick repaints a screenful.
         A cached line stays until refresh_rows() finds its row changed.
         """
+        self._check_filters()
         width, top = self.size.width, self.scroll_offset.y
-        filters = self.get_line_filters()  # NO_COLOR, ANSI colours: as every widget has them
-        _, background = self.background_colors
         strips = []
         for y in crop.line_range:
             strip = self._lines.get(top + y)
             if strip is None:
                 strip = self._lines[top + y] = self._line(top + y, width)
-            for line_filter in filters:
-                strip = strip.apply_filter(line_filter, background)
             strips.append(strip)
         if crop.column_span != (0, width):
             strips = [strip.crop(*crop.column_span) for strip in strips]
