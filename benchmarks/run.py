@@ -1,6 +1,6 @@
 """fetchviz's own cost, measured on this machine against its embedded server.
 
-    python benchmarks/run.py [--json] [-n 1000] [--delay 100] [--repeat 7] [--scale 10000]
+    python benchmarks/run.py [--json] [-n 1000] [--delay 100] [--repeat 15] [--scale 10000]
 
 Prints one table: each figure, its target, and whether it was met. Every figure comes from
 real runs: bare tutorial scripts and `fetchviz --headless` in processes of their own, the
@@ -123,7 +123,12 @@ def main() -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable figures")
     parser.add_argument("-n", "--tasks", type=int, default=1000)
     parser.add_argument("--delay", type=int, default=100, help="server latency, ms")
-    parser.add_argument("--repeat", type=int, default=7, help="A/B rounds per comparison")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=15,
+        help="A/B rounds per comparison (the noise floor row: why 15)",
+    )
     parser.add_argument("--scale", type=int, default=10_000, help="tasks for the scale runs")
     args = parser.parse_args()
     n, rows = args.tasks, []
