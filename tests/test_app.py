@@ -104,6 +104,11 @@ async def test_reads_at_80x24_and_at_160x50(server):
             screen = app.export_screenshot()
             for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Quit", "palette"):
                 assert label in screen  # the whole footer fits, even at 80 columns
+            # The board and the run panel side by side, each wide enough to read.
+            board, summary = app.query_one(StrategyBoard).region, app.query_one(Summary).region
+            assert board.y == summary.y and board.right <= summary.x
+            assert board.width >= 36 and summary.width >= 36
+            assert "executor" in screen and "elapsed" in screen
 
 
 async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(server):
@@ -224,3 +229,46 @@ async def test_rows_take_a_new_themes_colours_at_once(server):
         app.theme = "textual-dark"
         await pilot.pause(0.1)
         assert colours() == dark
+
+
+async def test_widgets_that_keep_their_lines_draw_anew_when_they_change(server):
+    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["sync"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.pause(0.1)
+        board, screen = app.query_one(StrategyBoard), app.screen
+
+        def lines(widget) -> list[str]:
+            size = widget.outer_size
+            return [
+                "".join(f"{segment.text}{segment.style}" for segment in strip)
+                for strip in widget.render_lines(Region(0, 0, size.width, size.height))
+            ]
+
+        board_before, screen_before = lines(board), lines(screen)
+        assert lines(board) == board_before  # nothing changed: the same lines
+        app.theme = "textual-light"
+        await pilot.pause(0.1)
+        assert lines(board) != board_before and lines(screen) != screen_before
+        light = lines(board)
+        await pilot.press("4")  # another strategy is selected: the board says so
+        await pilot.pause(0.1)
+        assert lines(board) != light
+        assert "executor" in "".join(
+            strip.text for strip in board.render_lines(Region(0, 0, 60, 9))
+        )
+
+
+async def test_the_board_fits_its_new_width_after_a_resize(server):
+    app = FetchvizApp(config_for(server, tasks=20), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(150, 40)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await pilot.pause(0.1)
+        await pilot.resize_terminal(90, 30)  # no run goes: only the resize can redraw it
+        await pilot.pause(0.3)
+        board = app.query_one(StrategyBoard)
+        size = board.outer_size
+        text = "\n".join(
+            strip.text for strip in board.render_lines(Region(0, 0, size.width, size.height))
+        )
+        assert "aiohttp" in text and "░ waiting" in text  # no line wrapped past the legend

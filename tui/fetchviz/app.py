@@ -25,7 +25,7 @@ os.environ.setdefault("TEXTUAL_FPS", "1000")
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -37,7 +37,10 @@ from fetchviz.pacing import FramePacer
 from fetchviz.runner import Batch, RunHandle, Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.widgets import (
+    Band,
     CodePanel,
+    Column,
+    DashboardScreen,
     Steady,
     StrategyBoard,
     Summary,
@@ -101,17 +104,20 @@ class FetchvizApp(App[int]):
         self.description = Steady(id="description")
         self.header = TableHeader(id="header")
         self.table = TaskTable(id="table", clock=lambda: self.frame_time)
-        with Horizontal(id="top"):
+        with Band(id="top"):
             yield self.board
             yield self.summary
         yield self.description
-        with Horizontal(id="body"):
-            with Vertical(id="rows"):
+        with Band(id="body"):
+            with Column(id="rows"):
                 yield self.header
                 yield self.table
             with VerticalScroll(id="code"):
                 yield CodePanel(id="source")
         yield Footer(compact=True)
+
+    def get_default_screen(self) -> Screen:  # type: ignore[type-arg]
+        return DashboardScreen(id="_default")
 
     def on_mount(self) -> None:
         self.query_one("#board").border_title = "strategies"
@@ -122,6 +128,9 @@ class FetchvizApp(App[int]):
             asyncio.get_running_loop().add_signal_handler(
                 signal.SIGTERM, lambda: self.leave(128 + signal.SIGTERM)
             )
+        # What is drawn is fitted to the widgets' widths: after each layout (a resize, the code
+        # panel shown or hidden), draw again, at the new sizes, even with no run going.
+        self.screen.screen_layout_refresh_signal.subscribe(self, lambda _screen: self._redraw())
         self._consume_events()
         self._redraw()
         # The first run starts once the first frame is up: drawing a whole screen for the
@@ -372,7 +381,6 @@ class FetchvizApp(App[int]):
         """Beside the rows where there is room; in their place on a narrow screen."""
         code_shown = self.query_one("#code").display
         self.query_one("#rows").display = not (code_shown and self.size.width < CODE_BESIDE)
-        self.call_after_refresh(self._redraw)  # the table's width changed
 
     def action_more(self) -> None:
         self._set_tasks(next((n for n in TASK_STEPS if n > self.config.tasks), TASK_STEPS[-1]))
