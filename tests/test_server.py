@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import signal
 import subprocess
 import sys
@@ -13,7 +14,7 @@ import time
 import aiohttp
 import requests
 
-from fetchviz.server import EmbeddedServer, is_loopback
+from fetchviz.server import KEEP_ALIVE_S, EmbeddedServer, is_loopback
 
 
 def alive(pid: int) -> bool:
@@ -114,3 +115,26 @@ def test_serve_prints_its_url_and_stops_on_ctrl_c():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_the_idle_keep_alive_outlasts_every_clients_own_expiry():
+    """A client reuses a pooled connection up to its own expiry: the server must keep it open
+    longer, or the two race and a request fails (httpx's 5 s against uvicorn's default 5 s)."""
+    import httpx
+
+    aiohttp_expiry = 15.0  # aiohttp.TCPConnector's documented default keepalive_timeout
+    assert KEEP_ALIVE_S > (httpx.Limits().keepalive_expiry or 0)
+    assert KEEP_ALIVE_S > aiohttp_expiry
+    assert KEEP_ALIVE_S >= 3600  # the longest --timeout: no run outlives it
+
+
+def test_a_connection_idle_longer_than_the_old_expiry_is_still_served(server):
+    """The condition itself, on a raw socket: answer, sit idle past 5 s, ask again on the same
+    connection. Before the fix the server had closed it at 5 s: the second request failed."""
+    request = f"GET /delay/0 HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(request)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")
+        time.sleep(6.0)  # idle past uvicorn's default keep-alive and httpx's expiry
+        conn.sendall(request)
+        assert conn.recv(4096).startswith(b"HTTP/1.1 200")

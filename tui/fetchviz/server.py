@@ -29,6 +29,13 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_DELAY_MS = 600_000
+# How long an idle keep-alive connection stays open. It must outlast every client's own idle
+# expiry, or a client reuses a connection the server is closing at that very moment and the
+# request fails ("server closed the connection"). uvicorn's default (5 s) equals httpx's
+# keepalive_expiry (5 s): the two raced. aiohttp expires at 15 s; urllib3's pools never do.
+# An hour outlasts any run (--timeout is at most an hour); a client that dies takes its
+# connections with it (the kernel closes them), so none pile up.
+KEEP_ALIVE_S = 3600
 _DELAY_PATH = re.compile(r"/delay/(\d{1,7})")
 
 
@@ -114,6 +121,7 @@ def serve(sock: socket.socket, app: ASGIApp) -> None:
         access_log=False,
         lifespan="off",
         backlog=4096,
+        timeout_keep_alive=KEEP_ALIVE_S,
         http="auto",
         loop="auto",
     )
