@@ -1,13 +1,57 @@
-"""Misbehaving servers on 127.0.0.1, for the failure tests: each a thread with a raw socket."""
+"""Misbehaving servers on 127.0.0.1, for the failure and fairness tests: raw sockets, one
+thread a connection, so that every client meets exactly the same bytes."""
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 BIG_BODY = 8 * 1024 * 1024
+DRIP = b"abcd"  # sent a byte at a time, DRIP_GAP apart: slow, but never silent for long
+DRIP_GAP = 0.3
+OK_BODY = b"ok"
+
+
+def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.socket]) -> None:
+    path = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b"/"
+    if mode == "silent":  # accept, read, and never answer
+        held.append(conn)
+        return
+    if mode == "close-mid-response":
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
+    elif mode == "big-body":
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {BIG_BODY}\r\n\r\n".encode()
+        conn.sendall(head + b"x" * BIG_BODY)
+    elif mode == "drip":
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {len(DRIP)}\r\n\r\n".encode())
+        for byte in DRIP:
+            time.sleep(DRIP_GAP)
+            conn.sendall(bytes([byte]))
+    elif mode == "redirect" and path != b"/final":
+        conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: /final\r\n")
+        conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "redirect-loop":
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\n")
+        conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "early-hints":
+        conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    elif mode in ("redirect",):  # the redirect's target
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    # close-before-answer: nothing at all
+    conn.close()
+
+
+def _handle(conn: socket.socket, mode: str, held: list[socket.socket]) -> None:
+    try:
+        conn.settimeout(5)
+        request = conn.recv(65536)  # the request; only its path matters here
+        _answer(conn, mode, request, held)
+    except OSError:
+        conn.close()
 
 
 def _serve(listener: socket.socket, mode: str, stop: threading.Event) -> None:
@@ -20,22 +64,7 @@ def _serve(listener: socket.socket, mode: str, stop: threading.Event) -> None:
             continue
         except OSError:
             break
-        try:
-            conn.settimeout(2)
-            conn.recv(65536)  # the request; its content does not matter here
-            if mode == "silent":  # accept, read, and never answer
-                held.append(conn)
-                continue
-            if mode == "close-before-answer":
-                pass
-            elif mode == "close-mid-response":
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
-            elif mode == "big-body":
-                head = f"HTTP/1.1 200 OK\r\nContent-Length: {BIG_BODY}\r\n\r\n".encode()
-                conn.sendall(head + b"x" * BIG_BODY)
-            conn.close()
-        except OSError:
-            conn.close()
+        threading.Thread(target=_handle, args=(conn, mode, held), daemon=True).start()
     for conn in held:
         conn.close()
 

@@ -24,7 +24,7 @@ ALL = [s.id for s in STRATEGIES]
 @pytest.mark.parametrize(
     "mode, reason",
     [
-        ("silent", "timed out after 0.5 s"),
+        ("silent", "timed out: no data for 0.5 s"),
         ("close-before-answer", "server closed the connection"),
         ("close-mid-response", "connection closed mid-response"),
     ],
@@ -70,7 +70,7 @@ def test_running_out_of_file_descriptors_says_what_to_do():
     exhausted = OSError(24, "Too many open files")
     wrapped = RuntimeError("connect failed")
     wrapped.__cause__ = exhausted
-    assert describe(wrapped, 10) == "too many open files: lower --limit"
+    assert describe(wrapped, 10, 30) == "too many open files: lower --limit"
 
 
 def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():

@@ -8,6 +8,9 @@ DEFAULT_TASKS = 10
 DEFAULT_DELAY_MS = 500
 DEFAULT_TIMEOUT = 10.0
 MAX_TASKS = 100_000
+# Every client follows redirects, up to this many: requests' own limit, which `requests.get`
+# offers no way to change; httpx and aiohttp are told the same (tests check all three).
+MAX_REDIRECTS = 30
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,20 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 
-from fetchviz.config import Config
+from fetchviz.config import MAX_REDIRECTS, Config
 from fetchviz.events import Event, TaskFailed, TaskFinished, TasksQueued, TaskStarted
 from fetchviz.reasons import describe
 
 
 class Job:
     """One run of one strategy. Safe to call from the run's thread and from pool threads.
+
+    Every strategy plays by the same rules, so that a difference on screen is one between
+    strategies, not between their clients' defaults: `timeout` is a limit on silence (how long
+    connecting, or waiting for the server's next bytes, may take: what requests means by it,
+    and what httpx.Timeout(t) and aiohttp's sock_connect/sock_read mean), not a deadline for
+    the whole request; redirects are followed, up to `max_redirects`; an interim 1xx answer
+    is never taken for the answer (see Fetch.done).
 
     There is no cancelling from inside: a run is cancelled by killing its process.
     """
@@ -24,6 +31,7 @@ class Job:
         self.url = config.url
         self.timeout = config.timeout
         self.limit = config.in_flight_limit
+        self.max_redirects = MAX_REDIRECTS
         self.report = emit
 
     def queue_all(self) -> range:
@@ -52,9 +60,14 @@ class Fetch:
         return self
 
     def done(self, status: int, nbytes: int) -> None:
+        """The answer: a status of 400 or more is a failure; so is an interim 1xx, which a
+        client that cannot skip it (requests, through http.client) returns as if final."""
         now = time.perf_counter()
         self._answered = True
-        if status >= 400:
+        if status < 200:
+            reason = f"interim {status} taken for the answer (the client cannot skip 1xx)"
+            self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, status))
+        elif status >= 400:
             self.job.report(TaskFailed(self.job.run_id, self.index, now, f"HTTP {status}", status))
         else:
             self.job.report(TaskFinished(self.job.run_id, self.index, now, status, nbytes))
@@ -70,7 +83,7 @@ class Fetch:
                 self._fail("no response")
             return False
         if isinstance(exc, Exception):  # a failed fetch is a result; cancellation is not
-            self._fail(describe(exc, self.job.timeout))
+            self._fail(describe(exc, self.job.timeout, self.job.max_redirects))
             return True
         return False
 

@@ -35,8 +35,9 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
                 todo.append(inner)
 
 
-def describe(exc: BaseException, timeout: float) -> str:
-    """A reason short enough for a table cell: 'connection refused', 'timed out after 2 s'."""
+def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
+    """A reason short enough for a table cell: 'connection refused', 'timed out: no data for
+    2 s' (the timeout is a limit on silence, not a deadline: see Job)."""
     chain = list(_chain(exc))
     # Own class names only: urllib3's NewConnectionError descends from ConnectTimeoutError.
     names = [type(e).__name__ for e in chain]
@@ -46,12 +47,14 @@ def describe(exc: BaseException, timeout: float) -> str:
 
     if any(isinstance(e, OSError) and e.errno == errno.EMFILE for e in chain):
         return "too many open files: lower --limit"
+    if named("TooManyRedirects"):  # requests, httpx and aiohttp all name it so
+        return f"too many redirects ({max_redirects})"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connection refused"
     if named(*_NAME_LOOKUP) or any(isinstance(e, socket.gaierror) for e in chain):
         return "host not found"
     if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
-        return f"timed out after {timeout:g} s"
+        return f"timed out: no data for {timeout:g} s"
     if named(*_MID_RESPONSE) or any(
         "incomplete" in str(e).lower() or "complete message body" in str(e) for e in chain
     ):

@@ -17,7 +17,9 @@ from fetchviz.job import Job
 
 
 def fetch_blocking(job: Job, i: int) -> None:
-    """One requests.get: the calling thread waits for the answer."""
+    """One requests.get: the calling thread waits for the answer.
+
+    requests follows up to 30 redirects (job.max_redirects) and times out on silence."""
     with job.fetching(i) as fetch:
         response = requests.get(job.url, timeout=job.timeout)
         fetch.done(response.status_code, len(response.content))
@@ -52,7 +54,12 @@ async def executor(job: Job) -> None:
 async def httpx_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
     limits = httpx.Limits(max_connections=job.limit)
-    async with httpx.AsyncClient(timeout=job.timeout, limits=limits) as client:
+    async with httpx.AsyncClient(
+        timeout=job.timeout,  # connect, and each read: a limit on silence, as in requests
+        limits=limits,
+        follow_redirects=True,  # as requests and aiohttp do
+        max_redirects=job.max_redirects,
+    ) as client:
 
         async def get(i: int) -> None:
             async with in_flight:
@@ -65,14 +72,15 @@ async def httpx_client(job: Job) -> None:
 
 async def aiohttp_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
-    timeout = aiohttp.ClientTimeout(total=job.timeout)
+    # A limit on silence, as in requests: no deadline for the whole request (total=None).
+    timeout = aiohttp.ClientTimeout(sock_connect=job.timeout, sock_read=job.timeout)
     connector = aiohttp.TCPConnector(limit=job.limit)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def get(i: int) -> None:
             async with in_flight:
                 with job.fetching(i) as fetch:
-                    async with session.get(job.url) as response:
+                    async with session.get(job.url, max_redirects=job.max_redirects) as response:
                         fetch.done(response.status, len(await response.read()))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))

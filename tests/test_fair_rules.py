@@ -1,0 +1,64 @@
+"""Every strategy plays by the same rules: one meaning of --timeout, redirects followed alike,
+no interim 1xx taken for the answer. The same misbehaving server meets every client."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from conftest import run_one
+from faulty import DRIP, DRIP_GAP, OK_BODY, faulty_server
+from fetchviz.catalog import STRATEGIES
+from fetchviz.config import MAX_REDIRECTS, Config
+
+ALL = [s.id for s in STRATEGIES]
+REQUESTS_BASED = [s.id for s in STRATEGIES if s.uses_blocking_fetch]
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_timeout_is_a_limit_on_silence_for_every_client(strategy):
+    """A server that sends a byte every 0.3 s never stays silent for the 0.5 s timeout: every
+    client waits for the whole answer (1.2 s), none stops at a deadline of 0.5 s."""
+    with faulty_server("drip") as url:
+        run = run_one(Config(tasks=1, url=url, timeout=0.5), strategy)
+    row = run.tasks[0]
+    assert (run.ok, run.failed) == (1, 0), row.error
+    assert row.nbytes == len(DRIP)
+    assert row.duration is not None and row.duration >= 0.9 * DRIP_GAP * len(DRIP)
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_every_client_follows_a_redirect(strategy):
+    with faulty_server("redirect") as url:
+        run = run_one(Config(tasks=2, url=url, timeout=5), strategy)
+    assert (run.ok, run.failed) == (2, 0), [row.error for row in run.tasks]
+    assert {(row.status, row.nbytes) for row in run.tasks} == {(200, len(OK_BODY))}
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_a_redirect_loop_fails_every_client_at_the_same_limit(strategy):
+    with faulty_server("redirect-loop") as url:
+        run = run_one(Config(tasks=1, url=url, timeout=5), strategy)
+    assert (run.ok, run.failed) == (0, 1)
+    assert run.tasks[0].error == f"too many redirects ({MAX_REDIRECTS})"
+
+
+def test_the_redirect_limit_is_requests_own():
+    """requests.get cannot be given a limit: the shared one must be the one it has."""
+    assert requests.sessions.DEFAULT_REDIRECT_LIMIT == MAX_REDIRECTS
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_an_interim_1xx_is_never_counted_as_the_answer(strategy):
+    """httpx and aiohttp skip a 103 and read the 200 behind it; requests (http.client) cannot,
+    and its row fails saying so, instead of counting a 103 with no body as a success."""
+    with faulty_server("early-hints") as url:
+        run = run_one(Config(tasks=1, url=url, timeout=5), strategy)
+    row = run.tasks[0]
+    if strategy in REQUESTS_BASED:
+        assert (run.ok, run.failed) == (0, 1)
+        assert row.status == 103
+        assert row.error is not None and row.error.startswith("interim 103 taken for the answer")
+    else:
+        assert (run.ok, run.failed) == (1, 0), row.error
+        assert (row.status, row.nbytes) == (200, len(OK_BODY))
