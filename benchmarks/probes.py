@@ -46,7 +46,7 @@ async def bare_aiohttp(url: str, n: int) -> None:
 
 def bare(strategy: str, url: str, n: int) -> dict[str, float]:
     """Timed like fetchviz times a run: from before the loop exists to after it is done."""
-    from fetchviz.server import raise_open_file_limit
+    from fetchviz.procs import raise_open_file_limit
 
     raise_open_file_limit()
     started = time.perf_counter()
@@ -75,13 +75,19 @@ async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     counts); the frame after that shows it. The dashboard's own loop: a heartbeat on it, 10 ms
     apart, measures how late it wakes.
     """
-    # Textual comes in through fetchviz.app, which sets Textual's frame rate before importing it.
+    from fetchviz import tuning
+
+    with tuning.dashboard_settings():  # as the CLI does: set before Textual is imported
+        return await _dashboard(strategy, url, n)
+
+
+async def _dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     from fetchviz.app import FetchvizApp, Screen
     from fetchviz.catalog import BY_ID
     from fetchviz.config import Config
     from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
     from fetchviz.model import RunState
-    from fetchviz.server import raise_open_file_limit
+    from fetchviz.procs import raise_open_file_limit
 
     raise_open_file_limit()
     applied: list[float] = []

@@ -9,7 +9,7 @@ import pytest
 
 from fetchviz.catalog import BY_ID
 from fetchviz.config import Config
-from fetchviz.events import Event, LoopBeat
+from fetchviz.events import Event
 from fetchviz.headless import run_all
 from fetchviz.job import Job
 from fetchviz.model import RunState
@@ -40,8 +40,7 @@ def run_here(config: Config, strategy: str) -> RunState:
     """The strategy run in this process, as the run's process runs it: a test can patch it."""
     events: list[Event] = []
     finished = execute(BY_ID[strategy], Job(1, config, events.append), config.workers)
-    run = RunState.new(1, strategy, config.tasks)
+    run = RunState.new(1, strategy, config.tasks, BY_ID[strategy].is_async)
     for event in [*events, finished]:
-        if not isinstance(event, LoopBeat):
-            run.apply(event)
+        run.apply(event)
     return run

@@ -57,15 +57,16 @@ async def test_a_number_key_switches_strategy_and_runs_it(server):
 async def test_baseline_is_an_estimate_until_b_measures_it(server):
     app = FetchvizApp(config_for(server, tasks=4), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
+        summary = app.query_one(Summary)
         await wait_until(pilot, run_done(app, "aiohttp"))
-        assert "estimate" in app.query_one(Summary).plain
+        # The sample is timed after the run: until it is in, there is no figure to show.
+        await wait_until(pilot, lambda: "estimate" in summary.plain)
         await pilot.press("b")
         await wait_until(pilot, run_done(app, "sync"))
-        assert app.selected.id == "aiohttp"  # b measures; it does not change the selection
-        await pilot.press("r")
+        assert app.selected.id == "sync"  # what runs is what is selected
+        await pilot.press("6")
         await wait_until(pilot, run_done(app, "aiohttp"))
-        summary = app.query_one(Summary).plain
-        assert "measured" in summary and "estimate" not in summary
+        assert "measured" in summary.plain and "estimate" not in summary.plain
 
 
 async def test_escape_cancels_at_once_and_keeps_the_rows(server):
@@ -272,3 +273,77 @@ async def test_the_board_fits_its_new_width_after_a_resize(server):
             strip.text for strip in board.render_lines(Region(0, 0, size.width, size.height))
         )
         assert "aiohttp" in text and "░ waiting" in text  # no line wrapped past the legend
+
+
+def named_on_screen(app: FetchvizApp) -> dict[str, str]:
+    """The strategy each part of the screen names: the board's highlight, the description,
+    the run panel, the code panel."""
+    board = app.query_one(StrategyBoard)
+    highlighted = [
+        line.split()[1]
+        for line in str(board.render()).splitlines()[:6]
+        if line.split() and line.split()[1] in BY_ID
+    ]
+    return {
+        "selected": app.selected.id,
+        "description": str(app.description.render()).split(" · ")[0].strip(),
+        "run panel": app.query_one(Summary).plain.split()[0],
+        "code panel": str(app.query_one("#code").border_title).rsplit(": ", 1)[-1],
+        "board": app.selected.id if app.selected.id in highlighted else "?",
+    }
+
+
+async def test_every_part_of_the_screen_names_the_same_strategy_during_and_after_compare_all(
+    server,
+):
+    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["httpx"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "httpx"))
+        await pilot.press("a")
+        seen = set()
+        while len(app.results()) < 6 or not run_done(app, "aiohttp")():
+            await pilot.pause(0.02)
+            if (app.current is not None and app.current.strategy != "httpx") or seen:
+                names = named_on_screen(app)
+                assert len(set(names.values())) == 1, names
+                seen.add(names["selected"])
+        assert len(seen) >= 3  # it was looked at while several strategies ran
+        await pilot.press("c")
+        assert set(named_on_screen(app).values()) == {"aiohttp"}
+        assert "aiohttp.ClientSession" in app.query_one(CodePanel).content.code
+
+
+async def test_compare_all_keeps_the_settings_it_started_with(server):
+    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("a")
+        await wait_until(pilot, lambda: app.current.strategy == "async-sequential")
+        await pilot.press("plus")  # for the next run, not for this compare-all
+        assert app.config.tasks == 5
+        await wait_until(pilot, lambda: len(app.results()) == 6, timeout=30)
+        assert {len(run.tasks) for run in app.results().values()} == {4}
+
+
+async def test_thread_names_are_shown_whole_so_no_two_threads_read_alike(server):
+    config = config_for(server, tasks=24, workers=12)
+    app = FetchvizApp(config, [BY_ID["executor"]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, run_done(app, "executor"))
+        table = app.query_one(TaskTable)
+        threads = {row.thread for row in app.current.tasks}
+        assert "asyncio_10" in threads and "asyncio_1" in threads
+        shown = [row_text(table, y) for y in range(24)]
+        for row in app.current.tasks:
+            assert f" {row.thread} " in shown[row.index], shown[row.index]
+
+
+async def test_plus_raises_n_up_to_the_most_and_never_lowers_it(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        app.config = app.config.with_tasks(10_000)
+        await pilot.press("plus")
+        assert app.config.tasks == 20_000
+        await pilot.press("plus", "plus", "plus")
+        assert app.config.tasks == 100_000  # the most the command line accepts, and stays

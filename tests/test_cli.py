@@ -8,6 +8,10 @@ import sys
 
 import pytest
 
+from fetchviz.catalog import BY_ID
+
+BUILT_IN = list(BY_ID)
+
 
 def fetchviz(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
@@ -49,6 +53,22 @@ def test_headless_json_estimates_the_baseline_without_a_sync_run():
     assert done.returncode == 0, done.stderr
     baseline = json.loads(done.stdout)["baseline"]
     assert baseline["measured"] is False and baseline["elapsed"] >= 3 * 0.03 * 0.9
+
+
+def test_runs_that_fetched_nothing_are_not_ranked_or_used_as_a_baseline():
+    """Nothing listens on port 9 of loopback: every run is 0 of 2 ok, says so, and none is
+    faster than another, nor a baseline."""
+    done = fetchviz("--headless", "--all", "-n", "2", "--url", "http://127.0.0.1:9/")
+    assert done.returncode == 0, done.stderr
+    lines = [line for line in done.stdout.splitlines() if line.split(" ")[0] in BUILT_IN]
+    assert len(lines) == len(BUILT_IN)
+    assert all(line.endswith("0 of 2 ok: not comparable") for line in lines), done.stdout
+    assert "faster" not in done.stdout and "baseline " not in done.stdout
+    result = json.loads(
+        fetchviz("--json", "-s", "sync", "-n", "2", "--url", "http://127.0.0.1:9/").stdout
+    )
+    assert result["baseline"] == {"elapsed": None, "measured": False, "how": None}
+    assert result["runs"][0]["comparable"] is False
 
 
 def test_headless_table_names_every_strategy_with_all():

@@ -16,15 +16,30 @@ import pytest
 
 from conftest import config_for
 from fetchviz.catalog import BY_ID, STRATEGIES
-from fetchviz.events import LoopBeat, RunFinished, TaskFailed, TaskFinished, TaskStarted
-from fetchviz.model import RunState
-from fetchviz.runner import Batch, LoopView, Runner
-from fetchviz.worker import PipeSink, decode_all, encode
+from fetchviz.events import (
+    LoopBeat,
+    RunFinished,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
+from fetchviz.model import LoopState, RunState
+from fetchviz.protocol import decode_all, encode
+from fetchviz.runner import Runner
+from fetchviz.source import Batch
+from fetchviz.worker import PipeSink
 from test_server import alive
 
 
+def open_runner(live: bool = True) -> tuple[Runner, asyncio.Queue[Batch]]:
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    runner = Runner(live=live)
+    runner.open(queue.put_nowait)
+    return runner, queue
+
+
 async def run_to_end(runner: Runner, queue: asyncio.Queue[Batch], run: RunState) -> None:
-    while not run.done:
+    while not run.closed:
         for event in await asyncio.wait_for(queue.get(), 20):
             run.apply(event)
 
@@ -109,8 +124,7 @@ def test_the_code_panel_shows_the_functions_that_run():
 
 
 async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(server):
-    queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    runner, queue = open_runner(live=False)
     try:
         handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=4))
         worker_pid = handle.worker.proc.pid
@@ -127,8 +141,7 @@ async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(serve
 
 
 async def test_a_run_held_back_starts_only_when_told(server):
-    queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    runner, queue = open_runner(live=False)
     try:
         handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=3), begin=False)
         await asyncio.sleep(0.8)  # the process has long been ready: it waits to be told
@@ -144,8 +157,7 @@ async def test_a_run_held_back_starts_only_when_told(server):
 
 
 async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
-    queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue)
+    runner, queue = open_runner()
     spare = None
     try:
         config = config_for(server, tasks=20, url=server.url(30_000), workers=20)
@@ -169,8 +181,7 @@ async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
 
 
 async def test_a_run_whose_process_dies_ends_with_a_reason(server):
-    queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    runner, queue = open_runner(live=False)
     try:
         handle = runner.start(BY_ID["sync"], config_for(server, tasks=50, url=server.url(200)))
         run = RunState.new(handle.run_id, "sync", 50)
@@ -193,7 +204,8 @@ def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
         "from fetchviz.config import Config\n"
         "from fetchviz.runner import Runner\n"
         "async def main():\n"
-        "    runner = Runner(asyncio.get_running_loop(), asyncio.Queue())\n"
+        "    runner = Runner()\n"
+        "    runner.open(lambda batch: None)\n"
         f"    config = Config(tasks=5, url={server.url(30_000)!r}, workers=5)\n"
         "    handle = runner.start(BY_ID['executor'], config)\n"
         "    print(handle.worker.proc.pid, runner._spare and runner._spare.proc.pid, flush=True)\n"
@@ -215,12 +227,12 @@ def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
 
 
 def test_the_runs_load_is_read_from_its_heartbeats():
-    view = LoopView()
-    assert view.current(100.0) == 0.0  # no beat yet: the loop is not late
+    view = LoopState()
+    assert view.lag(100.0) == 0.0  # no beat yet: the loop is not late
     for i in range(10):  # a loop that keeps a core fully busy, beating on time
         view.observe(LoopBeat(1, 0.01 * i, 0.0, 0.01 * i))
     assert view.busy > 0.9
-    assert abs(view.current(0.09 + 0.25) - 0.24) < 1e-9  # no beat for 250 ms: late by 240
+    assert abs(view.lag(0.09 + 0.25) - 0.24) < 1e-9  # no beat for 250 ms: late by 240
     view.fetching_began()  # what the set-up cost does not count
     assert view.busy == 0.0
     for i in range(10, 20):  # then a loop that waits on the network

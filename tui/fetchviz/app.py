@@ -7,20 +7,10 @@ batches on an asyncio.Queue and are applied at most once per frame.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import gc
-import os
 import signal
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import ClassVar
-
-# Textual composes a frame on its screen timer, whose period is 1/TEXTUAL_FPS (60 by default);
-# after each frame it sleeps one to two periods before it can compose the next, so a redraw
-# that comes then waits. The dashboard paces its own frames (FRAME, pacing.py): a finer timer
-# only shows each redraw sooner (p50 2 ms sooner at N = 1,000 than at 120), not more often.
-# Set before Textual is imported; a user's setting wins.
-os.environ.setdefault("TEXTUAL_FPS", "1000")
 
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
@@ -29,13 +19,16 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
+from fetchviz import tuning
+from fetchviz.baseline import Baseline, Baselines, verdict
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
-from fetchviz.config import Config
-from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
-from fetchviz.model import Baseline, Baselines, RunState, compare
+from fetchviz.config import MAX_TASKS, Config
+from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.model import RunState
 from fetchviz.pacing import FramePacer
-from fetchviz.runner import Batch, RunHandle, Runner
+from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
+from fetchviz.source import Batch, EventSource, Run
 from fetchviz.widgets import (
     Band,
     CodePanel,
@@ -53,7 +46,11 @@ from fetchviz.widgets import (
 FRAME = 1 / 60  # events are applied and drawn at most this often
 TICK = 1 / 15  # the clock on screen moves at most this often, while a run goes
 CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place
-TASK_STEPS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000)
+TASK_STEPS = (
+    *(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000, 50_000),
+    MAX_TASKS,
+)
+ROW_EVENTS = (TaskStarted, TaskFinished, TaskFailed)
 
 
 class FetchvizApp(App[int]):
@@ -80,22 +77,27 @@ class FetchvizApp(App[int]):
         strategies: list[Strategy] | None = None,
         server: EmbeddedServer | None = None,
         compare_all: bool = False,
+        source: EventSource | None = None,
     ) -> None:
         super().__init__()
-        self.config = config
+        self.config = config  # the settings of the next run
         self.selected = (strategies or [STRATEGIES[0]])[0]
         self.server = server
         self.start_with_compare = compare_all
+        self.source: EventSource = source if source is not None else Runner()
         self.event_queue: asyncio.Queue[Batch] = asyncio.Queue()
-        self.runner: Runner | None = None
-        self.handle: RunHandle | None = None
-        self.current: RunState | None = None
+        self.handle: Run | None = None
+        self.current: RunState | None = None  # the run on screen
+        self.current_config = config  # and its settings
         self.history: list[tuple[Config, RunState]] = []
+        self.open_runs: dict[int, tuple[Config, RunState]] = {}  # events may still come
         self.baselines = Baselines()
-        self.pending: list[Strategy] = []  # what compare-all has still to run
+        # What compare-all has still to run, each with the settings it started with.
+        self.pending: list[tuple[Strategy, Config]] = []
         self.best_first = False
         self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
         self.frame_time = time.perf_counter()  # the clock as the screen shows it
+        self._undo_sigterm: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         # Kept at hand: a DOM query every frame costs more than the frame's own work.
@@ -104,6 +106,7 @@ class FetchvizApp(App[int]):
         self.description = Steady(id="description")
         self.header = TableHeader(id="header")
         self.table = TaskTable(id="table", clock=lambda: self.frame_time)
+        self.code = CodePanel(id="source")
         with Band(id="top"):
             yield self.board
             yield self.summary
@@ -113,7 +116,7 @@ class FetchvizApp(App[int]):
                 yield self.header
                 yield self.table
             with VerticalScroll(id="code"):
-                yield CodePanel(id="source")
+                yield self.code
         yield Footer(compact=True)
 
     def get_default_screen(self) -> Screen:  # type: ignore[type-arg]
@@ -123,11 +126,10 @@ class FetchvizApp(App[int]):
         self.query_one("#board").border_title = "strategies"
         self.query_one("#summary").border_title = "run"
         self.query_one("#code").display = False
-        self.runner = Runner(asyncio.get_running_loop(), self.event_queue)
-        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
-            asyncio.get_running_loop().add_signal_handler(
-                signal.SIGTERM, lambda: self.leave(128 + signal.SIGTERM)
-            )
+        self.source.open(self.event_queue.put_nowait)
+        self._undo_sigterm = tuning.on_signal(
+            signal.SIGTERM, lambda: self.leave(128 + signal.SIGTERM)
+        )
         # What is drawn is fitted to the widgets' widths: after each layout (a resize, the code
         # panel shown or hidden), draw again, at the new sizes, even with no run going.
         self.screen.screen_layout_refresh_signal.subscribe(self, lambda _screen: self._redraw())
@@ -146,13 +148,17 @@ class FetchvizApp(App[int]):
     # Runs
 
     @work(exclusive=True, group="start")
-    async def start_run(self, strategy: Strategy) -> None:
-        """Cancel what runs, make sure the target answers, start the new run."""
+    async def start_run(self, strategy: Strategy, config: Config | None = None) -> None:
+        """Cancel what runs, make sure the target answers, start the new run. What runs is
+        what is selected: the board, the description, the run panel and the code agree."""
+        config = config or self.config
         self._cancel_current()
+        self._select(strategy)
         if self.server is not None and not self.server.running:
             self.notify("The latency server had stopped: restarting it…", timeout=3)
             try:
-                await asyncio.to_thread(self._restart_server)
+                self.server.restart()  # from this thread: the server dies with it
+                await asyncio.to_thread(self.server.wait_ready)
             except (RuntimeError, OSError) as exc:
                 self.notify(str(exc), title="latency server", severity="error", timeout=10)
                 self.pending.clear()
@@ -163,36 +169,30 @@ class FetchvizApp(App[int]):
             except RuntimeError as exc:
                 self.exit(return_code=1, message=f"fetchviz: {exc}")
                 return
-        assert self.runner is not None
-        # Collect what earlier runs left, and set what lives on (Textual, the widgets, the
-        # history) out of the collector's sight: a collection during the run then walks only
-        # what the run makes (with the last run's rows in sight, one took 16 ms mid-run).
-        gc.collect()
-        gc.freeze()
+        tuning.settle_memory()
         self.pacer.reset()
-        self.handle = self.runner.start(strategy, self.config, begin=False)
-        self.current = RunState.new(self.handle.run_id, strategy.id, self.config.tasks)
-        self.history.append((self.config, self.current))
+        sample = strategy.id != "sync" and self.baselines.needs_sample(config)
+        self.handle = self.source.start(strategy, config, sample=sample, begin=False)
+        run = RunState.new(self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
+        self.current, self.current_config = run, config
+        self.history.append((config, run))
+        self.open_runs[run.run_id] = (config, run)
         if self._shown():
-            self.table.show(self.current)
+            self.table.show(run)
         self._redraw()
         # The new rows are drawn first (a screenful at once): the run does not share the CPU
         # with that frame. Its time starts in its own process, when it is told to go.
         self.call_after_refresh(self.handle.begin)
 
-    def _restart_server(self) -> None:
-        assert self.server is not None
-        self.server.stop()
-        self.server.start()
-        self.server.wait_ready()
+    def _select(self, strategy: Strategy) -> None:
+        self.selected = strategy
+        if self._shown():
+            self.code.show(strategy)
 
     def _cancel_current(self) -> None:
-        handle, run = self.handle, self.current
-        if handle is not None:
-            handle.cancel()
-        if run is not None and not run.done:  # the rows stop where they were, at once
-            run.end, run.cancelled = time.perf_counter(), True
-            run.loop_lag_max = handle.monitor.worst if handle and handle.monitor else None
+        """Its end comes as an event, as every run's does, stamped now."""
+        if self.handle is not None:
+            self.handle.cancel()
 
     @work(group="events")
     async def _consume_events(self) -> None:
@@ -215,19 +215,7 @@ class FetchvizApp(App[int]):
             batches = [first]
             while not self.event_queue.empty():
                 batches.append(self.event_queue.get_nowait())
-            run = self.current
-            touched: set[int] | None = set()  # the rows these events changed
-            if run is not None and not run.done:
-                for batch in batches:
-                    for event in batch:
-                        if event.run_id == run.run_id:
-                            run.apply(event)
-                            if not isinstance(event, TaskStarted | TaskFinished | TaskFailed):
-                                touched = None  # a run-wide event: every row may move
-                            elif touched is not None:
-                                touched.add(event.index)
-                if run.done:
-                    self._on_run_done(run)
+            touched = self._apply(batches)
             started = time.perf_counter()
             ticked = self._redraw(touched)
             if running:
@@ -235,46 +223,71 @@ class FetchvizApp(App[int]):
             else:
                 next_frame = started + FRAME
 
+    def _apply(self, batches: list[Batch]) -> set[int] | None:
+        """Apply each event to its run; say which rows of the run on screen they changed
+        (None: any may have)."""
+        touched: set[int] | None = set()
+        for batch in batches:
+            for event in batch:
+                entry = self.open_runs.get(event.run_id)
+                if entry is None:  # a run that has closed: nothing of it may change
+                    continue
+                config, run = entry
+                was_done = run.done
+                run.apply(event)
+                if run is self.current and not isinstance(event, LoopBeat):
+                    if not isinstance(event, ROW_EVENTS):
+                        touched = None  # a run-wide event: every row may move
+                    elif touched is not None:
+                        touched.add(event.index)
+                if run.done and not was_done:
+                    self._on_run_done(config, run)
+                if run.closed:
+                    self._on_run_closed(config, run)
+        return touched
+
     def _run_busy(self) -> float:
         """How many cores the run's process keeps busy (0 when it has no loop to tell)."""
-        monitor = self.handle.monitor if self.handle is not None else None
-        return monitor.busy if monitor is not None else 0.0
+        run = self.current
+        return run.loop.busy if run is not None and run.loop is not None else 0.0
 
-    def _on_run_done(self, run: RunState) -> None:
-        if self.handle is not None:  # keyed by the run's settings: N may have changed since
-            self.baselines.record(self.handle.config.baseline_key(), run)
-        if self.pending and not run.cancelled:
-            self.start_run(self.pending.pop(0))
+    def _on_run_done(self, config: Config, run: RunState) -> None:
+        self.baselines.record(config, run)
+        if run is self.current:
+            tuning.release_memory()
+
+    def _on_run_closed(self, config: Config, run: RunState) -> None:
+        """Nothing more comes: the sync sample is in. A compare-all goes on from here, so that
+        the sample and the next run never share the machine."""
+        del self.open_runs[run.run_id]
+        self.baselines.record(config, run)
+        if run.sample_error and run is self.current:
+            self.notify(f"No sync estimate: {run.sample_error}", severity="warning", timeout=5)
+        if run is self.current and self.pending and not run.cancelled:
+            self.start_run(*self.pending.pop(0))
 
     # What is shown
 
     def results(self) -> dict[str, RunState]:
-        """The latest complete run of each strategy with the settings now in force."""
+        """The latest run of each strategy that ran to its end with the settings on screen."""
         latest: dict[str, RunState] = {}
         for config, run in self.history:
-            if config == self.config and run.done and not run.cancelled and run.error is None:
+            if config == self.current_config and run.done and not run.cancelled:
                 latest[run.strategy] = run
         return latest
 
     def baseline(self) -> Baseline | None:
-        """Measured by a sync run, or estimated from the runs that ended with these settings:
-        not from a run still going, whose first durations are its shortest."""
-        key = self.config.baseline_key()
-        same = [
-            run
-            for config, run in self.history
-            if config.baseline_key() == key and run.done and not run.cancelled
-        ]
-        return self.baselines.get(key, self.config.tasks, same)
+        """Measured by a sync run, or estimated from a sample: for the settings on screen."""
+        return self.baselines.get(self.current_config)
 
-    def _comparison(self, run: RunState | None, baseline: Baseline | None, now: float) -> str:
-        if run is None or run.cancelled or run.error:
+    def _comparison(self, run: RunState | None, baseline: Baseline | None) -> str:
+        if run is None:
             return ""
-        if run.strategy == "sync":
-            return "this is the sync baseline" if run.done else "measuring the sync baseline…"
         if not run.done:
-            return "running…"
-        return compare(run.elapsed(now), baseline.elapsed) if baseline else ""
+            return "measuring the sync baseline…" if run.strategy == "sync" else "running…"
+        if run.strategy == "sync" and run.all_ok:
+            return "this is the sync baseline"
+        return verdict(run, baseline)
 
     def _shown(self) -> bool:
         """False once quitting has begun taking the screen down: nothing is left to draw."""
@@ -302,25 +315,18 @@ class FetchvizApp(App[int]):
             self.board,
             "compare all · best first" if self.best_first else "strategies",
         )
-        shown = BY_ID[run.strategy] if run is not None else self.selected
+        shown = self.selected
         self.description.set_content(f"[b]{shown.id}[/b] · {shown.summary}")
-        self.header.show(table.scrollable_content_region.width, table.scale())
-        lag = None
-        if run is not None and self.handle is not None and self.handle.monitor is not None:
-            monitor = self.handle.monitor
-            if run.done:
-                worst = run.loop_lag_max if run.loop_lag_max is not None else monitor.worst
-                lag = (0.0, worst)
-            else:
-                lag = (monitor.current(now), max(monitor.worst, monitor.current(now)))
+        thread_width = run.thread_width if run is not None else 0
+        self.header.show(table.scrollable_content_region.width, table.scale(), thread_width)
         self.summary.show(
             run,
             # The run's clock, unlike the rows' bars, is one line: it shows the time now, so it
             # never reads less than a task that has finished took.
             time.perf_counter() if run is not None and not run.done else now,
-            (baseline.elapsed, baseline.measured) if baseline else None,
-            self._comparison(run, baseline, now),
-            lag,
+            baseline,
+            self._comparison(run, baseline),
+            run.loop_lag(now) if run is not None else None,
         )
         set_titles(self.summary, "run", self._target())
         table.refresh_rows(touched)
@@ -336,7 +342,8 @@ class FetchvizApp(App[int]):
         return self.frame_time
 
     def _target(self) -> str:
-        c = self.config
+        """The settings of the run on screen."""
+        c = self.current_config
         if c.delay_ms is not None:
             where = f"{c.delay_ms} ms" + (f" +0..{c.jitter_ms}" if c.jitter_ms else "")
         else:
@@ -355,9 +362,7 @@ class FetchvizApp(App[int]):
         self.start_run(strategy)
 
     def action_pick(self, strategy_id: str) -> None:
-        self.selected = BY_ID[strategy_id]
-        self.query_one(CodePanel).show(self.selected)
-        self._start(self.selected)
+        self._start(BY_ID[strategy_id])
 
     def action_rerun(self) -> None:
         self._start(self.selected)
@@ -366,15 +371,17 @@ class FetchvizApp(App[int]):
         self._start(BY_ID["sync"])
 
     def action_compare_all(self) -> None:
-        """Every strategy in turn with the same settings; the board ranks them as they end."""
-        self.pending = list(STRATEGIES[1:])
+        """Every strategy in turn with the same settings, those of the moment it began (a
+        `+` meanwhile is for the next run); the board ranks them as they end."""
+        config = self.config
+        self.pending = [(strategy, config) for strategy in STRATEGIES[1:]]
         self.best_first = True
-        self.start_run(STRATEGIES[0])
+        self.start_run(STRATEGIES[0], config)
 
     def action_toggle_code(self) -> None:
         code = self.query_one("#code")
         code.display = not code.display
-        self.query_one(CodePanel).show(self.selected)
+        self.code.show(self.selected)
         self._fit_code_panel()
 
     def _fit_code_panel(self) -> None:
@@ -383,7 +390,10 @@ class FetchvizApp(App[int]):
         self.query_one("#rows").display = not (code_shown and self.size.width < CODE_BESIDE)
 
     def action_more(self) -> None:
-        self._set_tasks(next((n for n in TASK_STEPS if n > self.config.tasks), TASK_STEPS[-1]))
+        if self.config.tasks >= TASK_STEPS[-1]:
+            self.notify(f"N is at its most: {TASK_STEPS[-1]:,}", timeout=3)
+            return
+        self._set_tasks(next(n for n in TASK_STEPS if n > self.config.tasks))
 
     def action_fewer(self) -> None:
         smaller = [n for n in TASK_STEPS if n < self.config.tasks]
@@ -391,14 +401,20 @@ class FetchvizApp(App[int]):
 
     def _set_tasks(self, tasks: int) -> None:
         self.config = self.config.with_tasks(tasks)
-        self.notify(f"N = {self.config.tasks}: press r to run", timeout=3)
+        if self.pending:
+            message = (
+                f"N = {self.config.tasks:,} for the next run: "
+                f"this compare-all keeps N = {self.current_config.tasks:,}"
+            )
+        else:
+            message = f"N = {self.config.tasks:,}: press r to run"
+        self.notify(message, timeout=3)
         self._redraw()
 
     def action_cancel(self) -> None:
         self.pending.clear()
         if self.current is not None and not self.current.done:
             self._cancel_current()
-            self._redraw()
 
     async def action_quit(self) -> None:
         self.leave(0)
@@ -406,16 +422,14 @@ class FetchvizApp(App[int]):
     def leave(self, return_code: int) -> None:
         """Quit promptly: kill the run and the server now, and wait for neither."""
         self.pending.clear()
-        self._cancel_current()
-        if self.runner is not None:
-            self.runner.close()
+        self.source.close()
         if self.server is not None:
             self.server.kill()  # its teardown overlaps ours: quitting stays prompt
         self.exit(return_code=return_code)
 
     def on_unmount(self) -> None:
-        if self.runner is not None:  # however the app ends, no process of ours outlives it
-            self.runner.close()
+        self.source.close()  # however the app ends, no process of ours outlives it
+        self._undo_sigterm()
 
     def on_resize(self) -> None:
         self._fit_code_panel()

@@ -7,24 +7,16 @@ import argparse
 import asyncio
 import math
 import os
-import signal
 import sys
 import threading
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from fetchviz import __version__
+from fetchviz import __version__, tuning
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
-from fetchviz.server import (
-    MAX_DELAY_MS,
-    EmbeddedServer,
-    bind,
-    is_loopback,
-    make_app,
-    raise_open_file_limit,
-    serve,
-)
+from fetchviz.procs import raise_open_file_limit
+from fetchviz.server import MAX_DELAY_MS, EmbeddedServer, bind, is_loopback, make_app, serve
 
 EPILOG = (
     "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
@@ -163,7 +155,11 @@ def _main_parser() -> _Parser:
         type=_seconds,
         default=DEFAULT_TIMEOUT,
         metavar="S",
-        help=f"per-request timeout in seconds (default {DEFAULT_TIMEOUT:g})",
+        help=(
+            "seconds a request may wait for a connection, or for the server's next bytes: a "
+            "limit on silence, the same for every client, not a deadline for the whole "
+            f"request (default {DEFAULT_TIMEOUT:g})"
+        ),
     )
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
@@ -236,10 +232,6 @@ def _check(args: argparse.Namespace) -> None:
                 raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
 
 
-def _on_sigterm(signum: int, frame: object) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the finally that stops the server
-
-
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, checked; raises UsageError saying what is wrong."""
     if argv[:1] == ["serve"]:
@@ -270,7 +262,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
 
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    with tuning.terminate_as_exit():
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     raise_open_file_limit()
     strategies = list(STRATEGIES) if args.all else [BY_ID[s] for s in args.strategy or ["sync"]]
     server = None
@@ -286,10 +282,11 @@ def main(argv: list[str] | None = None) -> int:
         config = _config(args, server)
         if args.headless or args.json:
             return _run_headless(config, strategies, server, args.json)
-        from fetchviz.app import FetchvizApp  # Textual loads only when the dashboard is wanted
+        with tuning.dashboard_settings():
+            from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
 
-        app = FetchvizApp(config, strategies, server, compare_all=args.all)
-        app.run()
+            app = FetchvizApp(config, strategies, server, compare_all=args.all)
+            app.run()
         return app.return_code or 0
     except KeyboardInterrupt:
         print("fetchviz: interrupted", file=sys.stderr)
@@ -315,9 +312,15 @@ def _run_headless(
 ) -> int:
     from fetchviz.headless import print_json, print_table, run_all
 
-    if server:
-        server.wait_ready()
-    runs = asyncio.run(run_all(config, strategies))
+    def restart_a_dead_server() -> None:
+        """As the dashboard does: a run after the server died fetches from a new one."""
+        if server is not None and not server.running:
+            print("fetchviz: the latency server had stopped: restarting it", file=sys.stderr)
+            server.restart()
+        if server is not None:
+            server.wait_ready()
+
+    runs = asyncio.run(run_all(config, strategies, before_each=restart_a_dead_server))
     (print_json if as_json else print_table)(config, runs, sys.stdout)
     return 0
 

@@ -36,3 +36,7 @@ class Config:
     def baseline_key(self) -> tuple[int, str, float]:
         """What a sync run's elapsed time depends on: two configs with the same key share it."""
         return (self.tasks, self.url, self.timeout)
+
+    def sample_key(self) -> tuple[str, float]:
+        """What one sequential request's time depends on (not N: the estimate scales it)."""
+        return (self.url, self.timeout)

@@ -83,10 +83,14 @@ class RunFinished:
     loop_lag_max: float | None = None  # seconds; None for strategies with no event loop
 
 
+# The run's event loop beats this often while it can: a beat late by more is lag.
+BEAT_INTERVAL = 0.01
+
+
 @wire
 @dataclass(frozen=True, slots=True)
 class LoopBeat:
-    """The run's event loop woke up on time at `at` (it beats every 10 ms while it can)."""
+    """The run's event loop woke up at `at` (it beats every BEAT_INTERVAL while it can)."""
 
     run_id: int
     at: float
@@ -94,4 +98,26 @@ class LoopBeat:
     cpu: float  # the run's process CPU time so far, seconds: how busy the run keeps a core
 
 
-Event = RunStarted | TasksQueued | TaskStarted | TaskFinished | TaskFailed | RunFinished | LoopBeat
+@wire
+@dataclass(frozen=True, slots=True)
+class SyncSample:
+    """After the run, outside its time: `requests.get` made one after another, as `sync` makes
+    them, timed each. The sync estimate is N × their median. Empty, with `error`, when no
+    sample could be taken (a request failed, or the run's process went first)."""
+
+    run_id: int
+    at: float
+    durations: tuple[float, ...]
+    error: str | None = None
+
+
+Event = (
+    RunStarted
+    | TasksQueued
+    | TaskStarted
+    | TaskFinished
+    | TaskFailed
+    | RunFinished
+    | LoopBeat
+    | SyncSample
+)

@@ -4,41 +4,60 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable
 from typing import Any, TextIO
 
+from fetchviz.baseline import Baseline, Baselines, rank, verdict
 from fetchviz.catalog import Strategy
 from fetchviz.config import Config
-from fetchviz.model import Baseline, Baselines, RunState, compare, fmt_lag, loop_blocked
-from fetchviz.runner import Batch, Runner
+from fetchviz.model import RunState, fmt_lag, loop_blocked
+from fetchviz.runner import Runner
+from fetchviz.source import Batch, EventSource
 from fetchviz.timeline import meter
 
 BAR = 20
 
 
-async def run_all(config: Config, strategies: list[Strategy]) -> list[RunState]:
-    """Run each strategy in turn, to its end, and return what happened."""
+async def run_all(
+    config: Config,
+    strategies: list[Strategy],
+    source: EventSource | None = None,
+    before_each: Callable[[], None] | None = None,
+) -> list[RunState]:
+    """Run each strategy in turn, to its end, and return what happened.
+
+    `before_each` runs before every run (the CLI restarts an embedded server that died). A
+    sync sample is asked for once, after the first run, when no sync run is still to come.
+    """
     queue: asyncio.Queue[Batch] = asyncio.Queue()
-    runner = Runner(asyncio.get_running_loop(), queue, live=False)
+    source = source or Runner(live=False)
+    source.open(queue.put_nowait)
+    baselines = Baselines()
     runs = []
     try:
-        for strategy in strategies:
-            handle = runner.start(strategy, config)
-            run = RunState.new(handle.run_id, strategy.id, config.tasks)
-            while not run.done:
+        for i, strategy in enumerate(strategies):
+            if before_each is not None:
+                before_each()
+            sync_to_come = any(s.id == "sync" for s in strategies[i:])
+            sample = not sync_to_come and baselines.needs_sample(config)
+            handle = source.start(strategy, config, sample=sample)
+            run = RunState.new(handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
+            while not run.closed:
                 for event in await queue.get():
                     if event.run_id == run.run_id:
                         run.apply(event)
+            baselines.record(config, run)
             runs.append(run)
     finally:
-        runner.close()  # on Ctrl+C, it kills the run's process
+        source.close()  # on Ctrl+C, it kills the run's process
     return runs
 
 
 def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
     baselines = Baselines()
     for run in runs:
-        baselines.record(config.baseline_key(), run)
-    return baselines.get(config.baseline_key(), config.tasks, runs)
+        baselines.record(config, run)
+    return baselines.get(config)
 
 
 def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
@@ -54,9 +73,13 @@ def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
         },
         "runs": [run.to_json() for run in runs],
         "baseline": (
-            {"elapsed": round(baseline.elapsed, 4), "measured": baseline.measured}
+            {
+                "elapsed": round(baseline.elapsed, 4),
+                "measured": baseline.measured,
+                "how": baseline.how,
+            }
             if baseline
-            else {"elapsed": None, "measured": False}
+            else {"elapsed": None, "measured": False, "how": None}
         ),
     }
 
@@ -67,7 +90,7 @@ def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
 
 
 def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
-    """One line per run, best first when there are several, with a bar on a shared scale."""
+    """One line per run, best first (runs that failed last), with a bar on a shared scale."""
     baseline = baseline_of(config, runs)
     out.write(f"{config.tasks} tasks · {config.url}\n\n")
     out.write(
@@ -75,16 +98,9 @@ def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
         f"{'':<{BAR}}  vs sync\n"
     )
     slowest = max((run.elapsed(0.0) for run in runs), default=0.0)
-    for run in sorted(runs, key=lambda run: run.elapsed(0.0)):
+    for run in sorted(runs, key=rank):
         elapsed = run.elapsed(0.0)
-        if run.error:
-            versus = f"run failed: {run.error}"
-        elif run.strategy == "sync" and baseline and baseline.measured:
-            versus = "baseline"
-        elif baseline:
-            versus = compare(elapsed, baseline.elapsed)
-        else:
-            versus = "no baseline (no task finished)"
+        versus = verdict(run, baseline)
         lag = "—" if run.loop_lag_max is None else fmt_lag(run.loop_lag_max)
         if loop_blocked(run.loop_lag_max, elapsed):
             versus += " · loop blocked"
@@ -95,9 +111,12 @@ def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
         )
     if baseline and not baseline.measured:
         out.write(
-            f"\nsync baseline estimated at {baseline.elapsed:.3f}s "
-            "(N × median task time); add -s sync to measure it\n"
+            f"\nsync baseline estimated at {baseline.elapsed:.3f}s ({baseline.how}, "
+            "timed after the first run); add -s sync to measure it\n"
         )
+    elif baseline is None:
+        why = next((run.sample_error for run in runs if run.sample_error), None)
+        out.write("\nno sync baseline" + (f": the sample failed ({why})" if why else "") + "\n")
     failures = sorted({row.error for run in runs for row in run.tasks if row.error})
     if failures:
         out.write("\nfailures: " + "; ".join(failures[:5]) + "\n")

@@ -6,14 +6,16 @@ Times are offsets in seconds from the run's start, computed from the stamps the 
 from __future__ import annotations
 
 import enum
-import statistics
 from dataclasses import dataclass, field
 from typing import Any
 
 from fetchviz.events import (
+    BEAT_INTERVAL,
     Event,
+    LoopBeat,
     RunFinished,
     RunStarted,
+    SyncSample,
     TaskFailed,
     TaskFinished,
     TasksQueued,
@@ -22,9 +24,6 @@ from fetchviz.events import (
 
 # A loop that went this long without a turn is blocked, not just busy.
 BLOCKED = 0.1
-# The sync estimate's sample: this many durations from each of the last few runs.
-ESTIMATE_RUNS = 5
-ESTIMATE_SAMPLE = 1000
 
 
 class TaskState(enum.Enum):
@@ -61,6 +60,38 @@ class TaskRow:
 
 
 @dataclass
+class LoopState:
+    """The run's event loop, as its heartbeats describe it."""
+
+    last_beat: float | None = None  # None: the loop has not beaten yet
+    worst: float = 0.0  # the worst lag so far, seconds
+    busy: float = 0.0  # the run's process CPU lately, in cores
+    _cpu: tuple[float, float] | None = None  # (wall, cpu) at the last sample
+
+    def lag(self, now: float) -> float:
+        """How late the next beat is: it grows live while the loop is stuck."""
+        if self.last_beat is None:  # the loop has not started yet: it is not late
+            return 0.0
+        return max(0.0, now - self.last_beat - BEAT_INTERVAL)
+
+    def observe(self, beat: LoopBeat) -> None:
+        self.last_beat, self.worst = beat.at, max(self.worst, beat.worst)
+        if self._cpu is None:
+            self._cpu = (beat.at, beat.cpu)
+        elif (wall := beat.at - self._cpu[0]) >= 0.03:  # beats 10 ms apart are too noisy
+            cores = (beat.cpu - self._cpu[1]) / wall
+            # A peak that fades: a run busy in bursts (connections opened by the thousand)
+            # counts as busy between them too.
+            self.busy = max(cores, 0.7 * self.busy)
+            self._cpu = (beat.at, beat.cpu)
+
+    def fetching_began(self) -> None:
+        """Count the load from here: the set-up before the first request (an SSL context is
+        40-120 ms of CPU) says nothing of what the fetches will cost."""
+        self.busy, self._cpu = 0.0, None
+
+
+@dataclass
 class RunState:
     """Everything known of one run. Applying an event is O(1): 10,000 tasks stay cheap."""
 
@@ -76,27 +107,64 @@ class RunState:
     ok: int = 0
     failed: int = 0
     durations: list[float] = field(default_factory=list)
+    loop: LoopState | None = None  # None: the strategy has no event loop
+    thread_width: int = 0  # the longest thread name seen, in characters
+    # The sync sample timed after the run (SyncSample), when one was asked for.
+    sample_pending: bool = False
+    sample: tuple[float, ...] = ()
+    sample_error: str | None = None
 
     @classmethod
-    def new(cls, run_id: int, strategy: str, tasks: int) -> RunState:
-        return cls(run_id, strategy, [TaskRow(i) for i in range(tasks)])
+    def new(
+        cls, run_id: int, strategy: str, tasks: int, has_loop: bool = False, sample: bool = False
+    ) -> RunState:
+        return cls(
+            run_id,
+            strategy,
+            [TaskRow(i) for i in range(tasks)],
+            loop=LoopState() if has_loop else None,
+            sample_pending=sample,
+        )
 
     @property
     def done(self) -> bool:
         return self.end is not None
 
     @property
+    def closed(self) -> bool:
+        """Done, and nothing more to come (the sync sample, if one was asked for)."""
+        return self.done and not self.sample_pending
+
+    @property
     def finished_count(self) -> int:
         return self.ok + self.failed
 
+    @property
+    def comparable(self) -> bool:
+        """Ran to its end and fetched something: its time means something beside another's."""
+        return self.done and not self.cancelled and self.error is None and self.ok > 0
+
+    @property
+    def all_ok(self) -> bool:
+        """Every task answered: the only kind of run that can be a baseline."""
+        return self.comparable and self.ok == len(self.tasks)
+
     def apply(self, event: Event) -> None:
+        if self.end is not None and not isinstance(event, SyncSample):
+            return  # a run that ended (a cancelled one too) stays as it was then
         match event:
+            case LoopBeat():
+                if self.loop is not None:
+                    self.loop.observe(event)
             case TaskStarted(index=i, at=at, thread=thread):
                 row = self.tasks[i]
                 row.started, row.thread = at, thread
                 if row.queued is None:  # a loop reached it and ran it at once
                     row.queued = at
+                if self.started_count == 0 and self.loop is not None:
+                    self.loop.fetching_began()
                 self.started_count += 1
+                self.thread_width = max(self.thread_width, len(thread))
             case TaskFinished(index=i, at=at, status=status, nbytes=nbytes):
                 row = self.tasks[i]
                 row.finished, row.status, row.nbytes = at, status, nbytes
@@ -115,7 +183,21 @@ class RunState:
             case RunStarted(at=at):
                 self.start = at
             case RunFinished(at=at, cancelled=cancelled, error=error, loop_lag_max=lag):
+                if lag is None and self.loop is not None:  # cut short: the worst beat seen
+                    lag = self.loop.worst
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
+            case SyncSample(durations=durations, error=error):
+                self.sample, self.sample_error = durations, error
+                self.sample_pending = False
+
+    def loop_lag(self, now: float) -> tuple[float, float] | None:
+        """(the lag now, the worst so far) of the run's loop; None where it has none."""
+        if self.loop is None:
+            return None
+        if self.done:
+            return 0.0, self.loop_lag_max if self.loop_lag_max is not None else self.loop.worst
+        current = self.loop.lag(now)
+        return current, max(self.loop.worst, current)
 
     def elapsed(self, now: float) -> float:
         """Seconds since the run started, up to its end; ticks while it runs."""
@@ -145,6 +227,7 @@ class RunState:
         return {
             "strategy": self.strategy,
             "elapsed": r(self.elapsed(self.end or 0.0)) if self.done else None,
+            "comparable": self.comparable,
             "ok": self.ok,
             "failed": self.failed,
             "cancelled": self.cancelled,
@@ -165,51 +248,6 @@ class RunState:
                 for row in self.tasks
             ],
         }
-
-
-@dataclass(frozen=True, slots=True)
-class Baseline:
-    elapsed: float
-    measured: bool
-
-
-class Baselines:
-    """The sync baseline: measured per configuration, or estimated from what has run."""
-
-    def __init__(self) -> None:
-        self._measured: dict[Any, float] = {}
-        self._estimate: tuple[Any, Baseline | None] = (None, None)  # (what it came from, it)
-
-    def record(self, key: Any, run: RunState) -> None:
-        """Keep a sync run's time if it ran to the end with every task answered."""
-        if run.strategy == "sync" and run.done and not run.cancelled and run.error is None:
-            self._measured[key] = run.elapsed(0.0)
-
-    def get(self, key: Any, tasks: int, runs: list[RunState]) -> Baseline | None:
-        if key in self._measured:
-            return Baseline(self._measured[key], measured=True)
-        # Called every frame: a bounded sample (the first durations of the last few runs) keeps
-        # it O(1) however many tasks ran, and is as good an estimate; and it is computed again
-        # only when the sample has changed (a median of 5,000 durations is most of a frame).
-        recent = runs[-ESTIMATE_RUNS:]
-        source = (tasks, [(id(run), min(len(run.durations), ESTIMATE_SAMPLE)) for run in recent])
-        if source != self._estimate[0]:
-            durations = [d for run in recent for d in run.durations[:ESTIMATE_SAMPLE]]
-            estimate = tasks * statistics.median(durations) if durations else None
-            self._estimate = (source, None if estimate is None else Baseline(estimate, False))
-        return self._estimate[1]
-
-
-def compare(elapsed: float, baseline: float) -> str:
-    """How a run's time reads beside the sync baseline: '9.7× faster · 89% less time'."""
-    if elapsed <= 0 or baseline <= 0:
-        return ""
-    ratio = baseline / elapsed
-    if 0.95 <= ratio <= 1.05:
-        return "about the same as sync"
-    if ratio > 1:
-        return f"{ratio:.1f}× faster · {100 * (1 - elapsed / baseline):.0f}% less time"
-    return f"{1 / ratio:.1f}× slower than sync"
 
 
 def fmt_lag(seconds: float) -> str:

@@ -17,11 +17,11 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
-import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from fetchviz.procs import Child, die_with_parent, raise_open_file_limit
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -83,19 +83,6 @@ async def _answer(send: Send, status: int, body: bytes) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-def raise_open_file_limit() -> None:
-    """Let 1,000s of sockets be open at once: lift the soft limit up to the hard one."""
-    try:
-        import resource
-    except ImportError:  # not on Windows
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
-
-
 def bind(host: str, port: int) -> socket.socket:
     """A listening socket; port 0 picks a free one."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -132,8 +119,8 @@ class EmbeddedServer:
     """The latency server as a child process, bound to 127.0.0.1 on a free port.
 
     The parent binds the socket (so the port is known at once and cannot be taken) and hands
-    it to the child. The child also exits when its stdin closes, so that it dies with the
-    parent however the parent ends, even by SIGKILL.
+    it to the child. The child dies with the parent however the parent ends, even by SIGKILL
+    (procs.die_with_parent): start it from the main thread.
     """
 
     def __init__(self, delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> None:
@@ -141,8 +128,7 @@ class EmbeddedServer:
         self.jitter_ms = jitter_ms
         self.fail_rate = fail_rate
         self.port = 0
-        self._proc: subprocess.Popen[bytes] | None = None
-        self._stderr: Any = None
+        self._child: Child | None = None
 
     @property
     def base_url(self) -> str:
@@ -153,11 +139,11 @@ class EmbeddedServer:
 
     @property
     def running(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
+        return self._child is not None and self._child.running()
 
     @property
     def pid(self) -> int | None:
-        return self._proc.pid if self._proc else None
+        return self._child.pid if self._child else None
 
     def start(self) -> None:
         """Spawn the child; returns at once. `wait_ready()` waits until it answers."""
@@ -171,25 +157,26 @@ class EmbeddedServer:
                 "fail_rate": self.fail_rate,
             }
         )
-        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop())
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "fetchviz.server", settings],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=self._stderr,
-                pass_fds=[sock.fileno()],
-                start_new_session=True,  # the terminal's Ctrl+C is the parent's to handle
+            self._child = Child(
+                "fetchviz.server", settings, stdout=subprocess.DEVNULL, pass_fds=(sock.fileno(),)
             )
         finally:
             sock.close()
+
+    def restart(self) -> None:
+        """Start it again on the same port, after it died; returns at once."""
+        self.stop()
+        self.start()
 
     def wait_ready(self, timeout: float = 15.0) -> None:
         """Block until GET /delay/0 answers (any status: --fail-rate 1 is a server too)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not self.running:
-                raise RuntimeError(f"the embedded server did not start: {self._child_error()}")
+            child = self._child
+            if child is None or not child.running():
+                reason = child.why_it_stopped() if child else "it was stopped"
+                raise RuntimeError(f"the embedded server did not start: {reason}")
             conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
             try:
                 conn.request("GET", "/delay/0")
@@ -204,31 +191,20 @@ class EmbeddedServer:
 
     def kill(self) -> None:
         """Send the kill now, wait for nothing: its sockets close while we shut down too."""
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.kill()
+        if self._child is not None:
+            self._child.kill()
 
     def stop(self) -> None:
         """Kill it: it is stateless, so there is nothing to drain."""
-        proc, self._proc = self._proc, None
-        if proc is not None:
-            if proc.poll() is None:
-                proc.kill()
+        child, self._child = self._child, None
+        if child is not None:
+            child.kill()
             # Killed, but the kernel may still be closing its 10,000 sockets. Quitting does not
             # wait for that: once we exit, init reaps it.
             with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(timeout=1)
-            if proc.stdin:
-                proc.stdin.close()
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
-
-    def _child_error(self) -> str:
-        if self._stderr is None:
-            return "unknown reason"
-        self._stderr.seek(0)
-        lines = self._stderr.read().decode(errors="replace").strip().splitlines()
-        return lines[-1] if lines else f"exit code {self._proc.returncode if self._proc else '?'}"
+                child.proc.wait(timeout=1)
+            if child.proc.returncode is not None:
+                child.close()
 
     def __enter__(self) -> EmbeddedServer:
         self.start()
@@ -238,16 +214,9 @@ class EmbeddedServer:
         self.stop()
 
 
-def _exit_when_parent_goes() -> None:
-    """The parent holds our stdin open; EOF means it has gone, however it went."""
-    with contextlib.suppress(OSError):
-        sys.stdin.buffer.read()
-    os._exit(0)
-
-
 def _child_main(settings_json: str) -> None:
+    die_with_parent(os.getppid())
     settings = json.loads(settings_json)
-    threading.Thread(target=_exit_when_parent_goes, daemon=True).start()
     sock = socket.socket(fileno=settings["fd"])
     serve(sock, make_app(settings["delay"], settings["jitter"], settings["fail_rate"]))
 

@@ -21,6 +21,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
+from fetchviz.baseline import Baseline, rank
 from fetchviz.catalog import STRATEGIES, Strategy
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
 from fetchviz.timeline import (
@@ -36,27 +37,46 @@ from fetchviz.timeline import (
 
 @dataclass(frozen=True, slots=True)
 class Columns:
-    """Column widths for a table width; the thread column gives way first, then the result."""
+    """Column widths for a table width; the thread column gives way first, then the result.
+
+    The result takes what the timeline can spare (a failure's reason is worth reading whole);
+    the thread column is as wide as the run's longest thread name, so that no two threads
+    read alike.
+    """
 
     result: int
     thread: int
     timeline: int
 
     FIXED = 6 + 9 + 8 + 8  # index, state, start, took (each with its spacing)
+    MIN_TIMELINE = 24
 
     @classmethod
-    def fit(cls, width: int) -> Columns:
+    def fit(cls, width: int, thread_names: int = 0) -> Columns:
         spare = width - cls.FIXED
-        thread = 10 if spare >= 10 + 13 + 24 else 0
-        result = max(6, min(22, (spare - thread) // 3))
+        wanted = min(THREAD_MAX, max(8, thread_names)) + 1
+        thread = wanted if spare >= wanted + 13 + cls.MIN_TIMELINE else 0
+        result = max(6, min(RESULT_MAX, (spare - thread) // 3))
         return cls(result, thread, max(0, spare - thread - result - 1))
 
 
-def short_thread(name: str | None) -> str:
-    """'runner-12' → 'runner': the run's own thread; pool threads keep their name."""
+RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
+THREAD_MAX = 24
+
+
+def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
+    """'runner-12' → 'runner': the run's own thread. Pool threads keep their name; one too
+    long for the column keeps its end, where the names differ ('…Executor-0_12')."""
     if name is None:
         return ""
-    return "runner" if name.startswith("runner-") else name
+    if name.startswith("runner-"):
+        return "runner"
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+def fit_text(text: str, width: int) -> str:
+    """The text whole if it fits; else cut, with an ellipsis that says so."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def fmt_seconds(value: float | None) -> str:
@@ -147,10 +167,11 @@ class TaskTable(ScrollView, can_focus=True):
             return
         self._check_filters()
         width = self.scrollable_content_region.width
-        cols, now, scale = Columns.fit(width), self.clock(), self.scale()
+        cols, now, scale = Columns.fit(width, run.thread_width), self.clock(), self.scale()
         self._ready.clear()  # what the last pass made ready and nobody drew is out of date
-        if self._settled_for != (run.run_id, width, scale, run.end):
-            self._settled_for = (run.run_id, width, scale, run.end)
+        key = (run.run_id, width, scale, run.end, cols)
+        if self._settled_for != key:
+            self._settled_for = key
             self._settled.clear()
             touched = None
         if now != self._looked_at:  # the clock moved: every row in flight may have too
@@ -230,7 +251,7 @@ class TaskTable(ScrollView, can_focus=True):
         segments = self._ready.pop(index, None) or self._row(
             run,
             run.tasks[index],
-            Columns.fit(self.scrollable_content_region.width),
+            Columns.fit(self.scrollable_content_region.width, run.thread_width),
             self.clock(),
             self.scale(),
         )
@@ -264,10 +285,11 @@ class TaskTable(ScrollView, can_focus=True):
             Segment(f"{row.index:>5} ", dim),
             Segment(f"{state.value:<9}", style),
             Segment(f"{fmt_seconds(run.offset(row.started)):>7} {fmt_seconds(took):>7} ", base),
-            Segment(f" {result[: cols.result - 1]:<{cols.result - 1}}", style),
+            Segment(f" {fit_text(result, cols.result - 1):<{cols.result - 1}}", style),
         ]
         if cols.thread:
-            segments.append(Segment(f"{short_thread(row.thread)[:9]:<10}", dim))
+            name = short_thread(row.thread, cols.thread - 1)
+            segments.append(Segment(f"{name:<{cols.thread}}", dim))
         if cols.timeline:
             end = row.finished if row.finished is not None else (run.end or now)
             end = max(end, row.started or end)
@@ -357,11 +379,11 @@ class Steady(Static, SteadyLines):
 class TableHeader(Steady):
     """Column titles, and the timeline's axis with its scale."""
 
-    def show(self, width: int, scale: float) -> None:
-        cols = Columns.fit(width)
+    def show(self, width: int, scale: float, thread_names: int = 0) -> None:
+        cols = Columns.fit(width, thread_names)
         text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {'result':<{cols.result - 1}}"
         if cols.thread:
-            text += f"{'thread':<10}"
+            text += f"{'thread':<{cols.thread}}"
         if cols.timeline:
             text += " " + axis(scale, cols.timeline)
         self.set_content(Text(text, style="bold"))
@@ -388,7 +410,7 @@ class StrategyBoard(Steady):
         shown = (
             selected.id,
             running,
-            [(id(run), run.end, run.loop_lag_max, run.failed) for run in results.values()],
+            [(id(run), run.end, run.loop_lag_max, run.ok) for run in results.values()],
             baseline,
             best_first,
             width,
@@ -397,14 +419,15 @@ class StrategyBoard(Steady):
             return
         self._showing = shown
         order = list(STRATEGIES)
-        if best_first:
+        if best_first:  # runs that failed after those that did not, strategies not run last
             order.sort(
                 key=lambda s: (
                     s.id not in results,
-                    results[s.id].elapsed(0) if s.id in results else 0,
+                    rank(results[s.id]) if s.id in results else (0, 0.0),
                 )
             )
-        slowest = max((r.elapsed(0) for r in results.values()), default=0.0)
+        comparable = [r for r in results.values() if r.comparable]
+        slowest = max((r.elapsed(0) for r in comparable), default=0.0)
         show_lag = width >= 58
         bar_width = max(3, width - 34 - (9 if show_lag else 0))
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -420,6 +443,9 @@ class StrategyBoard(Steady):
             line.append(" ")
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")
+            elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
+                why = "run failed" if run.error else f"0 of {len(run.tasks)} ok"
+                line.append(f"{run.elapsed(0):6.2f}s {why}: not comparable", style="red")
             else:
                 elapsed = run.elapsed(0)
                 blocked = loop_blocked(run.loop_lag_max, elapsed)
@@ -429,7 +455,9 @@ class StrategyBoard(Steady):
                     meter(elapsed / slowest if slowest else 0, bar_width),
                     style="red" if blocked else ("yellow" if run.failed else "green"),
                 )
-                if show_lag and run.loop_lag_max is not None:
+                if run.failed:  # partly failed: said beside its ratio, where the lag would be
+                    line.append(f" {run.ok}/{len(run.tasks)} ok", style="bold yellow")
+                elif show_lag and run.loop_lag_max is not None:
                     line.append(
                         f" {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
                     )
@@ -494,6 +522,15 @@ class TextLines(Widget):
         super().notify_style_update()
 
 
+def no_baseline(run: RunState) -> str:
+    """Why there is no sync figure yet, and what would give one."""
+    if run.sample_pending:
+        return "timing a sample…" if run.done else "sampled after this run"
+    if run.sample_error:
+        return "sample failed · b"
+    return "b measures it"
+
+
 class Summary(TextLines):
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
@@ -501,7 +538,7 @@ class Summary(TextLines):
         self,
         run: RunState | None,
         now: float,
-        baseline: tuple[float, bool] | None,
+        baseline: Baseline | None,
         comparison: str,
         lag: tuple[float, float] | None,
     ) -> None:
@@ -536,12 +573,12 @@ class Summary(TextLines):
                 (f"{elapsed:7.2f} s", "bold"),
                 (f"  {in_flight} in flight" if in_flight else "", "yellow"),
             ),
-            line("sync    ", ("      —   b measures it", "dim"))
+            line("sync    ", (f"      —   {no_baseline(run)}", "dim"))
             if baseline is None
             else line(
                 "sync    ",
-                (f"{baseline[0]:7.2f} s ", "bold"),
-                ("measured" if baseline[1] else "estimate (b)", "dim"),
+                (f"{baseline.elapsed:7.2f} s ", "bold"),
+                ("measured" if baseline.measured else "estimate (b measures)", "dim"),
             ),
             line((comparison or " ", "bold cyan")),
         ]
@@ -571,7 +608,12 @@ class Summary(TextLines):
 class CodePanel(Static):
     """The selected strategy's source, read from the function that runs."""
 
+    _showing: Strategy | None = None
+
     def show(self, strategy: Strategy) -> None:
+        if strategy is self._showing:
+            return
+        self._showing = strategy
         if self.parent is not None:  # the scrolling frame around it carries the border
             set_titles(self.parent, f"the code that runs: {strategy.id}")  # type: ignore[arg-type]
         self.update(

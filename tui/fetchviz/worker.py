@@ -7,36 +7,33 @@ make a million objects whose garbage collections hold it for 100–700 ms at a t
 On a thread of the dashboard's process, that froze every frame; in a process of its own, the
 dashboard never waits for it, and the run never waits for a frame.
 
-The protocol is frames on pipes: a 4-byte length, then a pickle. The parent writes one frame
-to stdin, (run_id, strategy id, Config, live); the worker writes batches of events to stdout, the
-last one ending with RunFinished, and exits. If the parent goes first, so does the worker
-(see _die_with_parent).
+The parent writes one RunCommand to stdin (protocol.py); the worker writes batches of events to
+stdout: the run's, ending with RunFinished, then, if asked, a SyncSample timed after the run,
+and exits. If the parent goes first, so does the worker (procs.die_with_parent).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import gc
 import inspect
 import os
-import pickle
 import signal
-import struct
 import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, BinaryIO
+from typing import Any
 
 from fetchviz.catalog import BY_ID, Strategy
-from fetchviz.config import Config
-from fetchviz.events import Event, LoopBeat, RunFinished, RunStarted
+from fetchviz.config import MAX_REDIRECTS
+from fetchviz.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
 from fetchviz.job import Job
-
-HEADER = struct.Struct("<I")
+from fetchviz.procs import die_with_parent, raise_open_file_limit
+from fetchviz.protocol import RunCommand, encode, read_message, write_all
+from fetchviz.reasons import describe
 
 # How long events gather before one write hands them over. Live (the dashboard): well under
 # a frame (16 ms). Quiet (headless: nobody watches until the end): long, because each
@@ -45,39 +42,6 @@ LIVE_WINDOW = 0.002
 LIVE_FLUSH = 0.004  # at the latest, live: what the window leaves waiting goes this often
 QUIET_WINDOW = 0.05
 OLDEST_GENERATION = 2  # CPython's full collection
-
-
-def encode(message: object) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return HEADER.pack(len(data)) + data
-
-
-def decode_all(buffer: bytearray) -> list[Any]:
-    """Take every whole frame off the front of `buffer`; a partial one stays for later."""
-    messages = []
-    while len(buffer) >= HEADER.size:
-        (size,) = HEADER.unpack_from(buffer)
-        end = HEADER.size + size
-        if len(buffer) < end:
-            break
-        messages.append(pickle.loads(buffer[HEADER.size : end]))
-        del buffer[:end]
-    return messages
-
-
-def read_message(stream: BinaryIO) -> Any:
-    """One whole frame from a blocking stream, or None at end-of-file."""
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        return None
-    (size,) = HEADER.unpack(header)
-    return pickle.loads(stream.read(size))
-
-
-def write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 class PipeSink:
@@ -167,7 +131,7 @@ class LoopMonitor:
     by a synchronous call as it happens: the beats stop coming.
     """
 
-    INTERVAL = 0.01
+    INTERVAL = BEAT_INTERVAL
 
     def __init__(self, run_id: int, report: Callable[[Event], None] | None) -> None:
         self.run_id = run_id
@@ -241,40 +205,30 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
         loop.close()
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+def sample_sync(url: str, timeout: float, count: int) -> tuple[tuple[float, ...], str | None]:
+    """Time `count` requests.get one after another, as `sync` makes them: what one request of
+    a sync run takes, with nothing else in flight. After the run, so that the run it follows
+    neither slows it down nor is slowed by it."""
+    import requests
 
-
-def _die_with_parent(parent: int) -> None:
-    """Exit when the parent does, however it goes (even SIGKILL).
-
-    On Linux the kernel sees to it, and no thread of ours is needed (see PipeSink on what an
-    idle thread costs). The parent spawns us from its event loop's thread, which lives as long
-    as the parent. Elsewhere, a thread reads stdin to its end: the parent holds it open.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
-            if os.getppid() != parent:  # it went before we could ask
-                os._exit(0)
-            return
-    except (OSError, AttributeError):  # not Linux
-        pass
-    threading.Thread(target=_exit_at_end_of_stdin, name="fetchviz-lifeline", daemon=True).start()
-
-
-def _exit_at_end_of_stdin() -> None:
-    with contextlib.suppress(OSError):
-        while sys.stdin.buffer.read(4096):
-            pass
-    os._exit(0)
+    durations = []
+    for _ in range(count):
+        started = time.perf_counter()
+        try:
+            response = requests.get(url, timeout=timeout)  # reads the whole body, as sync does
+        except Exception as exc:  # a failed sample is no estimate, and says why
+            return (), describe(exc, timeout, MAX_REDIRECTS)
+        if not 200 <= response.status_code < 400:
+            return (), f"HTTP {response.status_code}"
+        durations.append(time.perf_counter() - started)
+    return tuple(durations), None
 
 
 def main() -> None:
-    _die_with_parent(os.getppid())
+    die_with_parent(os.getppid())
     events_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
     from fetchviz import strategies  # noqa: F401  imported now, while the parent waits
-    from fetchviz.server import raise_open_file_limit
 
     raise_open_file_limit()
     # What the imports made lives as long as the process: set it out of the collector's sight.
@@ -285,10 +239,10 @@ def main() -> None:
     command = read_message(sys.stdin.buffer)  # blocks until the parent says what to run
     if command is None:
         return
-    run_id, strategy_id, config, live = command
-    assert isinstance(config, Config)
+    assert isinstance(command, RunCommand)
+    run_id, config, live = command.run_id, command.config, command.live
     threading.current_thread().name = f"runner-{run_id}"
-    strategy = BY_ID[strategy_id]
+    strategy = BY_ID[command.strategy]
     if live:  # a request about to block must be on screen now, not when it returns
         sink = PipeSink(events_fd, LIVE_WINDOW, eager=strategy.uses_blocking_fetch)
         if not strategy.uses_blocking_fetch:
@@ -300,6 +254,10 @@ def main() -> None:
     finished = execute(strategy, job, config.workers, live)
     sink.emit(finished)
     sink.flush()
+    if command.sample:
+        durations, error = sample_sync(config.url, config.timeout, command.sample)
+        sink.emit(SyncSample(run_id, time.perf_counter(), durations, error))
+        sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.
     os._exit(0)
 

@@ -1,0 +1,106 @@
+"""The sync baseline is honest: measured by a sync run that fetched everything, else estimated
+from requests timed one by one, never from durations the concurrency itself slowed down; and
+a run that failed is never ranked or compared as if it had succeeded."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+
+from conftest import config_for
+from fetchviz.baseline import Baselines, rank, verdict
+from fetchviz.catalog import BY_ID
+from fetchviz.config import Config
+from fetchviz.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.headless import baseline_of, run_all
+from fetchviz.model import RunState
+from fetchviz.server import EmbeddedServer
+
+
+def runs_of(config: Config, *strategies: str) -> list[RunState]:
+    return asyncio.run(run_all(config, [BY_ID[s] for s in strategies]))
+
+
+def test_the_estimate_comes_from_sequential_requests_not_from_a_concurrent_run(server):
+    """200 httpx requests at once each take far longer than 100 ms (httpx's CPU, the loop
+    shared by all): N × their median overstated sync many times. A sequential request takes
+    the delay and a few ms: so does the estimate, per task."""
+    config = config_for(server, tasks=200, url=server.url(100), delay_ms=100)
+    [run] = runs_of(config, "httpx")
+    assert run.all_ok and len(run.sample) == 3
+    assert statistics.median(run.durations) > 0.15  # the concurrency slowed each request
+    baseline = baseline_of(config, [run])
+    assert baseline is not None and not baseline.measured
+    per_task = baseline.elapsed / config.tasks
+    assert 0.100 <= per_task <= 0.125, per_task  # within 25 % of a sequential request
+
+
+def test_the_estimate_lands_near_the_sync_run_it_stands_for(server):
+    config = config_for(server, tasks=6, url=server.url(60))
+    [concurrent] = runs_of(config, "executor")
+    estimate = baseline_of(config, [concurrent])
+    [sync] = runs_of(config, "sync")
+    measured = baseline_of(config, [sync])
+    assert estimate is not None and not estimate.measured
+    assert measured is not None and measured.measured and measured.how == "measured by a sync run"
+    assert abs(estimate.elapsed - measured.elapsed) / measured.elapsed < 0.25
+
+
+def test_the_sample_is_timed_after_the_run_outside_its_time(server):
+    config = config_for(server, tasks=4, url=server.url(80))
+    [run] = runs_of(config, "aiohttp")
+    assert run.end is not None and run.elapsed(0) < 0.08 * 3  # the sample is not in it
+    assert all(duration >= 0.08 for duration in run.sample)
+
+
+def test_no_sample_is_taken_when_a_sync_run_is_still_to_come(server):
+    config = config_for(server, tasks=3)
+    runs = runs_of(config, "aiohttp", "sync")
+    assert [run.sample for run in runs] == [(), ()]
+    baseline = baseline_of(config, runs)
+    assert baseline is not None and baseline.measured
+
+
+def test_a_failed_sample_is_no_estimate_and_says_why():
+    with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
+        failing.wait_ready()
+        config = Config(tasks=2, url=failing.url(), timeout=5)
+        [run] = runs_of(config, "aiohttp")
+    assert run.sample == () and run.sample_error == "HTTP 500"
+    assert baseline_of(config, [run]) is None
+
+
+def scripted_run(strategy: str, answered: int, failed: int, elapsed: float) -> RunState:
+    run = RunState.new(1, strategy, answered + failed)
+    run.apply(RunStarted(1, strategy, answered + failed, 0.0))
+    for i in range(answered + failed):
+        run.apply(TaskStarted(1, i, 0.0, "runner-1"))
+        if i < answered:
+            run.apply(TaskFinished(1, i, elapsed, 200, 11))
+        else:
+            run.apply(TaskFailed(1, i, elapsed, "connection refused"))
+    run.apply(RunFinished(1, elapsed))
+    return run
+
+
+def test_a_sync_run_with_a_failure_is_no_baseline():
+    config = Config(tasks=4, url="http://127.0.0.1:9/")
+    baselines = Baselines()
+    baselines.record(config, scripted_run("sync", 3, 1, 0.5))
+    assert baselines.get(config) is None
+    baselines.record(config, scripted_run("sync", 4, 0, 2.0))
+    assert baselines.get(config) is not None
+
+
+def test_a_run_that_fetched_nothing_is_not_comparable_and_ranks_last():
+    config = Config(tasks=4, url="http://127.0.0.1:9/")
+    baselines = Baselines()
+    baselines.record(config, scripted_run("sync", 4, 0, 4.0))
+    baseline = baselines.get(config)
+    nothing = scripted_run("aiohttp", 0, 4, 0.006)
+    partly = scripted_run("httpx", 3, 1, 0.5)
+    whole = scripted_run("executor", 4, 0, 1.0)
+    assert verdict(nothing, baseline) == "0 of 4 ok: not comparable"
+    assert verdict(partly, baseline) == "8.0× faster · 88% less time · 3 of 4 ok"
+    assert verdict(whole, baseline) == "4.0× faster · 75% less time"
+    assert sorted([nothing, partly, whole], key=rank) == [whole, partly, nothing]

@@ -1,0 +1,98 @@
+"""The sync baseline, and how a run reads beside it.
+
+Measured: the elapsed time of a `sync` run with the same settings in which every task was
+answered. Until one has run, estimated: N × the median of a few `requests.get` made one after
+another, as `sync` makes them, timed in the run's process after a run (SyncSample). Not from
+the run's own durations: under concurrency they are slowed by the concurrency itself (1,000
+aiohttp requests at once take 0.3–0.6 s each against a 100 ms server), and N × that
+overstated the baseline by up to 50×.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+
+from fetchviz.config import Config
+from fetchviz.model import RunState
+
+MEASURED = "measured by a sync run"
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    elapsed: float
+    measured: bool
+    how: str  # where the figure comes from, in words
+
+
+class Baselines:
+    """What is known of the sync baseline, per target: measured runs, and samples."""
+
+    def __init__(self) -> None:
+        self._measured: dict[tuple[int, str, float], float] = {}
+        self._samples: dict[tuple[str, float], tuple[float, ...]] = {}
+
+    def record(self, config: Config, run: RunState) -> None:
+        """Keep what a run tells of the baseline: a sync run's time if every task was
+        answered; a sync sample taken after it."""
+        if run.strategy == "sync" and run.all_ok:
+            self._measured[config.baseline_key()] = run.elapsed(0.0)
+        if run.sample:
+            self._samples[config.sample_key()] = run.sample
+
+    def needs_sample(self, config: Config) -> bool:
+        """Nothing yet to show for these settings: no measured sync run, no sample."""
+        return (
+            config.baseline_key() not in self._measured and config.sample_key() not in self._samples
+        )
+
+    def get(self, config: Config) -> Baseline | None:
+        measured = self._measured.get(config.baseline_key())
+        if measured is not None:
+            return Baseline(measured, True, MEASURED)
+        sample = self._samples.get(config.sample_key())
+        if sample:
+            return Baseline(
+                config.tasks * statistics.median(sample),
+                False,
+                f"N × median of {len(sample)} sequential requests",
+            )
+        return None
+
+
+def compare(elapsed: float, baseline: float) -> str:
+    """How a run's time reads beside the sync baseline: '9.7× faster · 89% less time'."""
+    if elapsed <= 0 or baseline <= 0:
+        return ""
+    ratio = baseline / elapsed
+    if 0.95 <= ratio <= 1.05:
+        return "about the same as sync"
+    if ratio > 1:
+        return f"{ratio:.1f}× faster · {100 * (1 - elapsed / baseline):.0f}% less time"
+    return f"{1 / ratio:.1f}× slower than sync"
+
+
+def verdict(run: RunState, baseline: Baseline | None) -> str:
+    """What a finished run amounts to beside the baseline: a ratio only for a run that
+    fetched something, and a partly failed run says so beside its ratio."""
+    total = len(run.tasks)
+    if run.error:
+        return f"run failed: {run.error}"
+    if run.cancelled:
+        return "cancelled: not comparable"
+    if run.ok == 0:
+        return f"0 of {total} ok: not comparable"
+    partly = f" · {run.ok} of {total} ok" if run.ok < total else ""
+    if run.strategy == "sync" and baseline is not None and baseline.measured and not partly:
+        return "baseline"
+    if baseline is None:
+        return "no baseline yet" + partly
+    return compare(run.elapsed(0.0), baseline.elapsed) + partly
+
+
+def rank(run: RunState) -> tuple[int, float]:
+    """Best first: runs where every task was answered, then partly failed runs, then the
+    runs that are not comparable; by elapsed time within each."""
+    group = 0 if run.all_ok else (1 if run.comparable else 2)
+    return group, run.elapsed(0.0)

@@ -1,0 +1,108 @@
+"""The child processes' common ground: spawn one with its stderr kept for the reason it
+stopped, make it die with its parent, give it room for thousands of sockets.
+
+Used by the run's process (worker.py) and the latency server (server.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import IO, Any
+
+
+class Child:
+    """A `python -m MODULE` child in a session of its own (the terminal's Ctrl+C is the
+    parent's to handle), its stdin a pipe the parent holds, its stderr kept in a file."""
+
+    def __init__(self, module: str, *args: str, stdout: Any, pass_fds: tuple[int, ...] = ()):
+        self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", module, *args],
+            stdin=subprocess.PIPE,
+            stdout=stdout,
+            stderr=self.stderr,
+            pass_fds=pass_fds,
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def why_it_stopped(self, wait: float = 0.5) -> str:
+        """The last line it wrote on stderr, or how it exited."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=wait)
+        with contextlib.suppress(ValueError, OSError):  # closed already
+            self.stderr.seek(0)
+            lines = self.stderr.read().decode(errors="replace").strip().splitlines()
+            if lines:
+                return lines[-1]
+        code = self.proc.returncode
+        if code is not None and code < 0:
+            return f"killed by signal {-code}"
+        return f"exit code {code}"
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+
+    def close(self) -> None:
+        """Reap it (it was killed, or has exited) and close our ends of its pipes."""
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.stderr):
+            with contextlib.suppress(OSError):
+                if stream is not None:
+                    stream.close()
+
+
+PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+def die_with_parent(parent: int) -> None:
+    """Exit when the parent does, however it goes (even SIGKILL).
+
+    On Linux the kernel sees to it, and no thread of ours is needed (an idle thread costs a
+    run's process measurable time: worker.py). The signal comes when the parent *thread* that
+    spawned us ends, so the parent spawns from a thread that lives as long as it does (its
+    main thread). Elsewhere, a thread reads stdin to its end: the parent holds it open.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL) == 0:
+            if os.getppid() != parent:  # it went before we could ask
+                os._exit(0)
+            return
+    except (OSError, AttributeError):  # not Linux
+        pass
+    threading.Thread(target=_exit_at_end_of_stdin, name="fetchviz-lifeline", daemon=True).start()
+
+
+def _exit_at_end_of_stdin() -> None:
+    with contextlib.suppress(OSError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    os._exit(0)
+
+
+def raise_open_file_limit() -> None:
+    """Let 1,000s of sockets be open at once: lift the soft limit up to the hard one."""
+    try:
+        import resource
+    except ImportError:  # not on Windows
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))

@@ -1,0 +1,61 @@
+"""What the dashboard and a run's process say to each other over their pipes.
+
+Frames: a 4-byte length, then a pickle. The parent writes one `RunCommand` to the run's stdin;
+the run writes batches of events to its stdout, and exits after its last (see worker.py).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+from fetchviz.config import Config
+
+HEADER = struct.Struct("<I")
+
+
+@dataclass(frozen=True, slots=True)
+class RunCommand:
+    """One run, as the parent asks for it."""
+
+    run_id: int
+    strategy: str  # a catalog id
+    config: Config
+    live: bool  # someone watches: hand events over within milliseconds, with heartbeats
+    sample: int = 0  # after the run, time this many requests one by one (the sync estimate)
+
+
+def encode(message: object) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return HEADER.pack(len(data)) + data
+
+
+def decode_all(buffer: bytearray) -> list[Any]:
+    """Take every whole frame off the front of `buffer`; a partial one stays for later."""
+    messages = []
+    while len(buffer) >= HEADER.size:
+        (size,) = HEADER.unpack_from(buffer)
+        end = HEADER.size + size
+        if len(buffer) < end:
+            break
+        messages.append(pickle.loads(buffer[HEADER.size : end]))
+        del buffer[:end]
+    return messages
+
+
+def read_message(stream: BinaryIO) -> Any:
+    """One whole frame from a blocking stream, or None at end-of-file."""
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        return None
+    (size,) = HEADER.unpack(header)
+    return pickle.loads(stream.read(size))
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
