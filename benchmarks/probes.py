@@ -1,7 +1,10 @@
 """Measurements that run in a process of their own, called by benchmarks/run.py.
 
     python benchmarks/probes.py bare STRATEGY URL N
-    python benchmarks/probes.py dashboard STRATEGY URL N
+    python benchmarks/probes.py dashboard STRATEGY URL N [LIMIT] [first]
+    python benchmarks/probes.py keys STRATEGY URL N
+
+`first`: measure the run at launch (a big run need not be run twice to be measured).
 
 Each prints one JSON object on stdout.
 """
@@ -66,7 +69,9 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] if ordered else 0.0
 
 
-async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
+async def dashboard(
+    strategy: str, url: str, n: int, limit: int | None = None, first: bool = False
+) -> dict[str, float]:
     """A run under the real dashboard (Textual's headless driver), instrumented.
 
     Event → screen: from the event's stamp (taken in the run's process) to the end of the
@@ -78,10 +83,12 @@ async def dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     from fetchviz import tuning
 
     with tuning.dashboard_settings():  # as the CLI does: set before Textual is imported
-        return await _dashboard(strategy, url, n)
+        return await _dashboard(strategy, url, n, limit, first)
 
 
-async def _dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
+async def _dashboard(
+    strategy: str, url: str, n: int, limit: int | None, first: bool
+) -> dict[str, float]:
     from fetchviz.app import FetchvizApp, Screen
     from fetchviz.catalog import BY_ID
     from fetchviz.config import Config
@@ -124,19 +131,24 @@ async def _dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
             await asyncio.sleep(0.01)
             lags.append(time.perf_counter() - before - 0.01)
 
-    app = FetchvizApp(Config(tasks=n, url=url, timeout=30), [BY_ID[strategy]])
+    app = FetchvizApp(Config(tasks=n, url=url, timeout=30, limit=limit), [BY_ID[strategy]])
     async with app.run_test(size=(120, 40)) as pilot:
-        # The run at launch warms up (imports, the first full frame); measure the next one,
-        # as a user sees it after pressing r.
-        while not (app.current is not None and app.current.done):
-            await asyncio.sleep(0.05)
-        await pilot.pause(0.2)
-        to_screen.clear()
-        applied.clear()
-        drawn.clear()
-        beat = asyncio.create_task(heartbeat())
-        await pilot.press("r")
-        while not (app.current.run_id == 2 and app.current.done):
+        if first:
+            beat = asyncio.create_task(heartbeat())
+            measured = 1
+        else:
+            # The run at launch warms up (imports, the first full frame); measure the next
+            # one, as a user sees it after pressing r.
+            while not (app.current is not None and app.current.done):
+                await asyncio.sleep(0.05)
+            await pilot.pause(0.2)
+            to_screen.clear()
+            applied.clear()
+            drawn.clear()
+            beat = asyncio.create_task(heartbeat())
+            await pilot.press("r")
+            measured = 2
+        while not (app.current is not None and app.current.run_id == measured and app.current.done):
             await asyncio.sleep(0.05)  # not pilot.pause(): that would make the app work
         await pilot.pause(0.1)
         beat.cancel()
@@ -158,10 +170,69 @@ async def _dashboard(strategy: str, url: str, n: int) -> dict[str, float]:
     }
 
 
+async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, float]:
+    """Key → screen during a big run: from a key's arrival (as the terminal's driver posts
+    it) to the end of the first frame composed after its action ran. `+` and `-` in turn:
+    each changes what the screen shows (N, a notification) and not the run."""
+    from fetchviz import tuning
+
+    with tuning.dashboard_settings():
+        from fetchviz.app import FetchvizApp, Screen
+        from fetchviz.catalog import BY_ID
+        from fetchviz.config import Config
+        from fetchviz.procs import raise_open_file_limit
+
+        raise_open_file_limit()
+        handled: list[float] = []
+        latencies: list[float] = []
+        pressed = [0.0]
+        original_set = FetchvizApp._set_tasks
+        original_frame = Screen._on_timer_update
+
+        def set_tasks(self: FetchvizApp, tasks: int) -> None:
+            original_set(self, tasks)
+            handled.append(time.perf_counter())
+
+        def frame(self: Screen) -> None:  # type: ignore[type-arg]
+            original_frame(self)  # a layout (the notification) or a repaint, composed
+            if handled:
+                latencies.append(time.perf_counter() - pressed[0])
+                handled.clear()
+
+        FetchvizApp._set_tasks = set_tasks  # type: ignore[method-assign]
+        Screen._on_timer_update = frame  # type: ignore[method-assign]
+        app = FetchvizApp(Config(tasks=n, url=url, timeout=30), [BY_ID[strategy]])
+        async with app.run_test(size=(120, 40)):
+            while app.current is None or app.current.started_count < n // 10:
+                await asyncio.sleep(0.01)
+            running_at_first = app.current.run_id
+            for i in range(presses):
+                done = len(latencies)
+                pressed[0] = time.perf_counter()
+                app.simulate_key("plus" if i % 2 == 0 else "minus")
+                while len(latencies) == done:
+                    await asyncio.sleep(0.002)
+                await asyncio.sleep(0.1)
+            still_running = not app.current.done and app.current.run_id == running_at_first
+    return {
+        "key_to_screen_p50": percentile(latencies, 0.5),
+        "key_to_screen_p99": percentile(latencies, 0.99),
+        "key_to_screen_max": max(latencies),
+        "presses": len(latencies),
+        "all_during_the_run": still_running,
+    }
+
+
 def main() -> None:
     kind, strategy, url, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-    run = bare if kind == "bare" else lambda *a: asyncio.run(dashboard(*a))
-    result = run(strategy, url, n)
+    extra = sys.argv[5:]
+    if kind == "bare":
+        result = bare(strategy, url, n)
+    elif kind == "keys":
+        result = asyncio.run(keys(strategy, url, n))
+    else:
+        limit = int(extra[0]) if extra and extra[0] != "-" else None
+        result = asyncio.run(dashboard(strategy, url, n, limit, "first" in extra))
     print(json.dumps(result))
 
 
