@@ -232,7 +232,7 @@ async def test_rows_take_a_new_themes_colours_at_once(server):
         assert colours() == dark
 
 
-async def test_widgets_that_keep_their_lines_draw_anew_when_they_change(server):
+async def test_the_board_and_the_screen_draw_anew_for_a_theme_and_a_selection(server):
     app = FetchvizApp(config_for(server, tasks=3), [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))

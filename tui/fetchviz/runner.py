@@ -75,6 +75,7 @@ class RunHandle:
         self._deliver = deliver
         self._on_close = on_close
         self._buffer = bytearray()
+        self.events_fd = worker.events_fd  # kept: reaping the worker closes its pipe
 
     def begin(self) -> None:
         """Tell the run's process to go (once; not after the run was cancelled)."""
@@ -86,7 +87,7 @@ class RunHandle:
     def on_readable(self) -> None:
         """The worker wrote: pass whole batches on; at end-of-file, make sure the run ends."""
         try:
-            data = os.read(self.worker.events_fd, 1 << 20)
+            data = os.read(self.events_fd, 1 << 20)
         except BlockingIOError:
             return
         except OSError:
@@ -128,8 +129,8 @@ class RunHandle:
 
     def _close(self) -> None:
         self.closed = True
+        self._on_close(self)  # first: it stops reading the pipe that reaping will close
         self.worker.kill_and_reap()  # a no-op kill for a worker that has exited
-        self._on_close(self)
 
 
 class Runner:
@@ -173,9 +174,9 @@ class Runner:
             next(self._ids), strategy.id, config, self._live, SAMPLE_REQUESTS if sample else 0
         )
         handle = RunHandle(command, worker, self._deliver, self._closed)
-        os.set_blocking(worker.events_fd, False)
+        os.set_blocking(handle.events_fd, False)
         self._running[handle.run_id] = handle
-        self._loop.add_reader(worker.events_fd, handle.on_readable)
+        self._loop.add_reader(handle.events_fd, handle.on_readable)
         if begin:
             handle.begin()
         return handle
@@ -183,7 +184,7 @@ class Runner:
     def _closed(self, handle: RunHandle) -> None:
         self._running.pop(handle.run_id, None)
         if self._loop is not None:
-            self._loop.remove_reader(handle.worker.events_fd)
+            self._loop.remove_reader(handle.events_fd)
         if not self._running:
             self.warm()  # between runs, never during one
 

@@ -317,53 +317,19 @@ def set_titles(widget: Widget, title: str, subtitle: str | None = None) -> None:
         widget.border_subtitle = subtitle
 
 
-# Textual's one way to mark a widget for repainting (a refresh, a new size, new styles). Should
-# a later Textual rename it, SteadyLines stops caching rather than show stale lines.
-_CAN_KEEP_LINES = callable(getattr(Widget, "_set_dirty", None))
+class Band(Horizontal):
+    """A row of panels."""
 
 
-class SteadyLines(Widget):
-    """Hands the compositor the same lines, frame after frame, until the widget is repainted.
-
-    Every frame, Textual asks each widget beside what changed for its lines, and styles them
-    anew (~0.1 ms a widget); for the containers, the board and the headings, that is most
-    frames' work, and the lines come out the same (a third of an event frame's compositor
-    time: measured).
-
-    Placed after the Textual class it joins (`class Band(Horizontal, SteadyLines)`): Textual
-    takes a widget's default CSS along the first base class only.
-    """
-
-    _kept: tuple[object, list[Strip]] | None = None
-
-    def _set_dirty(self, *regions: Region) -> None:
-        self._kept = None
-        super()._set_dirty(*regions)
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        if not _CAN_KEEP_LINES:
-            return super().render_lines(crop)
-        # The app's line filters (ANSI colours, NO_COLOR) are in the lines, and can change
-        # without a repaint of every widget.
-        key = (crop, tuple(map(id, self.get_line_filters())))
-        if self._kept is None or self._kept[0] != key:
-            self._kept = (key, super().render_lines(crop))
-        return list(self._kept[1])
+class Column(Vertical):
+    """A column of panels."""
 
 
-class Band(Horizontal, SteadyLines):
-    """A Horizontal that keeps its lines (see SteadyLines)."""
+class DashboardScreen(Screen[None]):
+    """The dashboard's screen."""
 
 
-class Column(Vertical, SteadyLines):
-    """A Vertical that keeps its lines (see SteadyLines)."""
-
-
-class DashboardScreen(Screen[None], SteadyLines):
-    """The screen: its own lines, the background behind every widget, rarely change."""
-
-
-class Steady(Static, SteadyLines):
+class Steady(Static):
     """A Static that repaints only when what it shows has changed: frames cost CPU."""
 
     _shown: object = None

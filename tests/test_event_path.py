@@ -1,0 +1,96 @@
+"""One path for every event: the real dashboard, driven by a scripted event source, shows
+task events, heartbeats, a run's end and a cancelled run's end exactly as they were sent."""
+
+from __future__ import annotations
+
+from fetchviz.app import FetchvizApp
+from fetchviz.catalog import BY_ID
+from fetchviz.config import Config
+from fetchviz.events import (
+    LoopBeat,
+    RunFinished,
+    TaskFailed,
+    TaskFinished,
+    TasksQueued,
+    TaskStarted,
+)
+from fetchviz.model import TaskState
+from fetchviz.widgets import Summary, TaskTable
+from scripted import ScriptedSource
+from test_app import row_text, wait_until
+
+CONFIG = Config(tasks=3, url="http://scripted.invalid/", delay_ms=None)
+
+
+def three_tasks(run_id: int, t0: float) -> list:
+    return [
+        (
+            0.01,
+            [
+                TasksQueued(run_id, 3, t0),
+                TaskStarted(run_id, 0, t0 + 0.001, "asyncio_0"),
+                TaskStarted(run_id, 1, t0 + 0.002, "asyncio_1"),
+                TaskStarted(run_id, 2, t0 + 0.003, "asyncio_10"),
+            ],
+        ),
+        (0.02, [LoopBeat(run_id, t0 + 0.02, 0.004, 0.01)]),
+        (
+            0.05,
+            [
+                TaskFinished(run_id, 0, t0 + 0.05, 200, 11),
+                TaskFailed(run_id, 1, t0 + 0.06, "HTTP 500", 500),
+            ],
+        ),
+        (
+            0.05,
+            [TaskFinished(run_id, 2, t0 + 0.1, 200, 11), RunFinished(run_id, t0 + 0.1, False)],
+        ),
+    ]
+
+
+async def test_the_dashboard_shows_what_its_event_source_sent():
+    source = ScriptedSource(three_tasks)
+    app = FetchvizApp(CONFIG, [BY_ID["executor"]], source=source)
+    async with app.run_test(size=(110, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.closed)
+        await pilot.pause(0.05)
+        run = app.current
+        assert [row.state for row in run.tasks] == [
+            TaskState.FINISHED,
+            TaskState.FAILED,
+            TaskState.FINISHED,
+        ]
+        assert abs(run.elapsed(0) - 0.1) < 0.01  # the stamps sent, not when they arrived
+        table = app.query_one(TaskTable)
+        assert "HTTP 500" in row_text(table, 1) and " asyncio_10 " in row_text(table, 2)
+        summary = app.query_one(Summary).plain
+        assert "done  3/3 ok 2 failed 1" in summary
+        assert "0.30 s estimate" in summary  # N × the scripted sample's median, 0.1 s
+        assert "· 2 of 3 ok" in summary  # a partly failed run says so beside its ratio
+        assert "worst 4 ms" in summary  # the heartbeat went the same way as the tasks
+
+
+def stalled(run_id: int, t0: float) -> list:
+    """Tasks start, the loop beats a few times, then nothing comes for a minute."""
+    beats = [(0.01, [LoopBeat(run_id, t0 + 0.01 * i, 0.001, 0.0)]) for i in range(1, 4)]
+    return [
+        (0.01, [TaskStarted(run_id, 0, t0 + 0.001, "runner-1")]),
+        *beats,
+        (60, []),
+    ]
+
+
+async def test_a_loop_that_stops_beating_reads_blocked_and_a_cancel_ends_the_run_as_an_event():
+    source = ScriptedSource(stalled)
+    app = FetchvizApp(CONFIG, [BY_ID["gather-blocking"]], source=source)
+    async with app.run_test(size=(110, 30)) as pilot:
+        summary = app.query_one(Summary)
+        await wait_until(pilot, lambda: "LOOP BLOCKED" in summary.plain)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.current.done)
+        run = app.current
+        assert run.cancelled and source.runs[0].ended
+        assert run.loop_lag_max == 0.001  # the worst the beats said, kept at the end
+        assert run.tasks[0].state is TaskState.STARTED
+        await wait_until(pilot, lambda: "cancelled" in summary.plain)
+    assert source.closed  # quitting closes the source: nothing of it outlives the app
