@@ -347,3 +347,18 @@ async def test_plus_raises_n_up_to_the_most_and_never_lowers_it(server):
         assert app.config.tasks == 20_000
         await pilot.press("plus", "plus", "plus")
         assert app.config.tasks == 100_000  # the most the command line accepts, and stays
+
+
+async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await pilot.press("plus")
+        description = str(app.description.render())
+        assert description.startswith("next run: N = 5 (r) · aiohttp")
+        app.config = app.config.with_tasks(50_000)
+        for _ in range(14):
+            await pilot.press("plus")
+        await pilot.pause(0.1)
+        assert not app.screen.query("Toast")  # nothing piles up over the board
+        assert "next run: N = 100,000 (the most)" in str(app.description.render())

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
@@ -95,6 +96,7 @@ class FetchvizApp(App[int]):
         # What compare-all has still to run, each with the settings it started with.
         self.pending: list[tuple[Strategy, Config]] = []
         self.best_first = False
+        self.at_most = False  # + was pressed with N at its most: the screen says so
         self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
         self.frame_time = time.perf_counter()  # the clock as the screen shows it
         self._undo_sigterm: Callable[[], None] = lambda: None
@@ -171,6 +173,7 @@ class FetchvizApp(App[int]):
                 return
         tuning.settle_memory()
         self.pacer.reset()
+        self.at_most = False
         sample = strategy.id != "sync" and self.baselines.needs_sample(config)
         self.handle = self.source.start(strategy, config, sample=sample, begin=False)
         run = RunState.new(self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
@@ -316,7 +319,15 @@ class FetchvizApp(App[int]):
             "compare all · best first" if self.best_first else "strategies",
         )
         shown = self.selected
-        self.description.set_content(f"[b]{shown.id}[/b] · {shown.summary}")
+        self.description.set_content(
+            Text.assemble(
+                (self._next_run(), "bold yellow"),
+                (shown.id, "bold"),
+                f" · {shown.summary}",
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
         thread_width = run.thread_width if run is not None else 0
         self.header.show(table.scrollable_content_region.width, table.scale(), thread_width)
         self.summary.show(
@@ -389,9 +400,20 @@ class FetchvizApp(App[int]):
         code_shown = self.query_one("#code").display
         self.query_one("#rows").display = not (code_shown and self.size.width < CODE_BESIDE)
 
+    def _next_run(self) -> str:
+        """What + and - changed, said on the description line (a toast per key press took
+        a layout of the whole screen, 15-65 ms during a big run, and piled up)."""
+        tasks = self.config.tasks
+        if tasks == self.current_config.tasks:
+            return f"N = {tasks:,} is the most · " if self.at_most else ""
+        keeps = f", this compare-all keeps {self.current_config.tasks:,}" if self.pending else ""
+        most = " (the most)" if self.at_most else ""
+        return f"next run: N = {tasks:,}{most}{keeps} (r) · "
+
     def action_more(self) -> None:
         if self.config.tasks >= TASK_STEPS[-1]:
-            self.notify(f"N is at its most: {TASK_STEPS[-1]:,}", timeout=3)
+            self.at_most = True
+            self._redraw()
             return
         self._set_tasks(next(n for n in TASK_STEPS if n > self.config.tasks))
 
@@ -401,14 +423,7 @@ class FetchvizApp(App[int]):
 
     def _set_tasks(self, tasks: int) -> None:
         self.config = self.config.with_tasks(tasks)
-        if self.pending:
-            message = (
-                f"N = {self.config.tasks:,} for the next run: "
-                f"this compare-all keeps N = {self.current_config.tasks:,}"
-            )
-        else:
-            message = f"N = {self.config.tasks:,}: press r to run"
-        self.notify(message, timeout=3)
+        self.at_most = False
         self._redraw()
 
     def action_cancel(self) -> None:
