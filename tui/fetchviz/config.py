@@ -24,6 +24,7 @@ class Config:
     timeout: float = DEFAULT_TIMEOUT
     workers: int | None = None  # None: the event loop's default executor
     limit: int | None = None  # None: as many in flight as there are tasks
+    cacert: str | None = None  # a CA file every client trusts besides the system's (--cacert)
 
     @property
     def in_flight_limit(self) -> int:
@@ -33,10 +34,10 @@ class Config:
     def with_tasks(self, tasks: int) -> Config:
         return replace(self, tasks=max(1, min(MAX_TASKS, tasks)))
 
-    def baseline_key(self) -> tuple[int, str, float]:
+    def baseline_key(self) -> tuple[int, str, float, str | None]:
         """What a sync run's elapsed time depends on: two configs with the same key share it."""
-        return (self.tasks, self.url, self.timeout)
+        return (self.tasks, self.url, self.timeout, self.cacert)
 
-    def sample_key(self) -> tuple[str, float]:
+    def sample_key(self) -> tuple[str, float, str | None]:
         """What one sequential request's time depends on (not N: the estimate scales it)."""
-        return (self.url, self.timeout)
+        return (self.url, self.timeout, self.cacert)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ssl
 import threading
 import time
 from collections.abc import Callable
@@ -32,6 +34,22 @@ class Job:
         self.timeout = config.timeout
         self.limit = config.in_flight_limit
         self.max_redirects = MAX_REDIRECTS
+        self.cacert = config.cacert
+
+    @property
+    def verify(self) -> bool | str:
+        """For requests' `verify=`: the system's CAs, or the --cacert file as well."""
+        return self.cacert or True
+
+    @functools.cached_property
+    def ssl(self) -> bool | ssl.SSLContext:
+        """For httpx's `verify=` and aiohttp's `ssl=`: the clients' own default, or a context
+        that trusts the --cacert file too (made once, when first asked for)."""
+        if self.cacert is None:
+            return True
+        context = ssl.create_default_context()
+        context.load_verify_locations(cafile=self.cacert)
+        return context
         self.report = emit
 
     def queue_all(self) -> range:
