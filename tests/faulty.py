@@ -4,6 +4,7 @@ thread a connection, so that every client meets exactly the same bytes."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -36,6 +37,11 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     elif mode == "redirect-loop":
         conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\n")
         conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "huge-header":  # more than any client reads as one header line
+        head = b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 200_000 + b"\r\n"
+        conn.sendall(head + b"Content-Length: 2\r\nConnection: close\r\n\r\nok")
+    elif mode == "tls":  # a plain answer, over TLS (see faulty_server's `tls`)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     elif mode == "early-hints":
         conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
@@ -45,16 +51,22 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     conn.close()
 
 
-def _handle(conn: socket.socket, mode: str, held: list[socket.socket]) -> None:
+def _handle(
+    conn: socket.socket, mode: str, held: list[socket.socket], tls: ssl.SSLContext | None
+) -> None:
     try:
         conn.settimeout(5)
+        if tls is not None:  # a client that does not trust it hangs up in the handshake
+            conn = tls.wrap_socket(conn, server_side=True)
         request = conn.recv(65536)  # the request; only its path matters here
         _answer(conn, mode, request, held)
-    except OSError:
+    except OSError:  # ssl.SSLError too
         conn.close()
 
 
-def _serve(listener: socket.socket, mode: str, stop: threading.Event) -> None:
+def _serve(
+    listener: socket.socket, mode: str, stop: threading.Event, tls: ssl.SSLContext | None
+) -> None:
     held: list[socket.socket] = []
     listener.settimeout(0.1)
     while not stop.is_set():
@@ -64,22 +76,24 @@ def _serve(listener: socket.socket, mode: str, stop: threading.Event) -> None:
             continue
         except OSError:
             break
-        threading.Thread(target=_handle, args=(conn, mode, held), daemon=True).start()
+        threading.Thread(target=_handle, args=(conn, mode, held, tls), daemon=True).start()
     for conn in held:
         conn.close()
 
 
 @contextmanager
-def faulty_server(mode: str) -> Iterator[str]:
-    """Yield the URL of a server that misbehaves in the given way; stop it afterwards."""
+def faulty_server(mode: str, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Yield the URL of a server that misbehaves in the given way; stop it afterwards.
+    `tls`: serve HTTPS with this server context."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(64)
     stop = threading.Event()
-    thread = threading.Thread(target=_serve, args=(listener, mode, stop), daemon=True)
+    thread = threading.Thread(target=_serve, args=(listener, mode, stop, tls), daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/"
     finally:
         stop.set()
         thread.join(5)

@@ -11,6 +11,8 @@ from textual.geometry import Region
 from conftest import config_for
 from fetchviz.app import FetchvizApp
 from fetchviz.catalog import BY_ID, STRATEGIES
+from fetchviz.config import Config
+from fetchviz.details import Details
 from fetchviz.model import TaskState
 from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TaskTable
 
@@ -362,3 +364,48 @@ async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
         await pilot.pause(0.1)
         assert not app.screen.query("Toast")  # nothing piles up over the board
         assert "next run: N = 100,000 (the most)" in str(app.description.render())
+
+
+async def test_the_code_panel_follows_the_size_the_screen_has_now(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["sync"]])
+    async with app.run_test(size=(200, 40)) as pilot:
+        await pilot.press("c")
+        rows, code = app.query_one("#rows"), app.query_one("#code")
+        assert rows.display and code.display  # side by side
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause(0.1)
+        assert not rows.display and code.display  # no room: the code takes the rows' place
+        await pilot.resize_terminal(200, 40)
+        await pilot.pause(0.1)
+        assert rows.display and code.display  # room again: side by side at once
+        assert not app.query_one(CodePanel).content.word_wrap  # long lines scroll, never wrap
+
+
+async def test_escape_during_compare_all_leaves_no_ranking_behind(server):
+    app = FetchvizApp(config_for(server, tasks=3, url=server.url(300)), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await pilot.press("a")
+        board = app.query_one(StrategyBoard)
+        await wait_until(pilot, lambda: board.border_title == "compare all · best first")
+        assert "aiohttp" not in app.results()  # the run before it is not part of it
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: board.border_title == "strategies")
+
+
+async def test_a_click_on_a_row_and_f_show_every_reason_whole(server):
+    url = "http://127.0.0.1:9/a/long/path/so/that/nothing/answers/at/all/"
+    app = FetchvizApp(Config(tasks=3, url=url, delay_ms=None, timeout=2), [BY_ID["httpx"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "httpx"))
+        await pilot.click(TaskTable, offset=(10, 1))
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, Details)
+        assert "task 1 of httpx" in app.screen.text and "connection refused" in app.screen.text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Details)
+        await pilot.press("f")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, Details) and "3 × connection refused" in app.screen.text
+        await pilot.press("escape")
+        assert app.current.done and not app.current.cancelled  # escape closed only the window

@@ -173,3 +173,24 @@ def test_jitter_spreads_the_latency_within_its_bounds():
     assert min(durations) >= 0.02  # never under the delay
     assert max(durations) - min(durations) > 0.005  # spread (8 draws within 5 ms: ~1e-6)
     assert max(durations) < 0.02 + 0.06 + 1.0  # bounded by delay + jitter, with slack
+
+
+def test_small_things_of_the_command_line():
+    assert "serve" in fetchviz("--help").stdout.splitlines()[0]  # the usage line names it
+    serve_help = fetchviz("serve", "--help").stdout
+    assert "extra random latency" in serve_help and "HTTP 500" in serve_help
+    both = fetchviz("--all", "-s", "aiohttp")
+    assert both.returncode == 2 and "drop -s, or drop --all" in both.stderr
+    elsewhere = fetchviz("serve", "--host", "192.0.2.1")  # TEST-NET-1: never this machine's
+    assert elsewhere.returncode == 1 and "not an address of this machine" in elsewhere.stderr
+    one = fetchviz("--headless", "-n", "1", "--delay", "0", "-s", "aiohttp")
+    assert one.stdout.startswith("1 task · ")
+
+
+def test_cacert_must_be_a_certificate_file(tmp_path):
+    missing = fetchviz("--cacert", str(tmp_path / "nope.pem"))
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    bad = fetchviz("--cacert", str(junk))
+    assert bad.returncode == 2 and "not a PEM certificate file" in bad.stderr

@@ -3,6 +3,8 @@ no interim 1xx taken for the answer. The same misbehaving server meets every cli
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 import requests
 
@@ -62,3 +64,38 @@ def test_an_interim_1xx_is_never_counted_as_the_answer(strategy):
     else:
         assert (run.ok, run.failed) == (1, 0), row.error
         assert (row.status, row.nbytes) == (200, len(OK_BODY))
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_a_huge_response_header_says_so_in_every_client(strategy):
+    with faulty_server("huge-header") as url:
+        run = run_one(Config(tasks=1, url=url, timeout=5), strategy)
+    assert (run.ok, run.failed) == (0, 1)
+    assert run.tasks[0].error == "response header too large"
+
+
+@pytest.fixture(scope="module")
+def private_ca(tmp_path_factory):
+    """A CA of this test run's own, and a server context with a certificate it signed."""
+    import trustme
+
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("127.0.0.1").configure_cert(server_context)
+    pem = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(pem))
+    return server_context, str(pem)
+
+
+@pytest.mark.parametrize("strategy", ALL)
+def test_an_untrusted_certificate_says_why_and_cacert_trusts_it_in_every_client(
+    strategy, private_ca
+):
+    server_context, pem = private_ca
+    with faulty_server("tls", tls=server_context) as url:
+        untrusted = run_one(Config(tasks=1, url=url, timeout=5), strategy)
+        trusted = run_one(Config(tasks=1, url=url, timeout=5, cacert=pem), strategy)
+    reason = untrusted.tasks[0].error or ""
+    assert reason.startswith("certificate verify failed: unable to get local issuer"), reason
+    assert reason.endswith("(try --cacert)")
+    assert (trusted.ok, trusted.tasks[0].status, trusted.tasks[0].nbytes) == (1, 200, 2)

@@ -6,6 +6,7 @@ The dashboard runs in a real child process on a pseudo-terminal, as a user would
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import signal
 import struct
@@ -92,7 +93,19 @@ class Terminal:
         os.close(self.master)
 
 
-@pytest.mark.parametrize("how", ["q", "ctrl+c", "sigterm"])
+EXIT_CODES = {"q": 0, "ctrl+c": 0, "sigterm": 143, "sighup": 129, "sigint": 130}
+SIGNALS = {"sigterm": signal.SIGTERM, "sighup": signal.SIGHUP, "sigint": signal.SIGINT}
+
+
+def terminal_restored(output: bytes) -> bool:
+    """Out of the alternate screen and mouse tracking off, after the last time they were on."""
+    return all(
+        output.rfind(off) > output.rfind(on)
+        for on, off in ((b"\x1b[?1049h", b"\x1b[?1049l"), (b"\x1b[?1000h", b"\x1b[?1000l"))
+    )
+
+
+@pytest.mark.parametrize("how", list(EXIT_CODES))
 def test_quitting_with_300_threads_blocked_in_requests_is_prompt_and_clean(how):
     term = Terminal("-s", "executor", "--workers", "300", "-n", "300", "--delay", "30000")
     try:
@@ -103,14 +116,16 @@ def test_quitting_with_300_threads_blocked_in_requests_is_prompt_and_clean(how):
         server_pids = children(term.proc.pid)
         assert len(server_pids) == 2, "the server and the run's process"
         started = time.monotonic()
-        if how == "sigterm":
-            term.proc.send_signal(signal.SIGTERM)
+        if how in SIGNALS:  # from outside: a closed terminal, kill, a supervisor
+            term.proc.send_signal(SIGNALS[how])
         else:
             term.type(b"q" if how == "q" else b"\x03")
         code = term.proc.wait(timeout=10)
         took = time.monotonic() - started
         assert took < 3, f"quitting took {took:.1f} s"  # about one second here
-        assert code == (143 if how == "sigterm" else 0)
+        assert code == EXIT_CODES[how]
+        time.sleep(0.2)  # the last of the output drained
+        assert terminal_restored(bytes(term.output)), "the terminal is left as it was found"
         deadline = time.monotonic() + 3  # killed at once; the kernel closes their sockets
         while any(alive(pid) for pid in server_pids) and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -118,6 +133,41 @@ def test_quitting_with_300_threads_blocked_in_requests_is_prompt_and_clean(how):
         assert b"Traceback" not in term.output
     finally:
         term.close()
+
+
+def cmdline(pid: int) -> bytes:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as file:
+            return file.read()
+    except OSError:
+        return b""
+
+
+def test_headless_ctrl_c_prints_what_finished_and_marks_the_run_cut_short():
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fetchviz", "--json", "--all", "-n", "4", "--delay", "300"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        workers: set[int] = set()  # headless starts a process for each run
+        deadline = time.monotonic() + 30
+        while len(workers) < 3 and time.monotonic() < deadline:
+            workers.update(p for p in children(proc.pid) if b"fetchviz.worker" in cmdline(p))
+            time.sleep(0.02)
+        assert len(workers) == 3, "the third run never started"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 130
+    assert err.strip().splitlines()[-1] == "fetchviz: interrupted"
+    runs = json.loads(out)["runs"]
+    assert [run["strategy"] for run in runs] == ["sync", "async-sequential", "gather-blocking"]
+    assert all(run["ok"] == 4 and not run["cancelled"] for run in runs[:2])
+    assert runs[2]["cancelled"] and runs[2]["comparable"] is False
 
 
 def test_headless_ctrl_c_stops_at_once_with_one_line():

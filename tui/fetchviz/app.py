@@ -7,16 +7,17 @@ batches on an asyncio.Queue and are applied at most once per frame.
 from __future__ import annotations
 
 import asyncio
+import functools
 import signal
 import time
 from collections.abc import Callable, Iterable
 from typing import ClassVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
+from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import Footer
 
@@ -24,6 +25,7 @@ from fetchviz import tuning
 from fetchviz.baseline import Baseline, Baselines, verdict
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import MAX_TASKS, Config
+from fetchviz.details import Details, failure_summary, task_details
 from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
 from fetchviz.pacing import FramePacer
@@ -64,6 +66,7 @@ class FetchvizApp(App[int]):
         Binding("b", "baseline", "Baseline"),
         Binding("a", "compare_all", "All"),
         Binding("c", "toggle_code", "Code"),
+        Binding("f", "failures", "Why", show=False),
         Binding("plus,equals", "more", "More", key_display="+"),
         Binding("minus,underscore", "fewer", "Fewer", key_display="-"),
         Binding("escape", "cancel", "Cancel"),
@@ -97,9 +100,10 @@ class FetchvizApp(App[int]):
         self.pending: list[tuple[Strategy, Config]] = []
         self.best_first = False
         self.at_most = False  # + was pressed with N at its most: the screen says so
+        self.compare_from = 0  # where in the history the compare-all on the board began
         self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
         self.frame_time = time.perf_counter()  # the clock as the screen shows it
-        self._undo_sigterm: Callable[[], None] = lambda: None
+        self._undo_signals: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
         # Kept at hand: a DOM query every frame costs more than the frame's own work.
@@ -117,7 +121,7 @@ class FetchvizApp(App[int]):
             with Column(id="rows"):
                 yield self.header
                 yield self.table
-            with VerticalScroll(id="code"):
+            with ScrollableContainer(id="code"):
                 yield self.code
         yield Footer(compact=True)
 
@@ -129,9 +133,21 @@ class FetchvizApp(App[int]):
         self.query_one("#summary").border_title = "run"
         self.query_one("#code").display = False
         self.source.open(self.event_queue.put_nowait)
-        self._undo_sigterm = tuning.on_signal(
-            signal.SIGTERM, lambda: self.leave(128 + signal.SIGTERM)
-        )
+        # Every way out goes through leave(): the runs are killed and Textual puts the
+        # terminal back (out of the alternate screen, mouse tracking off), with the exit code
+        # a shell expects. SIGHUP is a closed terminal or SSH session; SIGINT from outside
+        # (in the terminal, Ctrl+C is a key).
+        undo = [
+            tuning.on_signal(signum, functools.partial(self.leave, 128 + signum))
+            for name in ("SIGTERM", "SIGHUP", "SIGINT")
+            if (signum := getattr(signal, name, None)) is not None
+        ]
+
+        def undo_all() -> None:
+            for step in undo:
+                step()
+
+        self._undo_signals = undo_all
         # What is drawn is fitted to the widgets' widths: after each layout (a resize, the code
         # panel shown or hidden), draw again, at the new sizes, even with no run going.
         self.screen.screen_layout_refresh_signal.subscribe(self, lambda _screen: self._redraw())
@@ -272,9 +288,11 @@ class FetchvizApp(App[int]):
     # What is shown
 
     def results(self) -> dict[str, RunState]:
-        """The latest run of each strategy that ran to its end with the settings on screen."""
+        """The latest run of each strategy that ran to its end with the settings on screen;
+        while a compare-all ranks them, only its own runs."""
         latest: dict[str, RunState] = {}
-        for config, run in self.history:
+        since = self.compare_from if self.best_first else 0
+        for config, run in self.history[since:]:
             if config == self.current_config and run.done and not run.cancelled:
                 latest[run.strategy] = run
         return latest
@@ -387,7 +405,19 @@ class FetchvizApp(App[int]):
         config = self.config
         self.pending = [(strategy, config) for strategy in STRATEGIES[1:]]
         self.best_first = True
+        self.compare_from = len(self.history)
         self.start_run(STRATEGIES[0], config)
+
+    def action_failures(self) -> None:
+        """Every reason the run on screen, and its tasks, failed: whole, with the rows."""
+        if self.current is not None:
+            self.push_screen(Details("why it failed", failure_summary(self.current)))
+
+    def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
+        run = self.current
+        if run is not None and message.index < len(run.tasks):
+            text = task_details(run, run.tasks[message.index])
+            self.push_screen(Details(f"task {message.index}", text))
 
     def action_toggle_code(self) -> None:
         code = self.query_one("#code")
@@ -395,10 +425,12 @@ class FetchvizApp(App[int]):
         self.code.show(self.selected)
         self._fit_code_panel()
 
-    def _fit_code_panel(self) -> None:
-        """Beside the rows where there is room; in their place on a narrow screen."""
+    def _fit_code_panel(self, width: int | None = None) -> None:
+        """Beside the rows where there is room; in their place on a narrow screen. `width`:
+        the screen's new width, on a resize (the app's size may not have caught up yet)."""
+        width = self.size.width if width is None else width
         code_shown = self.query_one("#code").display
-        self.query_one("#rows").display = not (code_shown and self.size.width < CODE_BESIDE)
+        self.query_one("#rows").display = not (code_shown and width < CODE_BESIDE)
 
     def _next_run(self) -> str:
         """What + and - changed, said on the description line (a toast per key press took
@@ -427,9 +459,15 @@ class FetchvizApp(App[int]):
         self._redraw()
 
     def action_cancel(self) -> None:
+        if self.screen.query("HelpPanel"):  # the keys panel, opened from the palette
+            self.action_hide_help_panel()
+            return
+        if self.pending or (self.current is not None and not self.current.done):
+            self.best_first = False  # a compare-all cut short ranks nothing
         self.pending.clear()
         if self.current is not None and not self.current.done:
             self._cancel_current()
+        self._redraw()
 
     async def action_quit(self) -> None:
         self.leave(0)
@@ -444,10 +482,10 @@ class FetchvizApp(App[int]):
 
     def on_unmount(self) -> None:
         self.source.close()  # however the app ends, no process of ours outlives it
-        self._undo_sigterm()
+        self._undo_signals()
 
-    def on_resize(self) -> None:
-        self._fit_code_panel()
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit_code_panel(event.size.width)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
@@ -466,3 +504,8 @@ class FetchvizApp(App[int]):
         yield SystemCommand("More tasks", "(+) raise N", self.action_more)
         yield SystemCommand("Fewer tasks", "(-) lower N", self.action_fewer)
         yield SystemCommand("Cancel the run", "(escape)", self.action_cancel)
+        yield SystemCommand(
+            "Why it failed",
+            "(f) every reason, whole; a click on a row: that task",
+            self.action_failures,
+        )

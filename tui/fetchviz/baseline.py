@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from fetchviz.config import Config
+from fetchviz.config import BaselineKey, Config, SampleKey
 from fetchviz.model import RunState
 
 MEASURED = "measured by a sync run"
@@ -30,8 +30,8 @@ class Baselines:
     """What is known of the sync baseline, per target: measured runs, and samples."""
 
     def __init__(self) -> None:
-        self._measured: dict[tuple[int, str, float], float] = {}
-        self._samples: dict[tuple[str, float], tuple[float, ...]] = {}
+        self._measured: dict[BaselineKey, float] = {}
+        self._samples: dict[SampleKey, tuple[float, ...]] = {}
 
     def record(self, config: Config, run: RunState) -> None:
         """Keep what a run tells of the baseline: a sync run's time if every task was

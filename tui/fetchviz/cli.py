@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import math
 import os
+import socket
+import ssl
 import sys
 import threading
 from typing import NoReturn
@@ -97,6 +100,7 @@ def _strategy(text: str) -> str:
 def _main_parser() -> _Parser:
     parser = _Parser(
         prog="fetchviz",
+        usage="fetchviz [OPTIONS]  |  fetchviz serve [SERVE OPTIONS]  (see fetchviz serve --help)",
         description="Watch N HTTP fetches race under six concurrency strategies.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
     )
@@ -161,8 +165,25 @@ def _main_parser() -> _Parser:
             f"request (default {DEFAULT_TIMEOUT:g})"
         ),
     )
+    parser.add_argument(
+        "--cacert",
+        type=_ca_file,
+        metavar="FILE",
+        help="trust this CA (PEM) for HTTPS targets, in every client alike",
+    )
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
+
+
+def _ca_file(text: str) -> str:
+    """A file of PEM certificates that OpenSSL can load: checked now, not at the first fetch."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=text)
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{text!r}: no such file") from None
+    except (ssl.SSLError, OSError, ValueError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a PEM certificate file") from None
+    return os.path.abspath(text)  # the run's process may not share our working directory
 
 
 def _serve_parser() -> _Parser:
@@ -178,26 +199,45 @@ def _serve_parser() -> _Parser:
         metavar="MS",
         help="latency of GET / (default 500)",
     )
-    parser.add_argument("--jitter", type=_whole(0, MAX_DELAY_MS), default=0, metavar="MS")
-    parser.add_argument("--fail-rate", type=_fraction, default=0.0, metavar="F")
+    parser.add_argument(
+        "--jitter",
+        type=_whole(0, MAX_DELAY_MS),
+        default=0,
+        metavar="MS",
+        help="extra random latency, 0..MS (default 0)",
+    )
+    parser.add_argument(
+        "--fail-rate",
+        type=_fraction,
+        default=0.0,
+        metavar="F",
+        help="answer HTTP 500 to this fraction of requests, 0 to 1 (default 0)",
+    )
     return parser
 
 
 def _run_serve(args: argparse.Namespace) -> int:
+    try:
+        sock = bind(args.host, args.port)
+    except OSError as exc:
+        # Which of the two is wrong: an address this machine does not have, or a port taken.
+        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(
+            exc, socket.gaierror
+        ):
+            advice = "it is not an address of this machine; try --host 127.0.0.1"
+        else:
+            advice = "try another --port (0 picks a free one)"
+        print(
+            f"fetchviz serve: cannot listen on {args.host}:{args.port}: "
+            f"{exc.strerror or exc}; {advice}",
+            file=sys.stderr,
+        )
+        return 1
     if not is_loopback(args.host):
         print(
             f"fetchviz serve: warning: listening on {args.host}, reachable beyond this machine",
             file=sys.stderr,
         )
-    try:
-        sock = bind(args.host, args.port)
-    except OSError as exc:
-        print(
-            f"fetchviz serve: cannot listen on {args.host}:{args.port}: {exc.strerror}; "
-            "try another --port",
-            file=sys.stderr,
-        )
-        return 1
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(
@@ -218,10 +258,13 @@ def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
         timeout=args.timeout,
         workers=args.workers,
         limit=args.limit,
+        cacert=args.cacert,
     )
 
 
 def _check(args: argparse.Namespace) -> None:
+    if args.all and args.strategy:
+        raise UsageError("--all runs every strategy already; drop -s, or drop --all")
     if args.url is not None:
         for flag, value in (
             ("--delay", args.delay),
@@ -311,6 +354,7 @@ def _run_headless(
     as_json: bool,
 ) -> int:
     from fetchviz.headless import print_json, print_table, run_all
+    from fetchviz.model import RunState
 
     def restart_a_dead_server() -> None:
         """As the dashboard does: a run after the server died fetches from a new one."""
@@ -320,8 +364,16 @@ def _run_headless(
         if server is not None:
             server.wait_ready()
 
-    runs = asyncio.run(run_all(config, strategies, before_each=restart_a_dead_server))
-    (print_json if as_json else print_table)(config, runs, sys.stdout)
+    runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
+    show = print_json if as_json else print_table
+    try:
+        asyncio.run(run_all(config, strategies, before_each=restart_a_dead_server, runs=runs))
+    except KeyboardInterrupt:
+        if runs:
+            show(config, runs, sys.stdout)  # the interrupted run says it was cancelled
+        print("fetchviz: interrupted", file=sys.stderr)
+        return 130
+    show(config, runs, sys.stdout)
     return 0
 
 

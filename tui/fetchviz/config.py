@@ -12,6 +12,9 @@ MAX_TASKS = 100_000
 # offers no way to change; httpx and aiohttp are told the same (tests check all three).
 MAX_REDIRECTS = 30
 
+BaselineKey = tuple[int, str, float, str | None]  # what a sync run's time depends on
+SampleKey = tuple[str, float, str | None]  # and one sequential request's
+
 
 @dataclass(frozen=True, slots=True)
 class Config:
@@ -24,6 +27,7 @@ class Config:
     timeout: float = DEFAULT_TIMEOUT
     workers: int | None = None  # None: the event loop's default executor
     limit: int | None = None  # None: as many in flight as there are tasks
+    cacert: str | None = None  # a CA file every client trusts besides the system's (--cacert)
 
     @property
     def in_flight_limit(self) -> int:
@@ -33,10 +37,10 @@ class Config:
     def with_tasks(self, tasks: int) -> Config:
         return replace(self, tasks=max(1, min(MAX_TASKS, tasks)))
 
-    def baseline_key(self) -> tuple[int, str, float]:
+    def baseline_key(self) -> BaselineKey:
         """What a sync run's elapsed time depends on: two configs with the same key share it."""
-        return (self.tasks, self.url, self.timeout)
+        return (self.tasks, self.url, self.timeout, self.cacert)
 
-    def sample_key(self) -> tuple[str, float]:
+    def sample_key(self) -> SampleKey:
         """What one sequential request's time depends on (not N: the estimate scales it)."""
-        return (self.url, self.timeout)
+        return (self.url, self.timeout, self.cacert)

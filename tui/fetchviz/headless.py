@@ -23,17 +23,20 @@ async def run_all(
     strategies: list[Strategy],
     source: EventSource | None = None,
     before_each: Callable[[], None] | None = None,
+    runs: list[RunState] | None = None,
 ) -> list[RunState]:
     """Run each strategy in turn, to its end, and return what happened.
 
     `before_each` runs before every run (the CLI restarts an embedded server that died). A
     sync sample is asked for once, after the first run, when no sync run is still to come.
+    `runs` is filled as each run starts: if this is cancelled (Ctrl+C), it holds what
+    finished, and the run cut short, ended as cancelled by its source, the same way as any end.
     """
     queue: asyncio.Queue[Batch] = asyncio.Queue()
     source = source or Runner(live=False)
     source.open(queue.put_nowait)
     baselines = Baselines()
-    runs = []
+    runs = [] if runs is None else runs
     try:
         for i, strategy in enumerate(strategies):
             if before_each is not None:
@@ -42,14 +45,19 @@ async def run_all(
             sample = not sync_to_come and baselines.needs_sample(config)
             handle = source.start(strategy, config, sample=sample)
             run = RunState.new(handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
+            runs.append(run)
             while not run.closed:
                 for event in await queue.get():
                     if event.run_id == run.run_id:
                         run.apply(event)
             baselines.record(config, run)
-            runs.append(run)
     finally:
-        source.close()  # on Ctrl+C, it kills the run's process
+        source.close()  # on Ctrl+C, it kills the run's process, and says the run ended
+        while not queue.empty():  # that end, and whatever came before it
+            for event in queue.get_nowait():
+                for run in runs:
+                    if event.run_id == run.run_id:
+                        run.apply(event)
     return runs
 
 
@@ -92,7 +100,7 @@ def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
 def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
     """One line per run, best first (runs that failed last), with a bar on a shared scale."""
     baseline = baseline_of(config, runs)
-    out.write(f"{config.tasks} tasks · {config.url}\n\n")
+    out.write(f"{config.tasks} task{'' if config.tasks == 1 else 's'} · {config.url}\n\n")
     out.write(
         f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
         f"{'':<{BAR}}  vs sync\n"

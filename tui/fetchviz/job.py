@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import ssl as tls
 import threading
 import time
 from collections.abc import Callable
@@ -32,7 +34,23 @@ class Job:
         self.timeout = config.timeout
         self.limit = config.in_flight_limit
         self.max_redirects = MAX_REDIRECTS
+        self.cacert = config.cacert
         self.report = emit
+
+    @property
+    def verify(self) -> bool | str:
+        """For requests' `verify=`: the system's CAs, or the --cacert file as well."""
+        return self.cacert or True
+
+    @functools.cached_property
+    def ssl(self) -> bool | tls.SSLContext:
+        """For httpx's `verify=` and aiohttp's `ssl=`: the clients' own default, or a context
+        that trusts the --cacert file too (made once, when first asked for)."""
+        if self.cacert is None:
+            return True
+        context = tls.create_default_context()
+        context.load_verify_locations(cafile=self.cacert)
+        return context
 
     def queue_all(self) -> range:
         """Stamp every task as created now (they wait for a thread or a slot), and list them."""

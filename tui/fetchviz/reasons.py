@@ -47,6 +47,11 @@ def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
 
     if any(isinstance(e, OSError) and e.errno == errno.EMFILE for e in chain):
         return "too many open files: lower --limit"
+    if named("LineTooLong") or any(
+        ("more than" in str(e) and "bytes" in str(e)) or "buffer too long" in str(e).lower()
+        for e in chain
+    ):  # http.client's LineTooLong, aiohttp's "Got more than 8190 bytes", h11's (httpx)
+        return "response header too large"
     if named("TooManyRedirects"):  # requests, httpx and aiohttp all name it so
         return f"too many redirects ({max_redirects})"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
@@ -65,6 +70,13 @@ def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
         for e in chain
     ):
         return "server closed the connection"
+    # The client's own words ("certificate verify failed: self-signed certificate"), from the
+    # SSL error itself: aiohttp's wrapper is one too, without them.
+    verify = [e for e in chain if isinstance(e, ssl.SSLCertVerificationError)]
+    if verify:
+        details = [getattr(e, "verify_message", None) for e in verify]
+        detail = next((d for d in details if d), "the certificate is not trusted")
+        return f"certificate verify failed: {detail} (try --cacert)"
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return "TLS error"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""

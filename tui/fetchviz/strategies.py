@@ -21,7 +21,7 @@ def fetch_blocking(job: Job, i: int) -> None:
 
     requests follows up to 30 redirects (job.max_redirects) and times out on silence."""
     with job.fetching(i) as fetch:
-        response = requests.get(job.url, timeout=job.timeout)
+        response = requests.get(job.url, timeout=job.timeout, verify=job.verify)
         fetch.done(response.status_code, len(response.content))
 
 
@@ -57,6 +57,7 @@ async def httpx_client(job: Job) -> None:
     async with httpx.AsyncClient(
         timeout=job.timeout,  # connect, and each read: a limit on silence, as in requests
         limits=limits,
+        verify=job.ssl,  # the --cacert, if any, as every client trusts it
         follow_redirects=True,  # as requests and aiohttp do
         max_redirects=job.max_redirects,
     ) as client:
@@ -74,7 +75,7 @@ async def aiohttp_client(job: Job) -> None:
     in_flight = asyncio.Semaphore(job.limit)
     # A limit on silence, as in requests: no deadline for the whole request (total=None).
     timeout = aiohttp.ClientTimeout(sock_connect=job.timeout, sock_read=job.timeout)
-    connector = aiohttp.TCPConnector(limit=job.limit)
+    connector = aiohttp.TCPConnector(limit=job.limit, ssl=job.ssl)
     async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
 
         async def get(i: int) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -11,10 +12,12 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
+from textual import events
 from textual.color import Color
 from textual.containers import Horizontal, Vertical
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
+from textual.message import Message
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -85,6 +88,17 @@ def fmt_seconds(value: float | None) -> str:
 
 class TaskTable(ScrollView, can_focus=True):
     """One row per task, drawn line by line: only the visible rows cost anything."""
+
+    @dataclass
+    class Chosen(Message):
+        """A row was clicked: show all there is to know of its task."""
+
+        index: int
+
+    def on_click(self, event: events.Click) -> None:
+        index = self.scroll_offset.y + event.y
+        if self.run is not None and 0 <= index < len(self.run.tasks):
+            self.post_message(self.Chosen(index))
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "tasktable--queued",
@@ -514,8 +528,8 @@ class Summary(TextLines):
             self.set_lines([line(("starting the latency server…", "italic"))])
             return
         total = len(run.tasks)
-        if run.error:
-            status, style = f"run failed: {run.error}", "bold red"
+        if run.error:  # the reason, whole, is on the comparison's lines below
+            status, style = "run failed", "bold red"
         elif run.cancelled:
             status, style = "cancelled", "bold yellow"
         elif run.done:
@@ -532,6 +546,7 @@ class Summary(TextLines):
                 f"  {run.finished_count}/{total}",
                 (f" ok {run.ok}", "green"),
                 (f" failed {run.failed}" if run.failed else "", "bold red"),
+                (" (f: why)" if run.failed or run.error else "", "dim"),
             ),
             line((progress_bar(run.finished_count, total, width), "green")),
             line(
@@ -546,7 +561,11 @@ class Summary(TextLines):
                 (f"{baseline.elapsed:7.2f} s ", "bold"),
                 ("measured" if baseline.measured else "estimate (b measures)", "dim"),
             ),
-            line((comparison or " ", "bold cyan")),
+            *(
+                line((part, "bold red" if run.error else "bold cyan"))
+                # A reason is worth reading whole: on two lines where one is too short.
+                for part in (textwrap.wrap(comparison, width)[:2] or [" "])
+            ),
         ]
         if lag is None:
             lines.append(line(("loop lag — (no event loop)", "dim")))
@@ -566,7 +585,7 @@ class Summary(TextLines):
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
             lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
-            bins = min(width - 4, max(4, len(run.durations) // 2))
+            bins = min(width - len("durations "), max(4, len(run.durations) // 2))
             lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
         self.set_lines(lines)
 
@@ -588,6 +607,8 @@ class CodePanel(Static):
                 "python",
                 theme="ansi_dark",
                 background_color="default",
-                word_wrap=True,  # at 80 columns nothing of the code may be hidden
+                # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a
+                # narrow screen the panel scrolls sideways.
+                word_wrap=False,
             )
         )

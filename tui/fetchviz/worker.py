@@ -28,7 +28,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fetchviz.catalog import BY_ID, Strategy
-from fetchviz.config import MAX_REDIRECTS
 from fetchviz.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
 from fetchviz.job import Job
 from fetchviz.procs import die_with_parent, raise_open_file_limit
@@ -205,7 +204,7 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
         loop.close()
 
 
-def sample_sync(url: str, timeout: float, count: int) -> tuple[tuple[float, ...], str | None]:
+def sample_sync(job: Job, count: int) -> tuple[tuple[float, ...], str | None]:
     """Time `count` requests.get one after another, as `sync` makes them: what one request of
     a sync run takes, with nothing else in flight. After the run, so that the run it follows
     neither slows it down nor is slowed by it."""
@@ -214,10 +213,10 @@ def sample_sync(url: str, timeout: float, count: int) -> tuple[tuple[float, ...]
     durations = []
     for _ in range(count):
         started = time.perf_counter()
-        try:
-            response = requests.get(url, timeout=timeout)  # reads the whole body, as sync does
+        try:  # as fetch_blocking asks; it reads the whole body, as sync does
+            response = requests.get(job.url, timeout=job.timeout, verify=job.verify)
         except Exception as exc:  # a failed sample is no estimate, and says why
-            return (), describe(exc, timeout, MAX_REDIRECTS)
+            return (), describe(exc, job.timeout, job.max_redirects)
         if not 200 <= response.status_code < 400:
             return (), f"HTTP {response.status_code}"
         durations.append(time.perf_counter() - started)
@@ -255,7 +254,7 @@ def main() -> None:
     sink.emit(finished)
     sink.flush()
     if command.sample:
-        durations, error = sample_sync(config.url, config.timeout, command.sample)
+        durations, error = sample_sync(job, command.sample)
         sink.emit(SyncSample(run_id, time.perf_counter(), durations, error))
         sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.

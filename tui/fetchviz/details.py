@@ -1,0 +1,76 @@
+"""What a row or a run cannot say in its cells: every reason whole, in a window of its own."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from fetchviz.model import RunState, TaskRow
+
+
+def fmt_offset(run: RunState, stamp: float | None) -> str:
+    offset = run.offset(stamp)
+    return "—" if offset is None else f"{offset:.4f} s"
+
+
+def task_details(run: RunState, row: TaskRow) -> str:
+    """Everything known of one task, for the window a click on its row opens."""
+    lines = [
+        f"task {row.index} of {run.strategy} (run {run.run_id}): {row.state.value}",
+        f"queued   {fmt_offset(run, row.queued)}",
+        f"started  {fmt_offset(run, row.started)}",
+        f"finished {fmt_offset(run, row.finished)}",
+        f"took     {'—' if row.duration is None else f'{row.duration:.4f} s'}",
+        f"status   {'—' if row.status is None else row.status}",
+        f"bytes    {'—' if row.nbytes is None else row.nbytes}",
+        f"thread   {row.thread or '—'}",
+    ]
+    if row.error:
+        lines += ["", "why it failed:", row.error]
+    return "\n".join(lines)
+
+
+def failure_summary(run: RunState) -> str:
+    """Why a run, and its tasks, failed: each reason whole, with how many and which rows."""
+    lines = [f"{run.strategy} (run {run.run_id}): {run.ok} ok, {run.failed} failed"]
+    if run.error:
+        lines += ["", "the run itself stopped:", run.error]
+    reasons = Counter(row.error for row in run.tasks if row.error)
+    for reason, count in reasons.most_common():
+        rows = [str(row.index) for row in run.tasks if row.error == reason][:8]
+        more = " …" if count > len(rows) else ""
+        lines += ["", f"{count} × {reason}", f"   rows {', '.join(rows)}{more}"]
+    if not run.error and not reasons:
+        lines += ["", "nothing failed"]
+    return "\n".join(lines)
+
+
+class Details(ModalScreen[None]):
+    """A window over the dashboard; any of its keys closes it."""
+
+    DEFAULT_CSS = """
+    Details { align: center middle; }
+    Details > VerticalScroll {
+        width: 80%; max-width: 100; height: auto; max-height: 80%;
+        border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,enter,f,space", "dismiss", "Close"),
+    ]
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.text = text
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as frame:
+            frame.border_title = self.title_text
+            yield Static(self.text, markup=False)
