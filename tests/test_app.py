@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import os
+import signal
 import time
 from collections.abc import Callable
 
@@ -409,3 +411,37 @@ async def test_a_click_on_a_row_and_f_show_every_reason_whole(server):
         assert isinstance(app.screen, Details) and "3 × connection refused" in app.screen.text
         await pilot.press("escape")
         assert app.current.done and not app.current.cancelled  # escape closed only the window
+
+
+async def test_a_killed_runs_process_says_why_on_screen(server):
+    config = config_for(server, tasks=20, url=server.url(300))
+    app = FetchvizApp(config, [BY_ID["sync"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        os.kill(app.handle.worker.pid, signal.SIGKILL)
+        await wait_until(pilot, lambda: app.current.done)
+        await pilot.pause(0.05)
+        summary = app.query_one(Summary).plain
+        assert "run failed" in summary
+        assert "killed by signal 9" in summary.replace("\n", " ")  # whole, if on two lines
+
+
+async def test_escape_closes_the_keys_panel_before_it_cancels_anything(server):
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        app.action_show_help_panel()
+        await pilot.pause(0.05)
+        assert app.screen.query("HelpPanel")
+        await pilot.press("escape")
+        await pilot.pause(0.05)
+        assert not app.screen.query("HelpPanel")
+
+
+async def test_the_duration_histogram_fits_its_line_at_10000_tasks(server):
+    app = FetchvizApp(config_for(server, tasks=10_000, url=server.url(0)), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"), timeout=60)
+        summary = app.query_one(Summary)
+        line = next(line for line in summary.plain.splitlines() if line.startswith("durations"))
+        assert len(line) <= summary.content_size.width and not line.endswith("…")
