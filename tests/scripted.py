@@ -65,8 +65,16 @@ class ScriptedSource:
     def open(self, deliver: Callable[[Batch], None]) -> None:
         self.deliver = deliver
 
+    def now(self) -> float:
+        return time.perf_counter()
+
     def start(
-        self, strategy: Strategy, config: Config, sample: bool = False, begin: bool = True
+        self,
+        strategy: Strategy,
+        config: Config,
+        sample: bool = False,
+        begin: bool = True,
+        compare: bool = False,
     ) -> ScriptedRun:
         run_id = next(self._ids)
         run = ScriptedRun(self, run_id, RunStarted(run_id, strategy.id, config.tasks, 0.0), sample)

@@ -355,7 +355,7 @@ async def test_plus_raises_n_up_to_the_most_and_never_lowers_it(server):
 
 async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
     app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("plus")
         description = str(app.description.render())

@@ -8,6 +8,7 @@ import asyncio
 import gzip
 import json
 import socket
+import time
 from pathlib import Path
 
 import pytest
@@ -401,6 +402,7 @@ async def test_a_quiet_second_is_flushed_too_and_close_records_the_last_events(t
             break
         await asyncio.sleep(0.01)
     assert [type(event) for event in events()] == [RunStarted, TasksQueued]
+    assert source.now() == pytest.approx(time.perf_counter(), abs=1)  # the inner source's clock
     source.close()
     (run,) = read_recording(path).runs
     assert run.compare and isinstance(run.events[-1], RunFinished) and run.events[-1].cancelled
@@ -415,8 +417,8 @@ async def test_a_quiet_second_is_flushed_too_and_close_records_the_last_events(t
 class EagerSource(ScriptedSource):
     """A source that delivers a run's first events from inside start()."""
 
-    def start(self, strategy, config, sample=False, begin=True):
-        run = super().start(strategy, config, sample=sample, begin=False)
+    def start(self, strategy, config, sample=False, begin=True, compare=False):
+        run = super().start(strategy, config, sample=sample, begin=False, compare=compare)
         assert self.deliver is not None
         self.deliver([RunStarted(run.run_id, strategy.id, config.tasks, 1.0)])
         return run

@@ -29,6 +29,7 @@ from fetchviz.details import Details, failure_summary, task_details
 from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
 from fetchviz.pacing import FramePacer
+from fetchviz.replay import ReplaySource
 from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.source import Batch, EventSource, Run
@@ -70,6 +71,13 @@ class FetchvizApp(App[int]):
         Binding("plus,equals", "more", "More", key_display="+"),
         Binding("minus,underscore", "fewer", "Fewer", key_display="-"),
         Binding("escape", "cancel", "Cancel"),
+        # A replay's own keys (check_action shows them in a replay only).
+        Binding("space", "pause", "Pause"),
+        Binding("left_square_bracket", "slower", "Slower", key_display="["),
+        Binding("right_square_bracket", "faster", "Faster", key_display="]"),
+        Binding("right", "skip", "End", key_display="→"),
+        Binding("n", "next_run", "Next"),
+        Binding("p", "previous_run", "Prev"),
         Binding("q", "quit", "Quit"),
         # On stage, Ctrl+C must quit at once, as it does everywhere else.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -86,9 +94,11 @@ class FetchvizApp(App[int]):
         super().__init__()
         self.config = config  # the settings of the next run
         self.selected = (strategies or [STRATEGIES[0]])[0]
+        self.selected_source: str | None = None  # its code as recorded, in a replay
         self.server = server
         self.start_with_compare = compare_all
         self.source: EventSource = source if source is not None else Runner()
+        self.replay = source if isinstance(source, ReplaySource) else None
         self.event_queue: asyncio.Queue[Batch] = asyncio.Queue()
         self.handle: Run | None = None
         self.current: RunState | None = None  # the run on screen
@@ -102,7 +112,11 @@ class FetchvizApp(App[int]):
         self.at_most = False  # + was pressed with N at its most: the screen says so
         self.compare_from = 0  # where in the history the compare-all on the board began
         self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
-        self.frame_time = time.perf_counter()  # the clock as the screen shows it
+        # Two clocks: the wall's, for pacing frames; the source's, for what the screen says
+        # (a replay's runs at its own speed). The live source's is the wall's.
+        self.now: Callable[[], float] = self.source.now
+        self.frame_time = self.now()  # the source's clock as the screen shows it
+        self.ticked_at = time.perf_counter()  # on the wall's, when it last moved
         self._undo_signals: Callable[[], None] = lambda: None
 
     def compose(self) -> ComposeResult:
@@ -158,7 +172,9 @@ class FetchvizApp(App[int]):
         self.call_after_refresh(self._launch)
 
     def _launch(self) -> None:
-        if self.start_with_compare:
+        if self.replay is not None:
+            self._play(0)
+        elif self.start_with_compare:
             self.action_compare_all()
         else:
             self.start_run(self.selected)
@@ -191,7 +207,9 @@ class FetchvizApp(App[int]):
         self.pacer.reset()
         self.at_most = False
         sample = strategy.id != "sync" and self.baselines.needs_sample(config)
-        self.handle = self.source.start(strategy, config, sample=sample, begin=False)
+        self.handle = self.source.start(
+            strategy, config, sample=sample, begin=False, compare=self.best_first
+        )
         run = RunState.new(self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
         self.current, self.current_config = run, config
         self.history.append((config, run))
@@ -203,10 +221,106 @@ class FetchvizApp(App[int]):
         # with that frame. Its time starts in its own process, when it is told to go.
         self.call_after_refresh(self.handle.begin)
 
-    def _select(self, strategy: Strategy) -> None:
-        self.selected = strategy
+    def _select(self, strategy: Strategy, source: str | None = None) -> None:
+        """`source`: its code as it ran (a recording's); None: as it is today."""
+        self.selected, self.selected_source = strategy, source
         if self._shown():
-            self.code.show(strategy)
+            self.code.show(strategy, source)
+
+    # A replay
+
+    def _play(self, index: int) -> None:
+        """Play run `index` of the recording, through the same path as a live run's events."""
+        assert self.replay is not None
+        runs = self.replay.recording.runs
+        if not 0 <= index < len(runs):
+            which = "first" if index < 0 else "last"
+            self.notify(f"That was the {which} run of the recording.", timeout=3)
+            return
+        recorded = runs[index]
+        strategy = BY_ID.get(recorded.strategy) or Strategy(
+            recorded.strategy, "", "a strategy of the recording", ""
+        )
+        self._select(strategy, recorded.source)
+        if recorded.compare and not (index > 0 and runs[index - 1].compare):
+            self.compare_from = len(self.history)
+        self.best_first = recorded.compare
+        handle = self.replay.play(index)
+        self.handle = handle
+        run = RunState.new(
+            recorded.run_id,
+            recorded.strategy,
+            recorded.config.tasks,
+            recorded.has_loop,
+            recorded.sample,
+        )
+        self.current, self.current_config, self.config = run, recorded.config, recorded.config
+        self.history.append((recorded.config, run))
+        self.open_runs[run.run_id] = (recorded.config, run)
+        self.table.show(run)
+        self._redraw()
+        handle.begin()
+
+    def _replay_only(self) -> bool:
+        """In a replay, the keys that would start a live run say why they do nothing."""
+        if self.replay is not None:
+            self.notify(
+                "This is a replay: it starts no run. Run fetchviz without replay for live runs.",
+                timeout=4,
+            )
+        return self.replay is not None
+
+    REPLAY_ACTIONS: ClassVar[set[str]] = {
+        "pause",
+        "slower",
+        "faster",
+        "skip",
+        "next_run",
+        "previous_run",
+    }
+
+    LIVE_ACTIONS: ClassVar[set[str]] = {"pick", "rerun", "baseline", "compare_all", "more", "fewer"}
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """A replay's keys exist in a replay only; the keys that start live runs, outside
+        one (in a replay, on_key says why they do nothing: the footer stays short)."""
+        if action in self.REPLAY_ACTIONS:
+            return self.replay is not None
+        if action in self.LIVE_ACTIONS:
+            return self.replay is None
+        return True
+
+    def on_key(self, event: events.Key) -> None:
+        live_keys = {s.key for s in STRATEGIES} | {"r", "b", "a", "plus", "equals", "minus"}
+        if self.replay is not None and event.key in live_keys:
+            self._replay_only()
+
+    def action_pause(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle_pause()
+            self._redraw()
+
+    def action_slower(self) -> None:
+        if self.replay is not None:
+            self.replay.change_speed(-1)
+            self._redraw()
+
+    def action_faster(self) -> None:
+        if self.replay is not None:
+            self.replay.change_speed(+1)
+            self._redraw()
+
+    def action_skip(self) -> None:
+        if self.replay is not None and self.replay.current is not None:
+            self.replay.current.finish()
+
+    def action_next_run(self) -> None:
+        if self.replay is not None and self.replay.current is not None:
+            self._play(self.replay.current.index + 1)
+
+    def action_previous_run(self) -> None:
+        if self.replay is not None and self.replay.current is not None:
+            self._play(self.replay.current.index - 1)
 
     def _cancel_current(self) -> None:
         """Its end comes as an event, as every run's does, stamped now."""
@@ -222,7 +336,7 @@ class FetchvizApp(App[int]):
             running = self.current is not None and not self.current.done
             timeout = None
             if running:  # until the clock on screen is due to move
-                next_tick = self.frame_time + self.pacer.tick_interval(self._run_busy())
+                next_tick = self.ticked_at + self.pacer.tick_interval(self._run_busy())
                 timeout = max(0.0, next_tick - time.perf_counter())
             try:
                 first = await asyncio.wait_for(self.event_queue.get(), timeout)
@@ -284,6 +398,11 @@ class FetchvizApp(App[int]):
             self.notify(f"No sync estimate: {run.sample_error}", severity="warning", timeout=5)
         if run is self.current and self.pending and not run.cancelled:
             self.start_run(*self.pending.pop(0))
+        playing = self.replay.current if self.replay is not None else None
+        if run is self.current and playing is not None:
+            assert self.replay is not None
+            if playing.index + 1 < len(self.replay.recording.runs):
+                self._play(playing.index + 1)  # the session goes on, as it was recorded
 
     # What is shown
 
@@ -352,7 +471,7 @@ class FetchvizApp(App[int]):
             run,
             # The run's clock, unlike the rows' bars, is one line: it shows the time now, so it
             # never reads less than a task that has finished took.
-            time.perf_counter() if run is not None and not run.done else now,
+            self.now() if run is not None and not run.done else now,
             baseline,
             self._comparison(run, baseline),
             run.loop_lag(now) if run is not None else None,
@@ -365,9 +484,9 @@ class FetchvizApp(App[int]):
         """The time this frame shows. Events are drawn on the next frame, but what only moves
         with the clock (elapsed, the bars of requests in flight) moves tick by tick: a line
         redrawn costs the CPU that the run needs."""
-        now = time.perf_counter()
-        if not running or now - self.frame_time >= self.pacer.tick_interval(self._run_busy()):
-            self.frame_time = now
+        wall = time.perf_counter()
+        if not running or wall - self.ticked_at >= self.pacer.tick_interval(self._run_busy()):
+            self.ticked_at, self.frame_time = wall, self.now()
         return self.frame_time
 
     def _target(self) -> str:
@@ -380,12 +499,19 @@ class FetchvizApp(App[int]):
         extras = (f" · workers {c.workers}" if c.workers else "") + (
             f" · limit {c.limit}" if c.limit else ""
         )
-        return f"N {c.tasks} · {where}{extras} · timeout {c.timeout:g} s"
+        target = f"N {c.tasks} · {where}{extras} · timeout {c.timeout:g} s"
+        if self.replay is not None and self.replay.current is not None:
+            paused = " paused" if self.replay.clock.paused else ""
+            place = f"{self.replay.current.index + 1}/{len(self.replay.recording.runs)}"
+            return f"replay {place} · {self.replay.clock.speed:g}×{paused} · {target}"
+        return target
 
     # Actions
 
     def _start(self, strategy: Strategy) -> None:
         """A run the user asked for: it ends any compare-all in progress."""
+        if self._replay_only():
+            return
         self.pending.clear()
         self.best_first = False
         self.start_run(strategy)
@@ -402,6 +528,8 @@ class FetchvizApp(App[int]):
     def action_compare_all(self) -> None:
         """Every strategy in turn with the same settings, those of the moment it began (a
         `+` meanwhile is for the next run); the board ranks them as they end."""
+        if self._replay_only():
+            return
         config = self.config
         self.pending = [(strategy, config) for strategy in STRATEGIES[1:]]
         self.best_first = True
@@ -422,7 +550,7 @@ class FetchvizApp(App[int]):
     def action_toggle_code(self) -> None:
         code = self.query_one("#code")
         code.display = not code.display
-        self.code.show(self.selected)
+        self.code.show(self.selected, self.selected_source)
         self._fit_code_panel()
 
     def _fit_code_panel(self, width: int | None = None) -> None:
@@ -443,6 +571,8 @@ class FetchvizApp(App[int]):
         return f"next run: N = {tasks:,}{most}{keeps} (r) · "
 
     def action_more(self) -> None:
+        if self._replay_only():
+            return
         if self.config.tasks >= TASK_STEPS[-1]:
             self.at_most = True
             self._redraw()
@@ -450,6 +580,8 @@ class FetchvizApp(App[int]):
         self._set_tasks(next(n for n in TASK_STEPS if n > self.config.tasks))
 
     def action_fewer(self) -> None:
+        if self._replay_only():
+            return
         smaller = [n for n in TASK_STEPS if n < self.config.tasks]
         self._set_tasks(smaller[-1] if smaller else 1)
 

@@ -20,6 +20,7 @@ from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.procs import raise_open_file_limit
 from fetchviz.server import MAX_DELAY_MS, EmbeddedServer, bind, is_loopback, make_app, serve
+from fetchviz.source import EventSource
 
 EPILOG = (
     "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
@@ -100,7 +101,9 @@ def _strategy(text: str) -> str:
 def _main_parser() -> _Parser:
     parser = _Parser(
         prog="fetchviz",
-        usage="fetchviz [OPTIONS]  |  fetchviz serve [SERVE OPTIONS]  (see fetchviz serve --help)",
+        usage=(
+            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export ...  (see fetchviz COMMAND --help)"
+        ),
         description="Watch N HTTP fetches race under six concurrency strategies.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
     )
@@ -166,6 +169,12 @@ def _main_parser() -> _Parser:
         ),
     )
     parser.add_argument(
+        "--record",
+        type=_writable,
+        metavar="FILE",
+        help="write every run's events to FILE (JSON Lines; .gz compresses): fetchviz replay",
+    )
+    parser.add_argument(
         "--cacert",
         type=_ca_file,
         metavar="FILE",
@@ -173,6 +182,16 @@ def _main_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
+
+
+def _writable(text: str) -> str:
+    """A file we can create: its folder exists (checked now, not after the first run)."""
+    folder = os.path.dirname(os.path.abspath(text))
+    if not os.path.isdir(folder):
+        raise argparse.ArgumentTypeError(f"{text!r}: no folder {folder!r}")
+    if os.path.isdir(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    return text
 
 
 def _ca_file(text: str) -> str:
@@ -275,11 +294,54 @@ def _check(args: argparse.Namespace) -> None:
                 raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
 
 
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed; use 0.1 to 10") from None
+    if not 0.1 <= value <= 10:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"{text} is out of range; use 0.1 to 10")
+    return value
+
+
+def _replay_parser() -> _Parser:
+    parser = _Parser(
+        prog="fetchviz replay",
+        description="Play a recording (--record FILE) back: no server, no network.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    parser.add_argument(
+        "--speed", type=_speed, default=1.0, metavar="X", help="0.1 to 10 (default 1)"
+    )
+    parser.add_argument("--headless", action="store_true", help="no UI: the table")
+    parser.add_argument("--json", action="store_true", help="the JSON --json printed")
+    return parser
+
+
+def _export_parser() -> _Parser:
+    parser = _Parser(
+        prog="fetchviz export",
+        description="Write a recording in formats other tools open.",
+    )
+    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    parser.add_argument("--har", metavar="OUT", help="HAR 1.2: devtools' network panel")
+    parser.add_argument("--trace", metavar="OUT", help="Chrome Trace Event JSON: Perfetto")
+    parser.add_argument("--csv", metavar="OUT", help="a row per request")
+    return parser
+
+
+SUBCOMMANDS = {"serve": _serve_parser, "replay": _replay_parser, "export": _export_parser}
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, checked; raises UsageError saying what is wrong."""
-    if argv[:1] == ["serve"]:
-        args = _serve_parser().parse_args(argv[1:])
-        args.command = "serve"
+    if argv[:1] and argv[0] in SUBCOMMANDS:
+        args = SUBCOMMANDS[argv[0]]().parse_args(argv[1:])
+        args.command = argv[0]
+        if args.command == "export" and not (args.har or args.trace or args.csv):
+            raise UsageError("say what to write: --har OUT, --trace OUT and/or --csv OUT")
+        if args.command == "replay" and args.json and args.headless:
+            raise UsageError("--json is headless already; give one of the two")
     else:
         args = _main_parser().parse_args(argv)
         _check(args)
@@ -298,8 +360,10 @@ def main(argv: list[str] | None = None) -> int:
         args = parse(argv)
         if args.command == "serve":
             return _run_serve(args)
+        if args.command in ("replay", "export"):
+            return _run_offline(args)
     except UsageError as exc:
-        prog = "fetchviz serve" if argv[:1] == ["serve"] else "fetchviz"
+        prog = f"fetchviz {argv[0]}" if argv[:1] and argv[0] in SUBCOMMANDS else "fetchviz"
         print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -307,6 +371,22 @@ def main(argv: list[str] | None = None) -> int:
 
     with tuning.terminate_as_exit():
         return _run(args)
+
+
+def _run_offline(args: argparse.Namespace) -> int:
+    """replay and export: a bad file is bad input (exit 2, one line); no server starts."""
+    from fetchviz import offline
+    from fetchviz.recording import RecordingError
+
+    try:
+        with tuning.terminate_as_exit():
+            return offline.replay(args) if args.command == "replay" else offline.export(args)
+    except RecordingError as exc:
+        print(one_line(f"fetchviz {args.command}: {exc}"), file=sys.stderr)
+        return 2
+    except OSError as exc:  # an export that cannot be written
+        print(one_line(f"fetchviz {args.command}: {exc}"), file=sys.stderr)
+        return 1
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -323,12 +403,14 @@ def _run(args: argparse.Namespace) -> int:
         if server:
             server.start()
         config = _config(args, server)
-        if args.headless or args.json:
-            return _run_headless(config, strategies, server, args.json)
+        live = not (args.headless or args.json)
+        source = _source(args.record, live)
+        if not live:
+            return _run_headless(config, strategies, server, args.json, source)
         with tuning.dashboard_settings():
             from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
 
-            app = FetchvizApp(config, strategies, server, compare_all=args.all)
+            app = FetchvizApp(config, strategies, server, compare_all=args.all, source=source)
             app.run()
         return app.return_code or 0
     except KeyboardInterrupt:
@@ -347,11 +429,24 @@ def _run(args: argparse.Namespace) -> int:
             server.stop()
 
 
+def _source(record: str | None, live: bool) -> EventSource:
+    """The live runner, recorded to a file if asked."""
+    from fetchviz.runner import Runner
+
+    runner = Runner(live=live)
+    if record is None:
+        return runner
+    from fetchviz.recording import RecordingSource, RecordingWriter
+
+    return RecordingSource(runner, RecordingWriter(record))
+
+
 def _run_headless(
     config: Config,
     strategies: list[Strategy],
     server: EmbeddedServer | None,
     as_json: bool,
+    source: EventSource,
 ) -> int:
     from fetchviz.headless import print_json, print_table, run_all
     from fetchviz.model import RunState
@@ -367,7 +462,9 @@ def _run_headless(
     runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
     show = print_json if as_json else print_table
     try:
-        asyncio.run(run_all(config, strategies, before_each=restart_a_dead_server, runs=runs))
+        asyncio.run(
+            run_all(config, strategies, source, before_each=restart_a_dead_server, runs=runs)
+        )
     except KeyboardInterrupt:
         if runs:
             show(config, runs, sys.stdout)  # the interrupted run says it was cancelled

@@ -260,6 +260,9 @@ class RecordingSource:
         self._timer = self._loop.call_later(FLUSH_EVERY, self._tick)
         self.inner.open(recorded)
 
+    def now(self) -> float:
+        return self.inner.now()
+
     def _tick(self) -> None:
         """A quiet second (a run blocked, or waiting on a slow server) is flushed too."""
         self._record(self.writer.flush)
@@ -283,12 +286,11 @@ class RecordingSource:
         begin: bool = True,
         compare: bool = False,
     ) -> Run:
-        """`compare`: the run is one of a compare-all, as a replay will show it."""
         # Its id is known only once it started; its events come later, on the loop, unless a
         # source delivers some at once: those wait for the run's line.
         self._starting = []
         try:
-            run = self.inner.start(strategy, config, sample=sample, begin=begin)
+            run = self.inner.start(strategy, config, sample=sample, begin=begin, compare=compare)
         finally:
             early, self._starting = self._starting, None
         self._record(

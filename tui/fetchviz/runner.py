@@ -156,13 +156,22 @@ class Runner:
         self._deliver = deliver
         self.warm()
 
+    def now(self) -> float:
+        """Events are stamped with perf_counter() in the run's process: the same clock."""
+        return time.perf_counter()
+
     def warm(self) -> None:
         """Have a spare process ready (it takes ~0.3 s to import the HTTP clients)."""
         if self._spare is None and self._keep_spare:
             self._spare = Worker()
 
     def start(
-        self, strategy: Strategy, config: Config, sample: bool = False, begin: bool = True
+        self,
+        strategy: Strategy,
+        config: Config,
+        sample: bool = False,
+        begin: bool = True,
+        compare: bool = False,
     ) -> RunHandle:
         """A run in a process of its own. `sample`: after the run, time a few requests one by
         one for the sync estimate. `begin=False`: its process waits for `handle.begin()` (the

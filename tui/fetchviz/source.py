@@ -32,12 +32,23 @@ class EventSource(Protocol):
     def open(self, deliver: Callable[[Batch], None]) -> None:
         """Called once, on the consumer's running loop, before any run starts."""
 
+    def now(self) -> float:
+        """The clock the events are stamped on, as of now: `time.perf_counter()` for a live
+        source; a replay's own time (its speed, its pauses) for a recording."""
+        ...
+
     def start(
-        self, strategy: Strategy, config: Config, sample: bool = False, begin: bool = True
+        self,
+        strategy: Strategy,
+        config: Config,
+        sample: bool = False,
+        begin: bool = True,
+        compare: bool = False,
     ) -> Run:
-        """A new run. `sample`: a SyncSample follows its end. Its events, its end included,
-        come through `deliver`; so does a SyncSample when one was asked for, whatever
-        happens (empty, with a reason, when none could be taken)."""
+        """A new run. `sample`: a SyncSample follows its end. `compare`: it is part of a
+        compare-all (a recording says so). Its events, its end included, come through
+        `deliver`; so does a SyncSample when one was asked for, whatever happens (empty, with
+        a reason, when none could be taken)."""
         ...
 
     def close(self) -> None:

@@ -593,17 +593,18 @@ class Summary(TextLines):
 class CodePanel(Static):
     """The selected strategy's source, read from the function that runs."""
 
-    _showing: Strategy | None = None
+    _showing: tuple[Strategy, str | None] | None = None
 
-    def show(self, strategy: Strategy) -> None:
-        if strategy is self._showing:
+    def show(self, strategy: Strategy, source: str | None = None) -> None:
+        """`source`: the code as it ran, where it is known (a recording's), else today's."""
+        if (strategy, source) == self._showing:
             return
-        self._showing = strategy
+        self._showing = (strategy, source)
         if self.parent is not None:  # the scrolling frame around it carries the border
             set_titles(self.parent, f"the code that runs: {strategy.id}")  # type: ignore[arg-type]
         self.update(
             Syntax(
-                strategy.source(),
+                source if source is not None else strategy.source(),
                 "python",
                 theme="ansi_dark",
                 background_color="default",

@@ -1,0 +1,152 @@
+"""Record a session, play it back: the same JSON, the same table, the same screen, through
+the same event path, with nothing started and nothing fetched."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fetchviz.app import FetchvizApp
+from fetchviz.recording import read_recording
+from fetchviz.replay import ReplaySource
+from fetchviz.widgets import CodePanel, StrategyBoard, Summary
+from test_app import wait_until
+
+
+def fetchviz(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fetchviz", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory) -> tuple[Path, str, str]:
+    """A headless session of two strategies, recorded; its JSON and its table."""
+    path = tmp_path_factory.mktemp("rec") / "session.jsonl.gz"
+    args = ["-n", "4", "--delay", "40", "-s", "sync", "-s", "aiohttp", "--record", str(path)]
+    as_json = fetchviz("--json", *args)
+    assert as_json.returncode == 0, as_json.stderr
+    table_path = path.with_name("table.jsonl")
+    table = fetchviz("--headless", *args[:-1], str(table_path))
+    assert table.returncode == 0, table.stderr
+    return path, as_json.stdout, table.stdout
+
+
+def test_replay_json_is_the_json_the_run_printed(recorded):
+    path, original, _ = recorded
+    replayed = fetchviz("replay", str(path), "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    assert json.loads(replayed.stdout) == json.loads(original)
+
+
+def test_replay_headless_is_the_table_the_run_printed(recorded):
+    path, _, table = recorded
+    replayed = fetchviz("replay", str(path.with_name("table.jsonl")), "--headless")
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout == table
+
+
+async def test_the_dashboard_replays_the_recorded_values_and_source(recorded):
+    path, original, _ = recorded
+    expected = {run["strategy"]: run["elapsed"] for run in json.loads(original)["runs"]}
+    recording = read_recording(path)
+    recording.runs[1].source = "async def aiohttp_client(job):  # as it ran, that day\n"
+    source = ReplaySource(recording, speed=10)
+    app = FetchvizApp(recording.runs[0].config, source=source)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await wait_until(
+            pilot, lambda: app.current is not None and app.current.strategy == "aiohttp"
+        )
+        await wait_until(pilot, lambda: app.current.closed)
+        results = app.results()
+        assert {s: round(r.elapsed(0), 4) for s, r in results.items()} == expected
+        summary = app.query_one(Summary).plain
+        assert "measured" in summary  # the recorded sync run is the baseline
+        assert "replay 2/2 · 10×" in str(app.query_one(Summary).border_subtitle)
+        board = str(app.query_one(StrategyBoard).render())
+        assert f"{expected['aiohttp']:6.2f}s" in board
+        await pilot.press("c")
+        assert "as it ran, that day" in app.query_one(CodePanel).content.code
+        await pilot.press("1")  # a live run's key
+        await pilot.pause(0.2)
+        toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+        assert "This is a replay" in toasts
+        assert app.current.strategy == "aiohttp"  # and nothing started
+
+
+async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorded):
+    path, _, _ = recorded
+    source = ReplaySource(read_recording(path), speed=0.1)  # slow: there is time to press
+    app = FetchvizApp(read_recording(path).runs[0].config, source=source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None)
+        await pilot.press("space")
+        assert source.clock.paused
+        frozen = source.now()
+        await pilot.pause(0.1)
+        assert source.now() == frozen  # paused: the recording's time stands still
+        await pilot.press("space", "right_square_bracket", "right_square_bracket")
+        assert not source.clock.paused and source.clock.speed == 0.5
+        await pilot.press("left_square_bracket")
+        assert source.clock.speed == 0.25
+        await pilot.press("right")  # the end of this run, at once
+        await wait_until(pilot, lambda: app.current.strategy == "aiohttp")
+        await pilot.press("right")
+        await wait_until(pilot, lambda: app.current.done)
+        await pilot.press("p")  # the run before, from its start
+        await wait_until(pilot, lambda: app.current.strategy == "sync")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.current.strategy == "aiohttp")
+
+
+@pytest.mark.parametrize(
+    "content, complaint",
+    [
+        (None, "no such file"),
+        (b"", "empty"),
+        (b"\x00\x01garbage\n", "not"),
+        (b'{"hello": "world"}\n', "not a fetchviz recording"),
+        (b'{"fetchviz": "9.0", "schema": 99, "created": "2030-01-01T00:00:00Z"}\n', "schema"),
+    ],
+)
+def test_a_bad_recording_gets_one_line_and_exit_2(tmp_path, content, complaint):
+    path = tmp_path / "bad.jsonl"
+    if content is not None:
+        path.write_bytes(content)
+    for command in (["replay", str(path), "--json"], ["export", str(path), "--csv", "x.csv"]):
+        done = fetchviz(*command)
+        assert done.returncode == 2, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+        assert complaint in done.stderr.lower()
+
+
+def test_a_recording_cut_short_replays_what_it_holds(recorded, tmp_path):
+    path, _, _ = recorded
+    lines = path.with_name("table.jsonl").read_bytes().splitlines(keepends=True)
+    cut = tmp_path / "cut.jsonl"
+    cut.write_bytes(b"".join(lines[: len(lines) // 2]) + lines[len(lines) // 2][:7])
+    done = fetchviz("replay", str(cut), "--json")
+    assert done.returncode == 0
+    assert "cut short" in done.stderr
+    assert json.loads(done.stdout)["runs"][0]["strategy"] == "sync"
+
+
+def test_export_writes_every_format_asked_for(recorded, tmp_path):
+    path, _, _ = recorded
+    har, trace, rows = tmp_path / "a.har", tmp_path / "a.json", tmp_path / "a.csv"
+    done = fetchviz(
+        "export", str(path), "--har", str(har), "--trace", str(trace), "--csv", str(rows)
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(json.loads(har.read_text())["log"]["entries"]) == 8
+    assert json.loads(trace.read_text())["traceEvents"]
+    assert len(rows.read_text().splitlines()) == 1 + 8
+    assert fetchviz("export", str(path)).returncode == 2  # nothing asked for
