@@ -3,6 +3,7 @@
     python benchmarks/probes.py bare STRATEGY URL N
     python benchmarks/probes.py dashboard STRATEGY URL N [LIMIT] [first]
     python benchmarks/probes.py keys STRATEGY URL N
+    python benchmarks/probes.py replay RECORDING
 
 `first`: measure the run at launch (a big run need not be run twice to be measured).
 
@@ -223,7 +224,75 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
     }
 
 
+async def replay(path: str) -> dict[str, float]:
+    """A recording played at 1× in the dashboard: how late each event reaches the screen (on
+    the replay's clock, which is the wall's at 1×), and how long the run takes to play."""
+    from fetchviz import tuning
+
+    with tuning.dashboard_settings():
+        from fetchviz.app import FetchvizApp, Screen
+        from fetchviz.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
+        from fetchviz.model import RunState
+        from fetchviz.recording import read_recording
+        from fetchviz.replay import ReplaySource
+
+        recording = read_recording(path)
+        source = ReplaySource(recording, 1.0)
+        applied: list[float] = []
+        drawn: list[float] = []
+        late: list[float] = []
+        played: dict[str, float] = {}
+        original_apply = RunState.apply
+        original_redraw = FetchvizApp._redraw
+        original_compose = Screen._compositor_refresh
+
+        def apply(self: RunState, event: Any) -> None:
+            original_apply(self, event)
+            if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
+                applied.append(event.at)
+            elif isinstance(event, RunFinished):
+                played["end"] = time.perf_counter()
+
+        def redraw(self: FetchvizApp, *args: Any) -> bool:
+            drawn.extend(applied)
+            applied.clear()
+            return original_redraw(self, *args)
+
+        def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
+            original_compose(self)
+            now = source.now()
+            late.extend(now - at for at in drawn)
+            drawn.clear()
+
+        RunState.apply = apply  # type: ignore[method-assign]
+        FetchvizApp._redraw = redraw  # type: ignore[method-assign]
+        Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
+        first = recording.runs[0]
+        app = FetchvizApp(first.config, source=source)
+        async with app.run_test(size=(120, 40)):
+            while app.current is None:
+                await asyncio.sleep(0.01)
+            started = time.perf_counter()
+            while not app.current.done:
+                await asyncio.sleep(0.02)
+            run = app.current
+    recorded = first.state()
+    return {
+        "event_to_screen_p50": percentile(late, 0.5),
+        "event_to_screen_p99": percentile(late, 0.99),
+        "recorded_elapsed": recorded.elapsed(0),
+        # From the first frame of the replay to its end being applied: the run's own time
+        # plus the wait before its first event, as recorded.
+        "replayed_elapsed": played.get("end", time.perf_counter()) - started,
+        "wait_before_start": (recorded.start or first.perf) - first.perf,
+        "ok": run.ok,
+    }
+
+
 def main() -> None:
+    if sys.argv[1] == "replay":
+        print(json.dumps(asyncio.run(replay(sys.argv[2]))))
+        return
     kind, strategy, url, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     extra = sys.argv[5:]
     if kind == "bare":

@@ -18,6 +18,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -39,8 +40,9 @@ def bare(strategy: str, url: str, n: int) -> float:
     return float(run_json([*PROBES, "bare", strategy, url, str(n)])["elapsed"])
 
 
-def headless(strategy: str, url: str, n: int) -> float:
+def headless(strategy: str, url: str, n: int, *extra: str) -> float:
     cmd = [sys.executable, "-m", "fetchviz", "--json", "--url", url, "-n", str(n), "-s", strategy]
+    cmd += extra
     if strategy == "executor":
         cmd += ["--workers", str(n)]  # N threads, as the bare script has
     return float(run_json(cmd)["runs"][0]["elapsed"])
@@ -249,6 +251,43 @@ def main() -> None:
             "≤ 33",
             p99 <= 0.033,
             "from the stamp in the run's process to the end of the frame that shows it",
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            recording = os.path.join(folder, "run.jsonl.gz")
+            plain, recorded = interleaved(
+                lambda: headless("aiohttp", url, n),
+                lambda: headless("aiohttp", url, n, "--record", recording),
+                args.repeat,
+            )
+            ratio = statistics.median(recorded) / statistics.median(plain)
+            row(
+                f"recording overhead, aiohttp, N={n}",
+                ratio,
+                "× not recording",
+                "≤ 1.02",
+                ratio <= 1.02,
+                f"median headless run with --record FILE.gz / without, {args.repeat} rounds",
+            )
+            big_recording = os.path.join(folder, "big.jsonl.gz")
+            headless("aiohttp", url, args.scale, "--record", big_recording)
+            played = run_json([*PROBES, "replay", big_recording])
+        row(
+            f"replay at 1×: event → screen p99, N={args.scale}",
+            played["event_to_screen_p99"] * 1000,
+            "ms",
+            "≤ 33",
+            played["event_to_screen_p99"] <= 0.033,
+            "from the event's recorded stamp, on the replay's clock, to the frame that shows it",
+        )
+        took = played["replayed_elapsed"] - played["wait_before_start"]
+        drift = took / played["recorded_elapsed"]
+        row(
+            f"replay at 1×: the run's time played / recorded, N={args.scale}",
+            drift,
+            "×",
+            "0.98–1.02",
+            0.98 <= drift <= 1.02,
+            f"recorded {played['recorded_elapsed']:.3f} s, played {took:.3f} s",
         )
         light = dashboard("aiohttp", url, 10)
         row(

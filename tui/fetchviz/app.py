@@ -286,7 +286,7 @@ class FetchvizApp(App[int]):
         one (in a replay, on_key says why they do nothing: the footer stays short)."""
         if action in self.REPLAY_ACTIONS:
             return self.replay is not None
-        if action in self.LIVE_ACTIONS:
+        if action in self.LIVE_ACTIONS or action == "cancel":
             return self.replay is None
         return True
 
@@ -294,6 +294,8 @@ class FetchvizApp(App[int]):
         live_keys = {s.key for s in STRATEGIES} | {"r", "b", "a", "plus", "equals", "minus"}
         if self.replay is not None and event.key in live_keys:
             self._replay_only()
+        elif self.replay is not None and event.key == "escape":
+            self.action_hide_help_panel()  # nothing runs to cancel in a replay
 
     def action_pause(self) -> None:
         if self.replay is not None:

@@ -304,12 +304,17 @@ def _speed(text: str) -> float:
     return value
 
 
-def _replay_parser() -> _Parser:
-    parser = _Parser(
-        prog="fetchviz replay",
-        description="Play a recording (--record FILE) back: no server, no network.",
-    )
+def _recording_parser(command: str, description: str) -> _Parser:
+    """A command that reads a recording: its FILE first."""
+    parser = _Parser(prog=f"fetchviz {command}", description=description)
     parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    return parser
+
+
+def _replay_parser() -> _Parser:
+    parser = _recording_parser(
+        "replay", "Play a recording (--record FILE) back: no server, no network."
+    )
     parser.add_argument(
         "--speed", type=_speed, default=1.0, metavar="X", help="0.1 to 10 (default 1)"
     )
@@ -319,11 +324,7 @@ def _replay_parser() -> _Parser:
 
 
 def _export_parser() -> _Parser:
-    parser = _Parser(
-        prog="fetchviz export",
-        description="Write a recording in formats other tools open.",
-    )
-    parser.add_argument("file", metavar="FILE", help="a recording (.jsonl or .jsonl.gz)")
+    parser = _recording_parser("export", "Write a recording in formats other tools open.")
     parser.add_argument("--har", metavar="OUT", help="HAR 1.2: devtools' network panel")
     parser.add_argument("--trace", metavar="OUT", help="Chrome Trace Event JSON: Perfetto")
     parser.add_argument("--csv", metavar="OUT", help="a row per request")
