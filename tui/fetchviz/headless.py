@@ -43,7 +43,8 @@ async def run_all(
                 before_each()
             sync_to_come = any(s.id == "sync" for s in strategies[i:])
             sample = not sync_to_come and baselines.needs_sample(config)
-            handle = source.start(strategy, config, sample=sample)
+            # Several strategies with the same settings are a compare-all: a replay ranks them.
+            handle = source.start(strategy, config, sample=sample, compare=len(strategies) > 1)
             run = RunState.new(handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
             runs.append(run)
             while not run.closed:

@@ -1,0 +1,37 @@
+"""The recorded scenes (tests/recordings, made by scripts/record_scenes.py), replayed to their
+end in the real dashboard: screens that do not depend on wall-clock luck."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from textual.pilot import Pilot
+
+from fetchviz.app import FetchvizApp
+from fetchviz.recording import read_recording
+from fetchviz.replay import ReplaySource
+
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+
+def scene(name: str) -> FetchvizApp:
+    """The dashboard, about to replay a recorded scene."""
+    recording = read_recording(RECORDINGS / f"{name}.jsonl.gz")
+    return FetchvizApp(recording.runs[0].config, source=ReplaySource(recording, speed=10))
+
+
+async def play_to_end(pilot: Pilot[int]) -> None:
+    """Every run of the recording, each at once (→), to the end of the last."""
+    app = pilot.app
+    assert isinstance(app, FetchvizApp) and app.replay is not None
+    last = len(app.replay.recording.runs) - 1
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        playing = app.replay.current
+        if playing is not None:
+            playing.finish()
+            if playing.index == last and app.current is not None and app.current.closed:
+                break
+        await pilot.pause(0.02)
+    await pilot.pause(0.1)  # the last frame drawn
