@@ -359,7 +359,7 @@ async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("plus")
         description = str(app.description.render())
-        assert description.startswith("next run: N = 5 (r) · aiohttp")
+        assert description.startswith("next run: N = 5, r runs it · aiohttp")
         app.config = app.config.with_tasks(50_000)
         for _ in range(14):
             await pilot.press("plus")

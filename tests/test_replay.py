@@ -97,7 +97,10 @@ async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorde
         assert not source.clock.paused and source.clock.speed == 0.5
         await pilot.press("left_square_bracket")
         assert source.clock.speed == 0.25
-        await pilot.press("right")  # the end of this run, at once
+        await pilot.press("right")  # the end of this run, at once, held there to be seen
+        await wait_until(pilot, lambda: app.current.done)
+        assert app.current.strategy == "sync" and source.clock.paused
+        await pilot.press("space")  # the session goes on
         await wait_until(pilot, lambda: app.current.strategy == "aiohttp")
         await pilot.press("right")
         await wait_until(pilot, lambda: app.current.done)
@@ -150,3 +153,17 @@ def test_export_writes_every_format_asked_for(recorded, tmp_path):
     assert json.loads(trace.read_text())["traceEvents"]
     assert len(rows.read_text().splitlines()) == 1 + 8
     assert fetchviz("export", str(path)).returncode == 2  # nothing asked for
+
+
+async def test_a_run_cut_short_ends_where_its_recording_stops(recorded, tmp_path):
+    path, _, _ = recorded
+    lines = path.with_name("table.jsonl").read_bytes().splitlines(keepends=True)
+    cut = tmp_path / "cut.jsonl"
+    first_end = next(i for i, line in enumerate(lines) if b'"RunFinished"' in line)
+    cut.write_bytes(b"".join(lines[:first_end]))  # the first run's end never written
+    source = ReplaySource(read_recording(cut), speed=10)
+    app = FetchvizApp(source.recording.runs[0].config, source=source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.closed)
+        assert "cut short" in (app.current.error or "")
+        assert "cut short" in app.query_one(Summary).plain.replace("\n", " ")

@@ -73,11 +73,11 @@ class FetchvizApp(App[int]):
         Binding("escape", "cancel", "Cancel"),
         # A replay's own keys (check_action shows them in a replay only).
         Binding("space", "pause", "Pause"),
-        Binding("left_square_bracket", "slower", "Slower", key_display="["),
-        Binding("right_square_bracket", "faster", "Faster", key_display="]"),
+        Binding("left_square_bracket", "slower", "Speed", key_display="[ ]"),
+        Binding("right_square_bracket", "faster", "Faster", show=False),
         Binding("right", "skip", "End", key_display="→"),
-        Binding("n", "next_run", "Next"),
-        Binding("p", "previous_run", "Prev"),
+        Binding("n", "next_run", "Runs", key_display="n p"),
+        Binding("p", "previous_run", "Previous run", show=False),
         Binding("q", "quit", "Quit"),
         # On stage, Ctrl+C must quit at once, as it does everywhere else.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -111,6 +111,8 @@ class FetchvizApp(App[int]):
         self.best_first = False
         self.at_most = False  # + was pressed with N at its most: the screen says so
         self.compare_from = 0  # where in the history the compare-all on the board began
+        self.advance_when_resumed = False  # a replay held at a run's end goes on with space
+        self.last_played = -1  # the index of the recorded run played last
         self.pacer = FramePacer(min_interval=FRAME, tick=TICK)
         # Two clocks: the wall's, for pacing frames; the source's, for what the screen says
         # (a replay's runs at its own speed). The live source's is the wall's.
@@ -145,6 +147,7 @@ class FetchvizApp(App[int]):
     def on_mount(self) -> None:
         self.query_one("#board").border_title = "strategies"
         self.query_one("#summary").border_title = "run"
+        self.summary.replay = self.replay is not None
         self.query_one("#code").display = False
         self.source.open(self.event_queue.put_nowait)
         # Every way out goes through leave(): the runs are killed and Textual puts the
@@ -173,6 +176,13 @@ class FetchvizApp(App[int]):
 
     def _launch(self) -> None:
         if self.replay is not None:
+            if self.replay.recording.truncated:
+                self.notify(
+                    "This recording was cut short (its process was stopped): it plays what "
+                    "it holds, and its last run says where it stops.",
+                    severity="warning",
+                    timeout=8,
+                )
             self._play(0)
         elif self.start_with_compare:
             self.action_compare_all()
@@ -242,8 +252,13 @@ class FetchvizApp(App[int]):
             recorded.strategy, "", "a strategy of the recording", ""
         )
         self._select(strategy, recorded.source)
-        if recorded.compare and not (index > 0 and runs[index - 1].compare):
+        # A compare-all's ranking holds the runs played in a row since its first: after n or
+        # p, from here, never a later run played before.
+        goes_on = index > 0 and index == self.last_played + 1 and runs[index - 1].compare
+        if not (recorded.compare and goes_on):
             self.compare_from = len(self.history)
+        self.last_played = index
+        self.advance_when_resumed = False
         self.best_first = recorded.compare
         handle = self.replay.play(index)
         self.handle = handle
@@ -299,7 +314,10 @@ class FetchvizApp(App[int]):
 
     def action_pause(self) -> None:
         if self.replay is not None:
-            self.replay.toggle_pause()
+            paused = self.replay.toggle_pause()
+            if not paused and self.advance_when_resumed:
+                self.advance_when_resumed = False
+                self._play(self.replay.current.index + 1 if self.replay.current else 0)
             self._redraw()
 
     def action_slower(self) -> None:
@@ -313,8 +331,12 @@ class FetchvizApp(App[int]):
             self._redraw()
 
     def action_skip(self) -> None:
+        """The end of this run, held there (paused) to be looked at: space goes on."""
         if self.replay is not None and self.replay.current is not None:
+            if not self.replay.clock.paused:
+                self.replay.toggle_pause()
             self.replay.current.finish()
+            self._redraw()
 
     def action_next_run(self) -> None:
         if self.replay is not None and self.replay.current is not None:
@@ -396,7 +418,7 @@ class FetchvizApp(App[int]):
         the sample and the next run never share the machine."""
         del self.open_runs[run.run_id]
         self.baselines.record(config, run)
-        if run.sample_error and run is self.current:
+        if run.sample_error and run is self.current and self.replay is None:
             self.notify(f"No sync estimate: {run.sample_error}", severity="warning", timeout=5)
         if run is self.current and self.pending and not run.cancelled:
             self.start_run(*self.pending.pop(0))
@@ -404,7 +426,10 @@ class FetchvizApp(App[int]):
         if run is self.current and playing is not None:
             assert self.replay is not None
             if playing.index + 1 < len(self.replay.recording.runs):
-                self._play(playing.index + 1)  # the session goes on, as it was recorded
+                if self.replay.clock.paused:  # held at this run's end (→): space goes on
+                    self.advance_when_resumed = True
+                else:
+                    self._play(playing.index + 1)  # the session goes on, as recorded
 
     # What is shown
 
@@ -429,7 +454,8 @@ class FetchvizApp(App[int]):
             return "measuring the sync baseline…" if run.strategy == "sync" else "running…"
         if run.strategy == "sync" and run.all_ok:
             return "this is the sync baseline"
-        return verdict(run, baseline)
+        said = verdict(run, baseline)
+        return f"{said} · f: why" if run.failed or run.error else said
 
     def _shown(self) -> bool:
         """False once quitting has begun taking the screen down: nothing is left to draw."""
@@ -570,7 +596,7 @@ class FetchvizApp(App[int]):
             return f"N = {tasks:,} is the most · " if self.at_most else ""
         keeps = f", this compare-all keeps {self.current_config.tasks:,}" if self.pending else ""
         most = " (the most)" if self.at_most else ""
-        return f"next run: N = {tasks:,}{most}{keeps} (r) · "
+        return f"next run: N = {tasks:,}{most}{keeps}, r runs it · "
 
     def action_more(self) -> None:
         if self._replay_only():

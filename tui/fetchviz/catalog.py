@@ -58,10 +58,11 @@ class Strategy:
         return BLOCKING_FETCH in _functions()[self.function].names
 
     def source(self) -> str:
-        """The code that runs, helpers included, as the dashboard shows it."""
+        """The code that runs, as the dashboard shows it: the strategy's own first (on a
+        small screen it is what shows), then the helper it shares."""
         parts = [_functions()[self.function].source]
         if self.uses_blocking_fetch:
-            parts.insert(0, _functions()[BLOCKING_FETCH].source)
+            parts.append(_functions()[BLOCKING_FETCH].source)
         return "\n\n".join(part.rstrip() for part in parts)
 
 

@@ -23,7 +23,9 @@ from fetchviz.server import MAX_DELAY_MS, EmbeddedServer, bind, is_loopback, mak
 from fetchviz.source import EventSource
 
 EPILOG = (
-    "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: see README."
+    "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: 1-6 pick "
+    "and run, r again, b sync baseline, a compare all, c code, f why it failed, +/- N, "
+    "esc cancel, q quit, ctrl+p every action."
 )
 
 

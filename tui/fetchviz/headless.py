@@ -106,17 +106,22 @@ def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
         f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
         f"{'':<{BAR}}  vs sync\n"
     )
-    slowest = max((run.elapsed(0.0) for run in runs), default=0.0)
+    # Bars for the runs that can be compared: a run that fetched nothing is not on the scale.
+    slowest = max((run.elapsed(0.0) for run in runs if run.comparable), default=0.0)
+    strategies = [run.strategy for run in runs]
     for run in sorted(runs, key=rank):
         elapsed = run.elapsed(0.0)
+        # A strategy run more than once (a replayed session) is told apart by its run's id.
+        name = (
+            run.strategy if strategies.count(run.strategy) == 1 else f"{run.strategy} #{run.run_id}"
+        )
         versus = verdict(run, baseline)
         lag = "—" if run.loop_lag_max is None else fmt_lag(run.loop_lag_max)
         if loop_blocked(run.loop_lag_max, elapsed):
             versus += " · loop blocked"
-        bar = meter(elapsed / slowest if slowest else 0.0, BAR)
+        bar = meter(elapsed / slowest if slowest and run.comparable else 0.0, BAR)
         out.write(
-            f"{run.strategy:<18}{elapsed:>8.3f}s{run.ok:>7}{run.failed:>7}{lag:>10}  "
-            f"{bar}  {versus}\n"
+            f"{name:<18}{elapsed:>8.3f}s{run.ok:>7}{run.failed:>7}{lag:>10}  {bar}  {versus}\n"
         )
     if baseline and not baseline.measured:
         out.write(

@@ -183,8 +183,8 @@ class RunState:
             case RunStarted(at=at):
                 self.start = at
             case RunFinished(at=at, cancelled=cancelled, error=error, loop_lag_max=lag):
-                if lag is None and self.loop is not None:  # cut short: the worst beat seen
-                    lag = self.loop.worst
+                if lag is None and self.loop is not None and self.loop.last_beat is not None:
+                    lag = self.loop.worst  # cut short: the worst the beats said
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
             case SyncSample(durations=durations, error=error):
                 self.sample, self.sample_error = durations, error

@@ -31,7 +31,9 @@ def replay(args: argparse.Namespace) -> int:
 
     recording = load(args.file)
     if args.json or args.headless:
-        runs = [run.state() for run in recording.runs]
+        from fetchviz.replay import replayed_state
+
+        runs = [replayed_state(run) for run in recording.runs]
         config = recording.runs[0].config
         (print_json if args.json else print_table)(config, runs, sys.stdout)
         return 0

@@ -14,12 +14,43 @@ from collections.abc import Callable
 
 from fetchviz.catalog import Strategy
 from fetchviz.config import Config
+from fetchviz.events import Event, RunFinished, SyncSample
+from fetchviz.model import RunState
 from fetchviz.recording import RecordedRun, Recording
 from fetchviz.source import Batch
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 # Events due within this much of each other go in one batch: a frame shows them together.
 BATCH_WINDOW = 0.002
+
+
+CUT = "the recording stops here: it was cut short"
+
+
+def played_events(recorded: RecordedRun) -> list[Event]:
+    """A run's events as played. One whose recording was cut short ends where the recording
+    stops, and says so: never as if it had finished, never running forever."""
+    events = list(recorded.events)
+    last = max((event.at for event in events), default=recorded.perf)
+    if not any(isinstance(event, RunFinished) for event in events):
+        events.append(RunFinished(recorded.run_id, last, error=CUT))
+    if recorded.sample and not any(isinstance(event, SyncSample) for event in events):
+        events.append(SyncSample(recorded.run_id, last, (), CUT))
+    return events
+
+
+def replayed_state(recorded: RecordedRun) -> RunState:
+    """The run as a replay ends it (the headless replay's)."""
+    run = RunState.new(
+        recorded.run_id,
+        recorded.strategy,
+        recorded.config.tasks,
+        recorded.has_loop,
+        recorded.sample,
+    )
+    for event in played_events(recorded):
+        run.apply(event)
+    return run
 
 
 class ReplayClock:
@@ -61,13 +92,14 @@ class ReplayRun:
         self.run_id = recorded.run_id
         self.index = index
         self.recorded = recorded
+        self.events = played_events(recorded)
         self._source = source
         self._next = 0  # the index of the next event to deliver
         self._task: asyncio.Task[None] | None = None
 
     @property
     def played(self) -> bool:
-        return self._next >= len(self.recorded.events)
+        return self._next >= len(self.events)
 
     def begin(self) -> None:
         if self._task is None:
@@ -77,18 +109,18 @@ class ReplayRun:
         """Stop playing it (another run is chosen); what it showed stays as it was."""
         if self._task is not None:
             self._task.cancel()
-        self._next = len(self.recorded.events)
+        self._next = len(self.events)
 
     def finish(self) -> None:
         """Everything it has left, now: the run as it ended."""
-        rest = self.recorded.events[self._next :]
-        self._next = len(self.recorded.events)
+        rest = self.events[self._next :]
+        self._next = len(self.events)
         if rest:
             self._source.clock.set(max(event.at for event in rest))
             self._source.deliver(list(rest))
 
     async def _play(self) -> None:
-        events, clock = self.recorded.events, self._source.clock
+        events, clock = self.events, self._source.clock
         while self._next < len(events):
             wait = clock.wall_until(events[self._next].at)
             if wait is None:  # paused

@@ -58,12 +58,15 @@ class Columns:
     def fit(cls, width: int, thread_names: int = 0) -> Columns:
         spare = width - cls.FIXED
         wanted = min(THREAD_MAX, max(8, thread_names)) + 1
-        thread = wanted if spare >= wanted + 13 + cls.MIN_TIMELINE else 0
-        result = max(6, min(RESULT_MAX, (spare - thread) // 3))
+        # The result before the thread: a reason is worth reading ("connection refused" at
+        # 80 columns); the timeline takes what is left, and never less than its minimum.
+        thread = wanted if spare >= wanted + RESULT_MIN + cls.MIN_TIMELINE else 0
+        result = max(6, min(RESULT_MAX, spare - thread - cls.MIN_TIMELINE - 1))
         return cls(result, thread, max(0, spare - thread - result - 1))
 
 
 RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
+RESULT_MIN = 24  # below this, the thread column gives way
 THREAD_MAX = 24
 
 
@@ -299,7 +302,7 @@ class TaskTable(ScrollView, can_focus=True):
             Segment(f"{row.index:>5} ", dim),
             Segment(f"{state.value:<9}", style),
             Segment(f"{fmt_seconds(run.offset(row.started)):>7} {fmt_seconds(took):>7} ", base),
-            Segment(f" {fit_text(result, cols.result - 1):<{cols.result - 1}}", style),
+            Segment(f" {fit_text(result, cols.result - 2):<{cols.result - 1}}", style),
         ]
         if cols.thread:
             name = short_thread(row.thread, cols.thread - 1)
@@ -408,8 +411,8 @@ class StrategyBoard(Steady):
             )
         comparable = [r for r in results.values() if r.comparable]
         slowest = max((r.elapsed(0) for r in comparable), default=0.0)
-        show_lag = width >= 58
-        bar_width = max(3, width - 34 - (9 if show_lag else 0))
+        show_lag = width >= 62
+        bar_width = max(3, width - 34 - (13 if show_lag else 0))
         text = Text(no_wrap=True, overflow="ellipsis")
         for strategy in order:
             run = results.get(strategy.id)
@@ -424,22 +427,28 @@ class StrategyBoard(Steady):
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")
             elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
-                why = "run failed" if run.error else f"0 of {len(run.tasks)} ok"
-                line.append(f"{run.elapsed(0):6.2f}s {why}: not comparable", style="red")
+                why = "run failed" if run.error else f"0/{len(run.tasks)} ok"
+                line.append(f"{run.elapsed(0):6.2f}s {why} ✗", style="red")
             else:
                 elapsed = run.elapsed(0)
                 blocked = loop_blocked(run.loop_lag_max, elapsed)
                 ratio = f"{baseline / elapsed:4.1f}×" if baseline and elapsed > 0 else "    "
                 line.append(f"{elapsed:6.2f}s {ratio} ")
+                # Partly failed: said beside its ratio, where the lag would be, or in the bar's
+                # room on a narrow board.
+                partly = f"{run.ok}/{len(run.tasks)}" if run.failed else ""
+                if partly and show_lag:
+                    partly = f" {partly} ok"
+                room = bar_width if show_lag else max(1, bar_width - len(partly))
                 line.append(
-                    meter(elapsed / slowest if slowest else 0, bar_width),
+                    meter(elapsed / slowest if slowest else 0, room),
                     style="red" if blocked else ("yellow" if run.failed else "green"),
                 )
-                if run.failed:  # partly failed: said beside its ratio, where the lag would be
-                    line.append(f" {run.ok}/{len(run.tasks)} ok", style="bold yellow")
+                if partly:
+                    line.append(partly, style="bold yellow")
                 elif show_lag and run.loop_lag_max is not None:
                     line.append(
-                        f" {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
+                        f" lag {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
                     )
             text.append_text(line)
             text.append("\n")
@@ -502,8 +511,12 @@ class TextLines(Widget):
         super().notify_style_update()
 
 
-def no_baseline(run: RunState) -> str:
+def no_baseline(run: RunState, replay: bool = False) -> str:
     """Why there is no sync figure yet, and what would give one."""
+    if run.strategy == "sync" and not run.done:
+        return "this run measures it"
+    if replay:
+        return "none recorded"
     if run.sample_pending:
         return "timing a sample…" if run.done else "sampled after this run"
     if run.sample_error:
@@ -512,6 +525,7 @@ def no_baseline(run: RunState) -> str:
 
 
 class Summary(TextLines):
+    replay = False  # a replay: nothing can be measured now
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
     def show(
@@ -546,7 +560,6 @@ class Summary(TextLines):
                 f"  {run.finished_count}/{total}",
                 (f" ok {run.ok}", "green"),
                 (f" failed {run.failed}" if run.failed else "", "bold red"),
-                (" (f: why)" if run.failed or run.error else "", "dim"),
             ),
             line((progress_bar(run.finished_count, total, width), "green")),
             line(
@@ -554,7 +567,7 @@ class Summary(TextLines):
                 (f"{elapsed:7.2f} s", "bold"),
                 (f"  {in_flight} in flight" if in_flight else "", "yellow"),
             ),
-            line("sync    ", (f"      —   {no_baseline(run)}", "dim"))
+            line("sync    ", (f"      —   {no_baseline(run, self.replay)}", "dim"))
             if baseline is None
             else line(
                 "sync    ",
