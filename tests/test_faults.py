@@ -14,10 +14,25 @@ from conftest import run_here, run_one
 from faulty import BIG_BODY, faulty_server
 from fetchviz.catalog import STRATEGIES
 from fetchviz.config import Config
+from fetchviz.model import TaskState
 from fetchviz.reasons import describe
 from fetchviz.server import EmbeddedServer
 
 ALL = [s.id for s in STRATEGIES]
+
+
+def failed_alike(run, reason: str, status: int | None = None) -> None:
+    """Every task failed for that reason; under a TaskGroup the first failure cancels the rest,
+    and those rows say Cancelled, with no reason of their own."""
+    assert run.done and run.error is None and run.ok == 0
+    failed = [row for row in run.tasks if row.state is TaskState.FAILED]
+    cancelled = [row for row in run.tasks if row.state is TaskState.CANCELLED]
+    assert {(row.error, row.status) for row in failed} == {(reason, status)}
+    assert all(row.error is None for row in cancelled)
+    if run.strategy == "taskgroup":
+        assert failed and len(failed) + len(cancelled) == len(run.tasks)
+    else:
+        assert len(failed) == len(run.tasks)
 
 
 @pytest.mark.parametrize("strategy", ALL)
@@ -32,10 +47,7 @@ ALL = [s.id for s in STRATEGIES]
 def test_a_misbehaving_server_gives_failed_rows_with_a_reason(strategy, mode, reason):
     with faulty_server(mode) as url:
         run = run_one(Config(tasks=2, url=url, timeout=0.5), strategy)
-    assert run.done and run.error is None
-    assert (run.ok, run.failed) == (0, 2)
-    assert [row.error for row in run.tasks] == [reason, reason]
-    assert all(row.status is None for row in run.tasks)
+    failed_alike(run, reason)
 
 
 @pytest.mark.parametrize("strategy", ALL)
@@ -53,8 +65,7 @@ def test_a_name_that_does_not_resolve_says_host_not_found(strategy, monkeypatch)
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
     run = run_here(Config(tasks=2, url="http://fetchviz.invalid/", timeout=2), strategy)
-    assert (run.ok, run.failed) == (0, 2)
-    assert {row.error for row in run.tasks} == {"host not found"}
+    failed_alike(run, "host not found")
 
 
 @pytest.mark.parametrize("strategy", ALL)
@@ -62,8 +73,7 @@ def test_http_errors_are_failed_rows_with_their_status(strategy):
     with EmbeddedServer(delay_ms=0, fail_rate=1.0) as failing:
         failing.wait_ready()
         run = run_one(Config(tasks=2, url=failing.url(), timeout=5), strategy)
-    assert (run.ok, run.failed) == (0, 2)
-    assert {(row.status, row.error) for row in run.tasks} == {(500, "HTTP 500")}
+    failed_alike(run, "HTTP 500", 500)
 
 
 def test_running_out_of_file_descriptors_says_what_to_do():

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import DELAY_MS, config_for, run_one
 from fetchviz.config import Config
-from fetchviz.model import RunState
+from fetchviz.model import RunState, TaskState
 
 DELAY = DELAY_MS / 1000
 N = 6
@@ -119,3 +119,32 @@ def test_latency_summary_orders_percentiles(server):
     latency = run.latency()
     assert latency is not None
     assert DELAY * 0.9 <= latency["p50"] <= latency["p90"] <= latency["p99"] <= latency["max"]
+
+
+def test_taskgroup_cancels_the_rest_at_the_first_failure():
+    """The lesson of structured concurrency: one failure (HTTP 500 from the server) and every
+    request still in flight is cancelled; those rows say Cancelled, a state of their own."""
+    from fetchviz.server import EmbeddedServer
+
+    with EmbeddedServer(delay_ms=100, jitter_ms=300, fail_rate=0.3) as flaky:
+        flaky.wait_ready()
+        run = run_one(Config(tasks=20, url=flaky.url(), timeout=5), "taskgroup")
+    states = [row.state for row in run.tasks]
+    assert run.done and run.error is None
+    assert TaskState.FAILED in states and TaskState.CANCELLED in states
+    first_failure = min(row.finished for row in run.tasks if row.state is TaskState.FAILED)
+    for row in run.tasks:
+        if row.state is TaskState.CANCELLED:
+            assert row.finished >= first_failure  # cancelled because of it, after it
+    assert run.ok + run.failed + run.cancelled_tasks == 20
+    task = run.to_json()["tasks"][states.index(TaskState.CANCELLED)]
+    assert task["state"] == "cancelled" and task["error"] is None
+
+
+def test_threads_runs_in_waves_like_executor_without_asyncio(server):
+    config = config_for(server, tasks=8, workers=4)
+    run = run_one(config, "threads")
+    assert run.ok == 8 and run.loop is None  # no event loop at all
+    starts = sorted(row.started - run.start for row in run.tasks)
+    assert max(starts[:4]) < 0.03 < min(starts[4:])  # two waves of four
+    assert all(row.thread.startswith("ThreadPoolExecutor") for row in run.tasks)

@@ -482,6 +482,7 @@ class FetchvizApp(App[int]):
         set_titles(
             self.board,
             "compare all · best first" if self.best_first else "strategies",
+            "rows: ░ waiting █ in flight",  # the legend, where it costs no line
         )
         shown = self.selected
         self.description.set_content(

@@ -1,4 +1,4 @@
-"""The six strategies as the command line, the dashboard and the docs name them.
+"""The strategies as the command line, the dashboard and the docs name them.
 
 Only names, keys and summaries live here, so that the dashboard draws its first frame without
 importing any HTTP client: the code itself is in strategies.py, imported by the runner process
@@ -28,9 +28,12 @@ class Code:
 @functools.cache
 def _functions() -> dict[str, Code]:
     text = CODE.read_text(encoding="utf-8")
+    lines = text.splitlines()
     return {
+        # Whole lines, not the node's segment: a comment after the last statement is code
+        # the reader should see too.
         node.name: Code(
-            ast.get_source_segment(text, node) or "",
+            "\n".join(lines[node.lineno - 1 : node.end_lineno or node.lineno]),
             isinstance(node, ast.AsyncFunctionDef),
             frozenset(name.id for name in ast.walk(node) if isinstance(name, ast.Name)),
         )
@@ -97,6 +100,18 @@ STRATEGIES: tuple[Strategy, ...] = (
         "6",
         "one aiohttp.ClientSession: one thread, the fastest",
         "aiohttp_client",
+    ),
+    Strategy(
+        "taskgroup",
+        "7",
+        "asyncio.TaskGroup: structured; the first failure cancels the rest",
+        "taskgroup",
+    ),
+    Strategy(
+        "threads",
+        "8",
+        "ThreadPoolExecutor.map, no asyncio: the same waves as executor",
+        "threads",
     ),
 )
 

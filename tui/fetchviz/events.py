@@ -75,6 +75,16 @@ class TaskFailed:
 
 @wire
 @dataclass(frozen=True, slots=True)
+class TaskCancelled:
+    """The task was cancelled mid-request (a TaskGroup whose sibling failed): no answer."""
+
+    run_id: int
+    index: int
+    at: float
+
+
+@wire
+@dataclass(frozen=True, slots=True)
 class RunFinished:
     run_id: int
     at: float
@@ -117,6 +127,7 @@ Event = (
     | TaskStarted
     | TaskFinished
     | TaskFailed
+    | TaskCancelled
     | RunFinished
     | LoopBeat
     | SyncSample

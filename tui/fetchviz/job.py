@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import ssl as tls
 import threading
@@ -10,7 +11,14 @@ from collections.abc import Callable
 from types import TracebackType
 
 from fetchviz.config import MAX_REDIRECTS, Config
-from fetchviz.events import Event, TaskFailed, TaskFinished, TasksQueued, TaskStarted
+from fetchviz.events import (
+    Event,
+    TaskCancelled,
+    TaskFailed,
+    TaskFinished,
+    TasksQueued,
+    TaskStarted,
+)
 from fetchviz.reasons import describe
 
 
@@ -35,6 +43,7 @@ class Job:
         self.limit = config.in_flight_limit
         self.max_redirects = MAX_REDIRECTS
         self.cacert = config.cacert
+        self.workers = config.workers  # a thread pool's size; None: Python's default
         self.report = emit
 
     @property
@@ -57,19 +66,26 @@ class Job:
         self.report(TasksQueued(self.run_id, self.tasks, time.perf_counter()))
         return range(self.tasks)
 
-    def fetching(self, index: int) -> Fetch:
-        """Wrap one request: stamps its start, and turns what it raises into a failed row."""
-        return Fetch(self, index)
+    def fetching(self, index: int, raise_failure: bool = False) -> Fetch:
+        """Wrap one request: stamps its start, and turns what it raises into a failed row.
+        `raise_failure`: a failure (an exception, or a status of 400 or more) is reported and
+        then raised as FetchFailed, for strategies that stop at the first (a TaskGroup)."""
+        return Fetch(self, index, raise_failure)
+
+
+class FetchFailed(Exception):
+    """A fetch failed (its row says why already): raised where the strategy asked for it."""
 
 
 class Fetch:
     """The context of one request; `done()` records the answer, an exception records why not."""
 
-    __slots__ = ("_answered", "index", "job")
+    __slots__ = ("_answered", "index", "job", "raise_failure")
 
-    def __init__(self, job: Job, index: int) -> None:
+    def __init__(self, job: Job, index: int, raise_failure: bool = False) -> None:
         self.job = job
         self.index = index
+        self.raise_failure = raise_failure
         self._answered = False
 
     def __enter__(self) -> Fetch:
@@ -84,11 +100,14 @@ class Fetch:
         self._answered = True
         if status < 200:
             reason = f"interim {status} taken for the answer (the client cannot skip 1xx)"
-            self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, status))
         elif status >= 400:
-            self.job.report(TaskFailed(self.job.run_id, self.index, now, f"HTTP {status}", status))
+            reason = f"HTTP {status}"
         else:
             self.job.report(TaskFinished(self.job.run_id, self.index, now, status, nbytes))
+            return
+        self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, status))
+        if self.raise_failure:
+            raise FetchFailed(reason)
 
     def __exit__(
         self,
@@ -99,9 +118,20 @@ class Fetch:
         if exc is None:
             if not self._answered:
                 self._fail("no response")
+                if self.raise_failure:
+                    raise FetchFailed("no response")
             return False
-        if isinstance(exc, Exception):  # a failed fetch is a result; cancellation is not
-            self._fail(describe(exc, self.job.timeout, self.job.max_redirects))
+        if isinstance(exc, FetchFailed):  # reported already, on its way to the strategy
+            return False
+        if isinstance(exc, asyncio.CancelledError):  # a sibling's failure, in a TaskGroup
+            if not self._answered:
+                self.job.report(TaskCancelled(self.job.run_id, self.index, time.perf_counter()))
+            return False
+        if isinstance(exc, Exception):  # a failed fetch is a result
+            reason = describe(exc, self.job.timeout, self.job.max_redirects)
+            self._fail(reason)
+            if self.raise_failure:
+                raise FetchFailed(reason) from exc
             return True
         return False
 

@@ -16,6 +16,7 @@ from fetchviz.events import (
     RunFinished,
     RunStarted,
     SyncSample,
+    TaskCancelled,
     TaskFailed,
     TaskFinished,
     TasksQueued,
@@ -31,6 +32,7 @@ class TaskState(enum.Enum):
     STARTED = "Started"
     FINISHED = "Finished"
     FAILED = "Failed"
+    CANCELLED = "Cancelled"
 
 
 @dataclass(slots=True)
@@ -45,10 +47,13 @@ class TaskRow:
     nbytes: int | None = None
     error: str | None = None
     thread: str | None = None
+    cancelled: bool = False  # ended by a cancellation, with no answer
 
     @property
     def state(self) -> TaskState:
         if self.finished is not None:
+            if self.cancelled:
+                return TaskState.CANCELLED
             return TaskState.FAILED if self.error is not None else TaskState.FINISHED
         return TaskState.STARTED if self.started is not None else TaskState.QUEUED
 
@@ -106,6 +111,7 @@ class RunState:
     started_count: int = 0
     ok: int = 0
     failed: int = 0
+    cancelled_tasks: int = 0
     durations: list[float] = field(default_factory=list)
     loop: LoopState | None = None  # None: the strategy has no event loop
     thread_width: int = 0  # the longest thread name seen, in characters
@@ -137,7 +143,7 @@ class RunState:
 
     @property
     def finished_count(self) -> int:
-        return self.ok + self.failed
+        return self.ok + self.failed + self.cancelled_tasks
 
     @property
     def comparable(self) -> bool:
@@ -175,6 +181,12 @@ class RunState:
                 row = self.tasks[i]
                 row.finished, row.error, row.status = at, reason, status
                 self.failed += 1
+                if row.started is None:
+                    row.started = row.queued = at
+            case TaskCancelled(index=i, at=at):
+                row = self.tasks[i]
+                row.finished, row.cancelled = at, True
+                self.cancelled_tasks += 1
                 if row.started is None:
                     row.started = row.queued = at
             case TasksQueued(count=count, at=at):
@@ -230,6 +242,7 @@ class RunState:
             "comparable": self.comparable,
             "ok": self.ok,
             "failed": self.failed,
+            "cancelled_tasks": self.cancelled_tasks,
             "cancelled": self.cancelled,
             "error": self.error,
             "loop_lag_max": r(self.loop_lag_max),
@@ -237,6 +250,7 @@ class RunState:
             "tasks": [
                 {
                     "index": row.index,
+                    "state": row.state.name.lower(),
                     "queued": r(self.offset(row.queued)),
                     "started": r(self.offset(row.started)),
                     "finished": r(self.offset(row.finished)),

@@ -8,12 +8,13 @@ Every strategy gets a `Job` (the URL, the limits) and wraps each request in
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import aiohttp
 import httpx
 import requests
 
-from fetchviz.job import Job
+from fetchviz.job import FetchFailed, Job
 
 
 def fetch_blocking(job: Job, i: int) -> None:
@@ -85,3 +86,27 @@ async def aiohttp_client(job: Job) -> None:
                         fetch.done(response.status, len(await response.read()))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))
+
+
+async def taskgroup(job: Job) -> None:
+    # A limit on silence, as in requests: no deadline for the whole request (total=None).
+    timeout = aiohttp.ClientTimeout(sock_connect=job.timeout, sock_read=job.timeout)
+    connector = aiohttp.TCPConnector(limit=job.limit, ssl=job.ssl)
+    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+
+        async def get(i: int) -> None:
+            with job.fetching(i, raise_failure=True) as fetch:  # a failure is raised
+                async with session.get(job.url, max_redirects=job.max_redirects) as response:
+                    fetch.done(response.status, len(await response.read()))
+
+        try:
+            async with asyncio.TaskGroup() as group:  # structured: all end here, together
+                for i in job.queue_all():
+                    group.create_task(get(i))
+        except* FetchFailed:
+            pass  # the first failure cancelled the rest: their rows say Cancelled
+
+
+def threads(job: Job) -> None:
+    with ThreadPoolExecutor(max_workers=job.workers) as pool:  # no asyncio at all
+        list(pool.map(lambda i: fetch_blocking(job, i), job.queue_all()))

@@ -108,6 +108,7 @@ class TaskTable(ScrollView, can_focus=True):
         "tasktable--started",
         "tasktable--finished",
         "tasktable--failed",
+        "tasktable--cancelled",
         "tasktable--wait",
         "tasktable--dim",
     }
@@ -452,7 +453,6 @@ class StrategyBoard(Steady):
                     )
             text.append_text(line)
             text.append("\n")
-        text.append("\n ░ waiting  █ in flight  (per row)", style="dim")
         self.set_content(text)
 
 
@@ -560,6 +560,7 @@ class Summary(TextLines):
                 f"  {run.finished_count}/{total}",
                 (f" ok {run.ok}", "green"),
                 (f" failed {run.failed}" if run.failed else "", "bold red"),
+                (f" cancelled {run.cancelled_tasks}" if run.cancelled_tasks else "", "yellow"),
             ),
             line((progress_bar(run.finished_count, total, width), "green")),
             line(
