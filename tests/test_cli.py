@@ -32,6 +32,7 @@ def test_headless_json_has_the_documented_fields():
     assert result["config"]["tasks"] == 4
     assert result["config"]["delay_ms"] == 30
     assert result["config"]["timeout"] == 10.0
+    assert result["config"]["loop"] == "asyncio"
     assert result["config"]["url"].startswith("http://127.0.0.1:")
     assert [run["strategy"] for run in result["runs"]] == ["sync", "aiohttp"]
     for run in result["runs"]:
@@ -96,6 +97,7 @@ def test_failed_tasks_are_results_not_errors():
         (["-n", "0"], "--tasks"),
         (["-n", "ten"], "--tasks"),
         (["-s", "fibers"], "unknown strategy"),
+        (["--loop", "trio"], "unknown loop"),
         (["--url", "ftp://example.com/"], "http://"),
         (["--url", "not a url"], "http://"),
         (["--delay", "-5"], "--delay"),

@@ -148,3 +148,18 @@ def test_threads_runs_in_waves_like_executor_without_asyncio(server):
     starts = sorted(row.started - run.start for row in run.tasks)
     assert max(starts[:4]) < 0.03 < min(starts[4:])  # two waves of four
     assert all(row.thread.startswith("ThreadPoolExecutor") for row in run.tasks)
+
+
+def test_the_event_loop_is_a_choice(server):
+    """--loop uvloop: the asyncio strategies run on uvloop's loop, in the run's process."""
+    import uvloop
+
+    from fetchviz.worker import new_loop
+
+    loop = new_loop("uvloop")
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
+    run = run_one(config_for(server, tasks=6, loop="uvloop"), "aiohttp")
+    assert run.ok == 6 and run.loop_lag_max is not None

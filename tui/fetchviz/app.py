@@ -525,8 +525,10 @@ class FetchvizApp(App[int]):
             where = f"{c.delay_ms} ms" + (f" +0..{c.jitter_ms}" if c.jitter_ms else "")
         else:
             where = c.url
-        extras = (f" · workers {c.workers}" if c.workers else "") + (
-            f" · limit {c.limit}" if c.limit else ""
+        extras = (
+            (f" · workers {c.workers}" if c.workers else "")
+            + (f" · limit {c.limit}" if c.limit else "")
+            + (f" · {c.loop}" if c.loop != "asyncio" else "")
         )
         target = f"N {c.tasks} · {where}{extras} · timeout {c.timeout:g} s"
         if self.replay is not None and self.replay.current is not None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import errno
+import importlib.util
 import math
 import os
 import socket
@@ -171,6 +172,13 @@ def _main_parser() -> _Parser:
         ),
     )
     parser.add_argument(
+        "--loop",
+        type=_loop,
+        default="asyncio",
+        metavar="asyncio|uvloop",
+        help="the event loop of the asyncio strategies (default asyncio)",
+    )
+    parser.add_argument(
         "--record",
         type=_writable,
         metavar="FILE",
@@ -184,6 +192,14 @@ def _main_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
+
+
+def _loop(text: str) -> str:
+    if text not in ("asyncio", "uvloop"):
+        raise argparse.ArgumentTypeError(f"unknown loop {text!r}; choose asyncio or uvloop")
+    if text == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        raise argparse.ArgumentTypeError("uvloop is not installed (it has no Windows build)")
+    return text
 
 
 def _writable(text: str) -> str:
@@ -280,6 +296,7 @@ def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
         workers=args.workers,
         limit=args.limit,
         cacert=args.cacert,
+        loop=args.loop,
     )
 
 

@@ -28,6 +28,7 @@ class Config:
     workers: int | None = None  # None: the event loop's default executor
     limit: int | None = None  # None: as many in flight as there are tasks
     cacert: str | None = None  # a CA file every client trusts besides the system's (--cacert)
+    loop: str = "asyncio"  # the asyncio strategies' event loop: "asyncio" or "uvloop" (--loop)
 
     @property
     def in_flight_limit(self) -> int:

@@ -79,6 +79,7 @@ def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
             "timeout": config.timeout,
             "workers": config.workers,
             "limit": config.limit,
+            "loop": config.loop,
         },
         "runs": [run.to_json() for run in runs],
         "baseline": (

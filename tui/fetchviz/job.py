@@ -44,6 +44,7 @@ class Job:
         self.max_redirects = MAX_REDIRECTS
         self.cacert = config.cacert
         self.workers = config.workers  # a thread pool's size; None: Python's default
+        self.loop = config.loop  # the event loop an async strategy runs on
         self.report = emit
 
     @property

@@ -179,13 +179,22 @@ def execute(
     )
 
 
+def new_loop(kind: str) -> asyncio.AbstractEventLoop:
+    """A fresh event loop of the kind asked for (--loop): asyncio's own, or uvloop's."""
+    if kind == "uvloop":
+        import uvloop
+
+        return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
 def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMonitor) -> float:
     """Run an async strategy on a fresh loop, as `asyncio.run` would, with a heartbeat.
 
     Returns when the strategy's coroutine returned: what the loop does after that (closing
     1,000 transports, say) is our clean-up, not the strategy's time.
     """
-    loop = asyncio.new_event_loop()
+    loop = new_loop(job.loop)
     if workers is not None:
         loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
     beat = loop.create_task(monitor.beat())  # first: it beats once before the strategy runs
