@@ -163,3 +163,18 @@ def test_the_event_loop_is_a_choice(server):
         loop.close()
     run = run_one(config_for(server, tasks=6, loop="uvloop"), "aiohttp")
     assert run.ok == 6 and run.loop_lag_max is not None
+
+
+def test_an_error_after_the_answer_does_not_count_the_task_twice():
+    """aiohttp's response context may raise on its way out, after done(): the answer stands."""
+    from fetchviz.events import TaskFinished
+    from fetchviz.job import Job
+
+    events: list[object] = []
+    job = Job(1, Config(tasks=1, url="http://127.0.0.1:9/"), events.append)
+    for raise_failure in (False, True):
+        events.clear()
+        with job.fetching(0, raise_failure=raise_failure) as fetch:
+            fetch.done(200, 11)
+            raise ConnectionResetError("closed while releasing the connection")
+        assert [type(event) for event in events[1:]] == [TaskFinished]

@@ -339,12 +339,17 @@ class FetchvizApp(App[int]):
             self._redraw()
 
     def action_next_run(self) -> None:
-        if self.replay is not None and self.replay.current is not None:
-            self._play(self.replay.current.index + 1)
+        self._play_from_here(+1)
 
     def action_previous_run(self) -> None:
+        self._play_from_here(-1)
+
+    def _play_from_here(self, step: int) -> None:
+        """The next or previous run, playing (held at a run's end by →, the replay goes on)."""
         if self.replay is not None and self.replay.current is not None:
-            self._play(self.replay.current.index - 1)
+            if self.replay.clock.paused:
+                self.replay.toggle_pause()
+            self._play(self.replay.current.index + step)
 
     def _cancel_current(self) -> None:
         """Its end comes as an event, as every run's does, stamped now."""
@@ -628,6 +633,8 @@ class FetchvizApp(App[int]):
         if self.pending or (self.current is not None and not self.current.done):
             self.best_first = False  # a compare-all cut short ranks nothing
         self.pending.clear()
+        # A run about to start (waiting for the server to answer) is cancelled too.
+        self.workers.cancel_group(self, "start")
         if self.current is not None and not self.current.done:
             self._cancel_current()
         self._redraw()

@@ -128,6 +128,8 @@ class Fetch:
             if not self._answered:
                 self.job.report(TaskCancelled(self.job.run_id, self.index, time.perf_counter()))
             return False
+        if isinstance(exc, Exception) and self._answered:  # the answer is in: it stands
+            return True
         if isinstance(exc, Exception):  # a failed fetch is a result
             reason = describe(exc, self.job.timeout, self.job.max_redirects)
             self._fail(reason)
