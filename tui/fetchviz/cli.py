@@ -471,6 +471,14 @@ def _run_headless(
     from fetchviz.headless import print_json, print_table, run_all
     from fetchviz.model import RunState
 
+    progress = sys.stderr.isatty()  # someone waits at a terminal: say what runs
+    done = iter(range(1, len(strategies) + 1))
+
+    def before_each(strategy: Strategy) -> None:
+        if progress:
+            print(f"fetchviz: {strategy.id} ({next(done)}/{len(strategies)})…", file=sys.stderr)
+        restart_a_dead_server()
+
     def restart_a_dead_server() -> None:
         """As the dashboard does: a run after the server died fetches from a new one."""
         if server is not None and not server.running:
@@ -482,9 +490,7 @@ def _run_headless(
     runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
     show = print_json if as_json else print_table
     try:
-        asyncio.run(
-            run_all(config, strategies, source, before_each=restart_a_dead_server, runs=runs)
-        )
+        asyncio.run(run_all(config, strategies, source, before_each=before_each, runs=runs))
     except KeyboardInterrupt:
         if runs:
             show(config, runs, sys.stdout)  # the interrupted run says it was cancelled

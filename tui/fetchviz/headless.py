@@ -22,12 +22,13 @@ async def run_all(
     config: Config,
     strategies: list[Strategy],
     source: EventSource | None = None,
-    before_each: Callable[[], None] | None = None,
+    before_each: Callable[[Strategy], None] | None = None,
     runs: list[RunState] | None = None,
 ) -> list[RunState]:
     """Run each strategy in turn, to its end, and return what happened.
 
-    `before_each` runs before every run (the CLI restarts an embedded server that died). A
+    `before_each` runs before every run, given its strategy (the CLI says which runs, and
+    restarts an embedded server that died). A
     sync sample is asked for once, after the first run, when no sync run is still to come.
     `runs` is filled as each run starts: if this is cancelled (Ctrl+C), it holds what
     finished, and the run cut short, ended as cancelled by its source, the same way as any end.
@@ -40,7 +41,7 @@ async def run_all(
     try:
         for i, strategy in enumerate(strategies):
             if before_each is not None:
-                before_each()
+                before_each(strategy)
             sync_to_come = any(s.id == "sync" for s in strategies[i:])
             sample = not sync_to_come and baselines.needs_sample(config)
             # Several strategies with the same settings are a compare-all: a replay ranks them.
