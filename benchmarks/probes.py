@@ -18,6 +18,7 @@ import resource
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -70,6 +71,48 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))] if ordered else 0.0
 
 
+def watch_events_reach_the_screen(
+    clock: Callable[[], float], on_run_end: Callable[[], None] | None = None
+) -> list[float]:
+    """Patch the dashboard so that each task event's lateness is measured: from its stamp to
+    the end of the first frame composed after the dashboard applied it, on `clock`. An event
+    applied is pending; the next redraw puts it into the widgets (every event changes the run
+    panel's counts); the frame after that shows it. Returns the list it fills."""
+    from fetchviz.app import FetchvizApp, Screen
+    from fetchviz.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
+    from fetchviz.model import RunState
+
+    applied: list[float] = []
+    drawn: list[float] = []
+    late: list[float] = []
+    original_apply = RunState.apply
+    original_redraw = FetchvizApp._redraw
+    original_compose = Screen._compositor_refresh
+
+    def apply(self: RunState, event: Any) -> None:
+        original_apply(self, event)
+        if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
+            applied.append(event.at)
+        elif isinstance(event, RunFinished) and on_run_end is not None:
+            on_run_end()
+
+    def redraw(self: FetchvizApp, *args: Any) -> bool:
+        drawn.extend(applied)
+        applied.clear()
+        return original_redraw(self, *args)
+
+    def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
+        original_compose(self)
+        now = clock()
+        late.extend(now - at for at in drawn)
+        drawn.clear()
+
+    RunState.apply = apply  # type: ignore[method-assign]
+    FetchvizApp._redraw = redraw  # type: ignore[method-assign]
+    Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
+    return late
+
+
 async def dashboard(
     strategy: str, url: str, n: int, limit: int | None = None, first: bool = False
 ) -> dict[str, float]:
@@ -90,40 +133,13 @@ async def dashboard(
 async def _dashboard(
     strategy: str, url: str, n: int, limit: int | None, first: bool
 ) -> dict[str, float]:
-    from fetchviz.app import FetchvizApp, Screen
+    from fetchviz.app import FetchvizApp
     from fetchviz.catalog import BY_ID
     from fetchviz.config import Config
-    from fetchviz.events import TaskFailed, TaskFinished, TaskStarted
-    from fetchviz.model import RunState
     from fetchviz.procs import raise_open_file_limit
 
     raise_open_file_limit()
-    applied: list[float] = []
-    drawn: list[float] = []
-    to_screen: list[float] = []
-    original_apply = RunState.apply
-    original_redraw = FetchvizApp._redraw
-    original_compose = Screen._compositor_refresh
-
-    def apply(self: RunState, event: object) -> None:
-        original_apply(self, event)  # type: ignore[arg-type]
-        if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
-            applied.append(event.at)
-
-    def redraw(self: FetchvizApp, *args: Any) -> bool:
-        drawn.extend(applied)
-        applied.clear()
-        return original_redraw(self, *args)
-
-    def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
-        original_compose(self)
-        now = time.perf_counter()
-        to_screen.extend(now - at for at in drawn)
-        drawn.clear()
-
-    RunState.apply = apply  # type: ignore[method-assign]
-    FetchvizApp._redraw = redraw  # type: ignore[method-assign]
-    Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
+    to_screen = watch_events_reach_the_screen(time.perf_counter)
     lags: list[float] = []
 
     async def heartbeat() -> None:
@@ -144,8 +160,6 @@ async def _dashboard(
                 await asyncio.sleep(0.05)
             await pilot.pause(0.2)
             to_screen.clear()
-            applied.clear()
-            drawn.clear()
             beat = asyncio.create_task(heartbeat())
             await pilot.press("r")
             measured = 2
@@ -230,43 +244,16 @@ async def replay(path: str) -> dict[str, float]:
     from fetchviz import tuning
 
     with tuning.dashboard_settings():
-        from fetchviz.app import FetchvizApp, Screen
-        from fetchviz.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
-        from fetchviz.model import RunState
+        from fetchviz.app import FetchvizApp
         from fetchviz.recording import read_recording
         from fetchviz.replay import ReplaySource
 
         recording = read_recording(path)
         source = ReplaySource(recording, 1.0)
-        applied: list[float] = []
-        drawn: list[float] = []
-        late: list[float] = []
         played: dict[str, float] = {}
-        original_apply = RunState.apply
-        original_redraw = FetchvizApp._redraw
-        original_compose = Screen._compositor_refresh
-
-        def apply(self: RunState, event: Any) -> None:
-            original_apply(self, event)
-            if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
-                applied.append(event.at)
-            elif isinstance(event, RunFinished):
-                played["end"] = time.perf_counter()
-
-        def redraw(self: FetchvizApp, *args: Any) -> bool:
-            drawn.extend(applied)
-            applied.clear()
-            return original_redraw(self, *args)
-
-        def compose_frame(self: Screen) -> None:  # type: ignore[type-arg]
-            original_compose(self)
-            now = source.now()
-            late.extend(now - at for at in drawn)
-            drawn.clear()
-
-        RunState.apply = apply  # type: ignore[method-assign]
-        FetchvizApp._redraw = redraw  # type: ignore[method-assign]
-        Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
+        late = watch_events_reach_the_screen(
+            source.now, lambda: played.setdefault("end", time.perf_counter())
+        )
         first = recording.runs[0]
         app = FetchvizApp(first.config, source=source)
         async with app.run_test(size=(120, 40)):

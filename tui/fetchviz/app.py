@@ -29,7 +29,7 @@ from fetchviz.details import Details, failure_summary, task_details
 from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
 from fetchviz.pacing import FramePacer
-from fetchviz.replay import ReplaySource
+from fetchviz.replay import ReplaySource, empty_state
 from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.source import Batch, EventSource, Run
@@ -262,13 +262,7 @@ class FetchvizApp(App[int]):
         self.best_first = recorded.compare
         handle = self.replay.play(index)
         self.handle = handle
-        run = RunState.new(
-            recorded.run_id,
-            recorded.strategy,
-            recorded.config.tasks,
-            recorded.has_loop,
-            recorded.sample,
-        )
+        run = empty_state(recorded)
         self.current, self.current_config, self.config = run, recorded.config, recorded.config
         self.history.append((recorded.config, run))
         self.open_runs[run.run_id] = (recorded.config, run)

@@ -64,14 +64,25 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _fraction(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a fraction from 0 to 1") from None
-    if not 0 <= value <= 1:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is out of range; use 0 to 1")
-    return value
+def _decimal(low: float, high: float, what: str) -> type[float]:
+    """A number from low to high, both allowed: a parser that says which, when it is not."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {what}; use {low:g} to {high:g}"
+            ) from None
+        if not low <= value <= high:  # also rejects nan
+            raise argparse.ArgumentTypeError(f"{text} is out of range; use {low:g} to {high:g}")
+        return value
+
+    return parse  # type: ignore[return-value]
+
+
+_fraction = _decimal(0, 1, "a fraction")
+_speed = _decimal(0.1, 10, "a speed")
 
 
 def _url(text: str) -> str:
@@ -311,16 +322,6 @@ def _check(args: argparse.Namespace) -> None:
         ):
             if value is not None:
                 raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
-
-
-def _speed(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a speed; use 0.1 to 10") from None
-    if not 0.1 <= value <= 10:  # also rejects nan
-        raise argparse.ArgumentTypeError(f"{text} is out of range; use 0.1 to 10")
-    return value
 
 
 def _recording_parser(command: str, description: str) -> _Parser:

@@ -39,15 +39,20 @@ def played_events(recorded: RecordedRun) -> list[Event]:
     return events
 
 
-def replayed_state(recorded: RecordedRun) -> RunState:
-    """The run as a replay ends it (the headless replay's)."""
-    run = RunState.new(
+def empty_state(recorded: RecordedRun) -> RunState:
+    """The recorded run's rows, before any of its events."""
+    return RunState.new(
         recorded.run_id,
         recorded.strategy,
         recorded.config.tasks,
         recorded.has_loop,
         recorded.sample,
     )
+
+
+def replayed_state(recorded: RecordedRun) -> RunState:
+    """The run as a replay ends it (the headless replay's)."""
+    run = empty_state(recorded)
     for event in played_events(recorded):
         run.apply(event)
     return run
