@@ -13,7 +13,7 @@ import socket
 import ssl
 import sys
 import threading
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
 from fetchviz import __version__, tuning
@@ -39,19 +39,26 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-def _whole(low: int, high: int, what: str = "a whole number") -> type[int]:
-    def parse(text: str) -> int:
+def _in_range(kind: type[float], low: float, high: float, what: str) -> Any:
+    """A parser for a number of `kind` from low to high, both allowed, that says what is
+    wrong with any other text."""
+
+    def parse(text: str) -> float:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
             raise argparse.ArgumentTypeError(
-                f"{text!r} is not {what}; use one from {low} to {high}"
+                f"{text!r} is not {what}; use one from {low:g} to {high:g}"
             ) from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range; use {low} to {high}")
+        if not low <= value <= high:  # also rejects nan
+            raise argparse.ArgumentTypeError(f"{text} is out of range; use {low:g} to {high:g}")
         return value
 
-    return parse  # type: ignore[return-value]
+    return parse
+
+
+def _whole(low: int, high: int) -> Any:
+    return _in_range(int, low, high, "a whole number")
 
 
 def _seconds(text: str) -> float:
@@ -64,25 +71,8 @@ def _seconds(text: str) -> float:
     return value
 
 
-def _decimal(low: float, high: float, what: str) -> type[float]:
-    """A number from low to high, both allowed: a parser that says which, when it is not."""
-
-    def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not {what}; use {low:g} to {high:g}"
-            ) from None
-        if not low <= value <= high:  # also rejects nan
-            raise argparse.ArgumentTypeError(f"{text} is out of range; use {low:g} to {high:g}")
-        return value
-
-    return parse  # type: ignore[return-value]
-
-
-_fraction = _decimal(0, 1, "a fraction")
-_speed = _decimal(0.1, 10, "a speed")
+_fraction = _in_range(float, 0, 1, "a fraction")
+_speed = _in_range(float, 0.1, 10, "a speed")
 
 
 def _url(text: str) -> str:
