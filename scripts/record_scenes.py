@@ -1,6 +1,6 @@
 """Record the scenes that the snapshot tests and the README's pictures are drawn from.
 
-    python scripts/record_scenes.py
+    python scripts/record_scenes.py [SCENE ...]
 
 Each is a real headless run against the embedded latency server, recorded with --record into
 tests/recordings/. Run it again only to change a scene: the snapshots (`pytest
@@ -22,12 +22,19 @@ SCENES = {  # name: the command line of the run recorded
     "gather-blocking": ["-s", "sync", "-s", "gather-blocking", "-n", "10", "--delay", "150"],
     "compare-all": ["--all", "-n", "10", "--delay", "150"],
     "failures": ["-s", "executor", "-n", "12", "--fail-rate", "0.4", "--delay", "150"],
+    # Ten strategies on the board: the built-ins and two of the user's (examples/).
+    "your-own": [
+        "--all",
+        *("-s", "examples/bounded.py:bounded", "-s", "examples/session_loop.py:session_loop"),
+        *("-n", "10", "--delay", "150"),
+    ],
 }
 
 
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
-    for name, args in SCENES.items():
+    wanted = sys.argv[1:] or list(SCENES)  # the scenes named, or all
+    for name, args in ((name, SCENES[name]) for name in wanted):
         path = OUT / f"{name}.jsonl.gz"
         command = [sys.executable, "-m", "fetchviz", "--headless", *args, "--record", str(path)]
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL)

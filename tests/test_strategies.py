@@ -171,9 +171,9 @@ def test_an_error_after_the_answer_does_not_count_the_task_twice():
     from fetchviz.job import Job
 
     events: list[object] = []
-    job = Job(1, Config(tasks=1, url="http://127.0.0.1:9/"), events.append)
     for raise_failure in (False, True):
         events.clear()
+        job = Job(1, Config(tasks=1, url="http://127.0.0.1:9/"), events.append)
         with job.fetching(0, raise_failure=raise_failure) as fetch:
             fetch.done(200, 11)
             raise ConnectionResetError("closed while releasing the connection")

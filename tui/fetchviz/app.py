@@ -29,10 +29,12 @@ from fetchviz.details import Details, failure_summary, task_details
 from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.model import RunState
 from fetchviz.pacing import FramePacer
+from fetchviz.recording import Recording
 from fetchviz.replay import ReplaySource, empty_state
 from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.source import Batch, EventSource, Run
+from fetchviz.user import KEYS, check
 from fetchviz.widgets import (
     Band,
     CodePanel,
@@ -55,6 +57,17 @@ TASK_STEPS = (
     MAX_TASKS,
 )
 ROW_EVENTS = (TaskStarted, TaskFinished, TaskFailed)
+
+
+def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
+    """The strategies of a recording that are not built in (a user's), with the keys they
+    had: the board lists them as it did."""
+    names = dict.fromkeys(run.strategy for run in recording.runs if run.strategy not in BY_ID)
+    keys = [*KEYS, *[""] * len(names)]
+    return tuple(
+        Strategy(name, key, "a strategy of the recording", name)
+        for name, key in zip(names, keys, strict=False)
+    )
 
 
 class FetchvizApp(App[int]):
@@ -94,6 +107,17 @@ class FetchvizApp(App[int]):
         super().__init__()
         self.config = config  # the settings of the next run
         self.selected = (strategies or [STRATEGIES[0]])[0]
+        # The built-ins, then the user's own (-s PATH.py:FUNCTION), on the board in this order;
+        # in a replay, the recording's own strategies (their code is the recording's).
+        self.catalog = STRATEGIES + tuple(s for s in strategies or () if s.path is not None)
+        if isinstance(source, ReplaySource):
+            self.catalog += recorded_strategies(source.recording)
+        self.by_id = {strategy.id: strategy for strategy in self.catalog}
+        for strategy in self.catalog[len(STRATEGIES) :]:
+            if strategy.key:
+                self.bind(
+                    strategy.key, f"pick({strategy.id!r})", description=strategy.id, show=False
+                )
         self.selected_source: str | None = None  # its code as recorded, in a replay
         self.server = server
         self.start_with_compare = compare_all
@@ -123,7 +147,7 @@ class FetchvizApp(App[int]):
 
     def compose(self) -> ComposeResult:
         # Kept at hand: a DOM query every frame costs more than the frame's own work.
-        self.board = StrategyBoard(id="board")
+        self.board = StrategyBoard(self.catalog, id="board")
         self.summary = Summary(id="summary")
         self.description = Steady(id="description")
         self.header = TableHeader(id="header")
@@ -149,6 +173,8 @@ class FetchvizApp(App[int]):
         self.query_one("#summary").border_title = "run"
         self.summary.replay = self.replay is not None
         self.query_one("#code").display = False
+        # A line per strategy and the border: the user's own lengthen the board.
+        self.query_one("#top").styles.height = max(10, len(self.catalog) + 2)
         self.source.open(self.event_queue.put_nowait)
         # Every way out goes through leave(): the runs are killed and Textual puts the
         # terminal back (out of the alternate screen, mouse tracking off), with the exit code
@@ -197,7 +223,13 @@ class FetchvizApp(App[int]):
         what is selected: the board, the description, the run panel and the code agree."""
         config = config or self.config
         self._cancel_current()
-        self._select(strategy)
+        if strategy.path is not None:  # the user's file, read again: an edit shows now
+            problem = check(strategy)
+            if problem:  # the run goes on, and fails saying the same: a result, not a crash
+                self.notify(problem, title=f"{strategy.id} cannot run", severity="error", timeout=8)
+            self._select(strategy, strategy.source())
+        else:
+            self._select(strategy)
         if self.server is not None and not self.server.running:
             self.notify("The latency server had stopped: restarting it…", timeout=3)
             try:
@@ -220,7 +252,9 @@ class FetchvizApp(App[int]):
         self.handle = self.source.start(
             strategy, config, sample=sample, begin=False, compare=self.best_first
         )
-        run = RunState.new(self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
+        run = RunState.new(
+            self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
+        )
         self.current, self.current_config = run, config
         self.history.append((config, run))
         self.open_runs[run.run_id] = (config, run)
@@ -248,7 +282,7 @@ class FetchvizApp(App[int]):
             self.notify(f"That was the {which} run of the recording.", timeout=3)
             return
         recorded = runs[index]
-        strategy = BY_ID.get(recorded.strategy) or Strategy(
+        strategy = self.by_id.get(recorded.strategy) or Strategy(
             recorded.strategy, "", "a strategy of the recording", ""
         )
         self._select(strategy, recorded.source)
@@ -300,7 +334,7 @@ class FetchvizApp(App[int]):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        live_keys = {s.key for s in STRATEGIES} | {"r", "b", "a", "plus", "equals", "minus"}
+        live_keys = {s.key for s in self.catalog} | {"r", "b", "a", "plus", "equals", "minus"}
         if self.replay is not None and event.key in live_keys:
             self._replay_only()
         elif self.replay is not None and event.key == "escape":
@@ -522,6 +556,8 @@ class FetchvizApp(App[int]):
         c = self.current_config
         if c.delay_ms is not None:
             where = f"{c.delay_ms} ms" + (f" +0..{c.jitter_ms}" if c.jitter_ms else "")
+        elif len(c.targets) > 1:
+            where = f"{len(c.targets)} URLs in turn"
         else:
             where = c.url
         extras = (
@@ -547,7 +583,7 @@ class FetchvizApp(App[int]):
         self.start_run(strategy)
 
     def action_pick(self, strategy_id: str) -> None:
-        self._start(BY_ID[strategy_id])
+        self._start(self.by_id[strategy_id])
 
     def action_rerun(self) -> None:
         self._start(self.selected)
@@ -561,7 +597,7 @@ class FetchvizApp(App[int]):
         if self._replay_only():
             return
         config = self.config
-        self.pending = [(strategy, config) for strategy in STRATEGIES[1:]]
+        self.pending = [(strategy, config) for strategy in self.catalog[1:]]
         self.best_first = True
         self.compare_from = len(self.history)
         self.start_run(STRATEGIES[0], config)
@@ -653,9 +689,11 @@ class FetchvizApp(App[int]):
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)
-        for s in STRATEGIES:
+        for s in self.catalog:
             yield SystemCommand(
-                f"Run {s.id}", f"({s.key}) {s.summary}", lambda s=s: self.action_pick(s.id)
+                f"Run {s.id}",
+                f"({s.key}) {s.summary}" if s.key else s.summary,
+                lambda s=s: self.action_pick(s.id),
             )
         yield SystemCommand("Run again", "(r) the selected strategy", self.action_rerun)
         yield SystemCommand("Run the sync baseline", "(b) measure it", self.action_baseline)

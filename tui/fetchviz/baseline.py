@@ -52,13 +52,22 @@ class Baselines:
         if measured is not None:
             return Baseline(measured, True, MEASURED)
         sample = self._samples.get(config.sample_key())
-        if sample:
+        if not sample:
+            return None
+        targets = config.used_targets()
+        if len(targets) == 1:
             return Baseline(
                 config.tasks * statistics.median(sample),
                 False,
                 f"N × median of {len(sample)} sequential requests",
             )
-        return None
+        # Task i fetches target i mod k: each target's median, times the tasks that fetch it.
+        each = len(sample) // len(targets)
+        total = 0.0
+        for t in range(len(targets)):
+            tasks = config.tasks // len(targets) + (1 if t < config.tasks % len(targets) else 0)
+            total += tasks * statistics.median(sample[t * each : (t + 1) * each])
+        return Baseline(total, False, f"per URL, its tasks × median of {each} sequential requests")
 
 
 def compare(elapsed: float, baseline: float) -> str:
@@ -84,6 +93,8 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
     if run.ok == 0:
         return f"0 of {total} ok: not comparable"
     partly = f" · {run.ok} of {total} ok" if run.ok < total else ""
+    if run.unreported:  # a strategy that never reported some tasks (a user's, most likely)
+        partly += f" · {run.unreported} never reported"
     if run.strategy == "sync" and baseline is not None and baseline.measured and not partly:
         return "baseline"
     if baseline is None:

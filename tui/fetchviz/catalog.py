@@ -27,7 +27,11 @@ class Code:
 
 @functools.cache
 def _functions() -> dict[str, Code]:
-    text = CODE.read_text(encoding="utf-8")
+    return functions_in(CODE.read_text(encoding="utf-8"))
+
+
+def functions_in(text: str) -> dict[str, Code]:
+    """The top-level functions of a module's text, by name."""
     lines = text.splitlines()
     return {
         # Whole lines, not the node's segment: a comment after the last statement is code
@@ -44,29 +48,61 @@ def _functions() -> dict[str, Code]:
 
 @dataclass(frozen=True, slots=True)
 class Strategy:
-    """A strategy by name; `function` names its code in strategies.py."""
+    """A strategy by name; `function` names its code: in strategies.py, or for a user's own
+    strategy in `path`, a file read afresh each time it is asked about (it may be edited)."""
 
     id: str
     key: str
     summary: str  # one line: what the user should see, and why
     function: str
+    path: str | None = None  # the user's file; None for a built-in
+
+    @property
+    def spec(self) -> str:
+        """How the command line names it: the id, or PATH.py:FUNCTION."""
+        return self.id if self.path is None else f"{self.path}:{self.function}"
+
+    def _code(self) -> dict[str, Code]:
+        if self.path is None:
+            return _functions()
+        try:
+            return functions_in(Path(self.path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+            return {}  # the run will say what is wrong with the file
 
     @property
     def is_async(self) -> bool:
-        return _functions()[self.function].is_async
+        code = self._code().get(self.function)
+        return code is not None and code.is_async
 
     @property
     def uses_blocking_fetch(self) -> bool:
-        """True where requests.get blocks a thread: the run's, or a pool's."""
-        return BLOCKING_FETCH in _functions()[self.function].names
+        """True where a built-in's requests.get blocks a thread: the run's, or a pool's.
+        (Of a user's code nothing is assumed.)"""
+        code = _functions().get(self.function) if self.path is None else None
+        return code is not None and BLOCKING_FETCH in code.names
 
     def source(self) -> str:
         """The code that runs, as the dashboard shows it: the strategy's own first (on a
-        small screen it is what shows), then the helper it shares."""
-        parts = [_functions()[self.function].source]
-        if self.uses_blocking_fetch:
-            parts.append(_functions()[BLOCKING_FETCH].source)
+        small screen it is what shows), then the helpers of its module it calls."""
+        functions = self._code()
+        own = functions.get(self.function)
+        if own is None:  # a user's file, broken since launch: show it as it is
+            return _raw(self.path) if self.path else ""
+        helpers = BLOCKING_FETCH if self.path is None else ""
+        parts = [own.source] + [
+            code.source
+            for name, code in functions.items()
+            if name != self.function and name in own.names and (not helpers or name == helpers)
+        ]
         return "\n\n".join(part.rstrip() for part in parts)
+
+
+def _raw(path: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"# {path}: cannot be read ({exc})"
 
 
 STRATEGIES: tuple[Strategy, ...] = (

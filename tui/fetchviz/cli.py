@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import importlib.util
 import math
 import os
-import socket
 import ssl
 import sys
 import threading
@@ -20,13 +18,21 @@ from fetchviz import __version__, tuning
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.procs import raise_open_file_limit
-from fetchviz.server import MAX_DELAY_MS, EmbeddedServer, bind, is_loopback, make_app, serve
+from fetchviz.server import (
+    MAX_DELAY_MS,
+    EmbeddedServer,
+    bind,
+    listen_error,
+    make_app,
+    reach_warning,
+    serve,
+)
 from fetchviz.source import EventSource
 
 EPILOG = (
-    "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: 1-6 pick "
-    "and run, r again, b sync baseline, a compare all, c code, f why it failed, +/- N, "
-    "esc cancel, q quit, ctrl+p every action."
+    "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: 1-8 pick "
+    "and run (9 and 0: your own -s PATH.py:FUNCTION), r again, b sync baseline, a compare all, "
+    "c code, f why it failed, +/- N, esc cancel, q quit, ctrl+p every action."
 )
 
 
@@ -95,18 +101,65 @@ def _url(text: str) -> str:
 
 
 def _strategy(text: str) -> str:
-    if text not in BY_ID:
-        raise argparse.ArgumentTypeError(
-            f"unknown strategy {text!r}; choose from {', '.join(BY_ID)}"
-        )
-    return text
+    if text in BY_ID:
+        return text
+    if ":" in text or text.endswith(".py"):  # the user's own: PATH.py:FUNCTION, checked now
+        from fetchviz.user import UserStrategyError, read_function, split_spec
+
+        try:
+            read_function(*split_spec(text))
+        except UserStrategyError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+        return text
+    raise argparse.ArgumentTypeError(
+        f"unknown strategy {text!r}; choose from {', '.join(BY_ID)}, or your own PATH.py:FUNCTION"
+    )
+
+
+def _strategies(args: argparse.Namespace) -> list[Strategy]:
+    """What -s and --all ask for: built-ins by id; the user's own with the next free keys."""
+    from fetchviz.user import KEYS, strategy_from
+
+    chosen: list[Strategy] = list(STRATEGIES) if args.all else []
+    taken = set(BY_ID)
+    keys = iter(KEYS)
+    for spec in args.strategy or ([] if args.all else ["sync"]):
+        if spec in BY_ID:
+            chosen.append(BY_ID[spec])
+            continue
+        strategy = strategy_from(spec, taken, next(keys, ""))
+        taken.add(strategy.id)
+        chosen.append(strategy)
+    return chosen
+
+
+def _targets_file(text: str) -> tuple[str, ...]:
+    """--urls FILE: one URL a line; blank lines and # comments are skipped."""
+    try:
+        with open(text, encoding="utf-8") as file:
+            lines = file.read().splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise argparse.ArgumentTypeError(f"{text}: cannot be read ({exc})") from None
+    urls = []
+    for number, line in enumerate(lines, 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            urls.append(_url(line))
+        except argparse.ArgumentTypeError as exc:
+            raise argparse.ArgumentTypeError(f"{text}, line {number}: {exc}") from None
+    if not urls:
+        raise argparse.ArgumentTypeError(f"{text}: no URL in it (one a line, # for comments)")
+    return tuple(urls)
 
 
 def _main_parser() -> _Parser:
     parser = _Parser(
         prog="fetchviz",
         usage=(
-            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export ...  (see fetchviz COMMAND --help)"
+            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|web ...  "
+            "(see fetchviz COMMAND --help)"
         ),
         description="Watch N HTTP fetches race under six concurrency strategies.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
@@ -127,10 +180,21 @@ def _main_parser() -> _Parser:
         type=_strategy,
         action="append",
         metavar="NAME",
-        help="strategy to run; repeatable (default sync)",
+        help="a built-in's name, or your own PATH.py:FUNCTION; repeatable (default sync)",
     )
-    parser.add_argument("--all", action="store_true", help="every strategy, in order")
-    parser.add_argument("--url", type=_url, help="a real URL instead of the embedded server")
+    parser.add_argument("--all", action="store_true", help="every built-in strategy, in order")
+    parser.add_argument(
+        "--url",
+        type=_url,
+        action="append",
+        help="a real URL instead of the embedded server; repeatable: task i fetches URL i mod k",
+    )
+    parser.add_argument(
+        "--urls",
+        type=_targets_file,
+        metavar="FILE",
+        help="URLs to fetch, one a line (# comments), as with --url repeated",
+    )
     parser.add_argument(
         "--delay",
         type=_whole(0, MAX_DELAY_MS),
@@ -258,24 +322,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         sock = bind(args.host, args.port)
     except OSError as exc:
-        # Which of the two is wrong: an address this machine does not have, or a port taken.
-        if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(
-            exc, socket.gaierror
-        ):
-            advice = "it is not an address of this machine; try --host 127.0.0.1"
-        else:
-            advice = "try another --port (0 picks a free one)"
-        print(
-            f"fetchviz serve: cannot listen on {args.host}:{args.port}: "
-            f"{exc.strerror or exc}; {advice}",
-            file=sys.stderr,
-        )
+        print(listen_error("fetchviz serve", args.host, args.port, exc), file=sys.stderr)
         return 1
-    if not is_loopback(args.host):
-        print(
-            f"fetchviz serve: warning: listening on {args.host}, reachable beyond this machine",
-            file=sys.stderr,
-        )
+    if warning := reach_warning("fetchviz serve", args.host):
+        print(warning, file=sys.stderr)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
     print(
@@ -288,9 +338,11 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
+    targets = (server.url(),) if server else args.targets
     return Config(
         tasks=args.tasks,
-        url=server.url() if server else args.url,
+        url=targets[0],
+        urls=targets if len(targets) > 1 else (),
         delay_ms=server.delay_ms if server else None,
         jitter_ms=server.jitter_ms if server else 0,
         timeout=args.timeout,
@@ -302,16 +354,27 @@ def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
 
 
 def _check(args: argparse.Namespace) -> None:
-    if args.all and args.strategy:
-        raise UsageError("--all runs every strategy already; drop -s, or drop --all")
-    if args.url is not None:
+    if args.all and any(spec in BY_ID for spec in args.strategy or ()):
+        raise UsageError(
+            "--all runs every built-in already; drop -s NAME (-s PATH.py:FUNCTION adds yours)"
+        )
+    from fetchviz.user import UserStrategyError
+
+    try:
+        args.strategies = _strategies(args)
+    except UserStrategyError as exc:
+        raise UsageError(str(exc)) from None
+    args.targets = (*(args.url or ()), *(args.urls or ()))
+    if args.targets:
         for flag, value in (
             ("--delay", args.delay),
             ("--jitter", args.jitter),
             ("--fail-rate", args.fail_rate),
         ):
             if value is not None:
-                raise UsageError(f"{flag} shapes the embedded server; it does nothing with --url")
+                raise UsageError(
+                    f"{flag} shapes the embedded server; it does nothing with --url or --urls"
+                )
 
 
 def _recording_parser(command: str, description: str) -> _Parser:
@@ -344,9 +407,38 @@ def _export_parser() -> _Parser:
 SUBCOMMANDS = {"serve": _serve_parser, "replay": _replay_parser, "export": _export_parser}
 
 
+def _web_parser() -> _Parser:
+    parser = _Parser(
+        prog="fetchviz web",
+        usage="fetchviz web [--host H] [--port P] [DASHBOARD OPTIONS]",
+        description="The dashboard in a browser (textual-serve): a dashboard of its own per tab.",
+        epilog="Every option of the dashboard is accepted (see fetchviz --help).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=_whole(0, 65535), default=0, help="port (default 0: a free one)"
+    )
+    return parser
+
+
+def _parse_web(argv: list[str]) -> argparse.Namespace:
+    """web's own options; the rest are the dashboard's, checked now (once, here, rather than
+    as a blank page in every tab)."""
+    args, rest = _web_parser().parse_known_args(argv)
+    for flag in ("--headless", "--json"):
+        if flag in rest:
+            raise UsageError(f"{flag} has no screen to show in a browser; drop it")
+    _check(_main_parser().parse_args(rest))
+    args.dashboard = rest
+    return args
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, checked; raises UsageError saying what is wrong."""
-    if argv[:1] and argv[0] in SUBCOMMANDS:
+    if argv[:1] == ["web"]:
+        args = _parse_web(argv[1:])
+        args.command = "web"
+    elif argv[:1] and argv[0] in SUBCOMMANDS:
         args = SUBCOMMANDS[argv[0]]().parse_args(argv[1:])
         args.command = argv[0]
         if args.command == "export" and not (args.har or args.trace or args.csv):
@@ -373,8 +465,13 @@ def main(argv: list[str] | None = None) -> int:
             return _run_serve(args)
         if args.command in ("replay", "export"):
             return _run_offline(args)
+        if args.command == "web":
+            from fetchviz.web import run_web  # aiohttp and textual-serve: for web alone
+
+            return run_web(args.host, args.port, args.dashboard)
     except UsageError as exc:
-        prog = f"fetchviz {argv[0]}" if argv[:1] and argv[0] in SUBCOMMANDS else "fetchviz"
+        named = argv[:1] and (argv[0] in SUBCOMMANDS or argv[0] == "web")
+        prog = f"fetchviz {argv[0]}" if named else "fetchviz"
         print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -402,9 +499,9 @@ def _run_offline(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     raise_open_file_limit()
-    strategies = list(STRATEGIES) if args.all else [BY_ID[s] for s in args.strategy or ["sync"]]
+    strategies = args.strategies
     server = None
-    if args.url is None:
+    if not args.targets:
         server = EmbeddedServer(
             DEFAULT_DELAY_MS if args.delay is None else args.delay,
             args.jitter or 0,

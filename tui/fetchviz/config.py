@@ -12,8 +12,8 @@ MAX_TASKS = 100_000
 # offers no way to change; httpx and aiohttp are told the same (tests check all three).
 MAX_REDIRECTS = 30
 
-BaselineKey = tuple[int, str, float, str | None]  # what a sync run's time depends on
-SampleKey = tuple[str, float, str | None]  # and one sequential request's
+BaselineKey = tuple[int, tuple[str, ...], float, str | None]  # what a sync run's time depends on
+SampleKey = tuple[tuple[str, ...], float, str | None]  # and one sequential request's
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,8 @@ class Config:
     """What every strategy of a run shares: how many fetches, of what, with which limits."""
 
     tasks: int = DEFAULT_TASKS
-    url: str = ""
+    url: str = ""  # the first target; the only one unless `urls` names more
+    urls: tuple[str, ...] = ()  # every target (--url repeated, --urls): task i gets i mod k
     delay_ms: int | None = DEFAULT_DELAY_MS  # None when --url names a server of the user's
     jitter_ms: int = 0
     timeout: float = DEFAULT_TIMEOUT
@@ -29,6 +30,19 @@ class Config:
     limit: int | None = None  # None: as many in flight as there are tasks
     cacert: str | None = None  # a CA file every client trusts besides the system's (--cacert)
     loop: str = "asyncio"  # the asyncio strategies' event loop: "asyncio" or "uvloop" (--loop)
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The URLs the tasks fetch, in turn: task i fetches targets[i % len(targets)]."""
+        return self.urls or (self.url,)
+
+    def target(self, index: int) -> str:
+        targets = self.targets
+        return targets[index % len(targets)]
+
+    def used_targets(self) -> tuple[str, ...]:
+        """The targets some task fetches: N tasks over more URLs than N use the first N."""
+        return self.targets[: self.tasks]
 
     @property
     def in_flight_limit(self) -> int:
@@ -40,8 +54,8 @@ class Config:
 
     def baseline_key(self) -> BaselineKey:
         """What a sync run's elapsed time depends on: two configs with the same key share it."""
-        return (self.tasks, self.url, self.timeout, self.cacert)
+        return (self.tasks, self.targets, self.timeout, self.cacert)
 
     def sample_key(self) -> SampleKey:
         """What one sequential request's time depends on (not N: the estimate scales it)."""
-        return (self.url, self.timeout, self.cacert)
+        return (self.used_targets(), self.timeout, self.cacert)

@@ -30,6 +30,7 @@ def task_details(run: RunState, row: TaskRow) -> str:
         f"status   {'—' if row.status is None else row.status}",
         f"bytes    {'—' if row.nbytes is None else row.nbytes}",
         f"thread   {row.thread or '—'}",
+        f"url      {run.url(row.index) or '—'}",
     ]
     if row.error:
         lines += ["", "why it failed:", row.error]
@@ -46,7 +47,15 @@ def failure_summary(run: RunState) -> str:
         rows = [str(row.index) for row in run.tasks if row.error == reason][:8]
         more = " …" if count > len(rows) else ""
         lines += ["", f"{count} × {reason}", f"   rows {', '.join(rows)}{more}"]
-    if not run.error and not reasons:
+    if run.unreported:
+        rows = [str(row.index) for row in run.tasks if row.finished is None][:8]
+        more = " …" if run.unreported > len(rows) else ""
+        lines += [
+            "",
+            f"{run.unreported} never reported: the strategy returned without an answer for them",
+            f"   rows {', '.join(rows)}{more}",
+        ]
+    if not run.error and not reasons and not run.unreported:
         lines += ["", "nothing failed"]
     return "\n".join(lines)
 

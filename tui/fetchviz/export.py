@@ -42,8 +42,7 @@ def _ms(seconds: float) -> float:
 
 def _url(run: RecordedRun, index: int) -> str:
     """The target of task `index`: task i of k targets fetches target i mod k."""
-    urls = getattr(run.config, "urls", None) or (run.config.url,)
-    return str(urls[index % len(urls)])
+    return run.config.target(index)
 
 
 def _start(run: RecordedRun, state: RunState) -> float:

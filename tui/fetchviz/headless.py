@@ -46,7 +46,9 @@ async def run_all(
             sample = not sync_to_come and baselines.needs_sample(config)
             # Several strategies with the same settings are a compare-all: a replay ranks them.
             handle = source.start(strategy, config, sample=sample, compare=len(strategies) > 1)
-            run = RunState.new(handle.run_id, strategy.id, config.tasks, strategy.is_async, sample)
+            run = RunState.new(
+                handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
+            )
             runs.append(run)
             while not run.closed:
                 for event in await queue.get():
@@ -76,6 +78,7 @@ def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
         "config": {
             "tasks": config.tasks,
             "url": config.url,
+            "urls": list(config.targets),
             "delay_ms": config.delay_ms,
             "timeout": config.timeout,
             "workers": config.workers,
@@ -103,7 +106,11 @@ def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
 def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
     """One line per run, best first (runs that failed last), with a bar on a shared scale."""
     baseline = baseline_of(config, runs)
-    out.write(f"{config.tasks} task{'' if config.tasks == 1 else 's'} · {config.url}\n\n")
+    targets = config.targets
+    where = (
+        config.url if len(targets) == 1 else f"{len(targets)} URLs in turn: {', '.join(targets)}"
+    )
+    out.write(f"{config.tasks} task{'' if config.tasks == 1 else 's'} · {where}\n\n")
     out.write(
         f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
         f"{'':<{BAR}}  vs sync\n"

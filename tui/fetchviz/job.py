@@ -7,8 +7,9 @@ import functools
 import ssl as tls
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
+from typing import overload
 
 from fetchviz.config import MAX_REDIRECTS, Config
 from fetchviz.events import (
@@ -37,8 +38,10 @@ class Job:
 
     def __init__(self, run_id: int, config: Config, emit: Callable[[Event], None]) -> None:
         self.run_id = run_id
+        self.config = config
         self.tasks = config.tasks
-        self.url = config.url
+        self.url = config.url  # the first target (the only one, unless --url is repeated)
+        self.urls = Targets(config)  # task i's URL is job.urls[i]
         self.timeout = config.timeout
         self.limit = config.in_flight_limit
         self.max_redirects = MAX_REDIRECTS
@@ -46,6 +49,7 @@ class Job:
         self.workers = config.workers  # a thread pool's size; None: Python's default
         self.loop = config.loop  # the event loop an async strategy runs on
         self.report = emit
+        self._fetched = bytearray(self.tasks)  # 1 where fetching(i) was entered
 
     @property
     def verify(self) -> bool | str:
@@ -70,8 +74,46 @@ class Job:
     def fetching(self, index: int, raise_failure: bool = False) -> Fetch:
         """Wrap one request: stamps its start, and turns what it raises into a failed row.
         `raise_failure`: a failure (an exception, or a status of 400 or more) is reported and
-        then raised as FetchFailed, for strategies that stop at the first (a TaskGroup)."""
+        then raised as FetchFailed, for strategies that stop at the first (a TaskGroup).
+
+        Each task has one row: an index out of range, or one fetched twice, is a mistake in
+        the strategy (a user's own, most likely), raised as ValueError for the run to say."""
+        if not 0 <= index < self.tasks:
+            raise ValueError(
+                f"job.fetching({index}): no such task, "
+                f"the job has {self.tasks} (0 to {self.tasks - 1})"
+            )
+        if self._fetched[index]:
+            raise ValueError(
+                f"job.fetching({index}) a second time: each task is fetched once (retry inside it)"
+            )
+        self._fetched[index] = 1
         return Fetch(self, index, raise_failure)
+
+
+class Targets(Sequence[str]):
+    """Each task's URL, by index: the targets in turn (task i: URL i mod k), without a list
+    of N strings."""
+
+    __slots__ = ("_targets", "_tasks")
+
+    def __init__(self, config: Config) -> None:
+        self._targets = config.targets
+        self._tasks = config.tasks
+
+    def __len__(self) -> int:
+        return self._tasks
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[str]: ...
+    def __getitem__(self, index: int | slice) -> str | Sequence[str]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(self._tasks)[index]]
+        if not -self._tasks <= index < self._tasks:
+            raise IndexError(f"job.urls[{index}]: the job has {self._tasks} tasks")
+        return self._targets[index % self._tasks % len(self._targets)]
 
 
 class FetchFailed(Exception):

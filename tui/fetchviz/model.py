@@ -119,10 +119,17 @@ class RunState:
     sample_pending: bool = False
     sample: tuple[float, ...] = ()
     sample_error: str | None = None
+    targets: tuple[str, ...] = ()  # the URLs, in turn: task i fetches targets[i % k]
 
     @classmethod
     def new(
-        cls, run_id: int, strategy: str, tasks: int, has_loop: bool = False, sample: bool = False
+        cls,
+        run_id: int,
+        strategy: str,
+        tasks: int,
+        has_loop: bool = False,
+        sample: bool = False,
+        targets: tuple[str, ...] = (),
     ) -> RunState:
         return cls(
             run_id,
@@ -130,7 +137,12 @@ class RunState:
             [TaskRow(i) for i in range(tasks)],
             loop=LoopState() if has_loop else None,
             sample_pending=sample,
+            targets=targets,
         )
+
+    def url(self, index: int) -> str | None:
+        """The URL task `index` was given to fetch."""
+        return self.targets[index % len(self.targets)] if self.targets else None
 
     @property
     def done(self) -> bool:
@@ -144,6 +156,14 @@ class RunState:
     @property
     def finished_count(self) -> int:
         return self.ok + self.failed + self.cancelled_tasks
+
+    @property
+    def unreported(self) -> int:
+        """Tasks the strategy never gave an answer for, in a run that ended by itself: its
+        function returned without fetching them (or without waiting for them)."""
+        if not self.done or self.cancelled:
+            return 0
+        return len(self.tasks) - self.finished_count
 
     @property
     def comparable(self) -> bool:
@@ -245,12 +265,14 @@ class RunState:
             "cancelled_tasks": self.cancelled_tasks,
             "cancelled": self.cancelled,
             "error": self.error,
+            "unreported": self.unreported,
             "loop_lag_max": r(self.loop_lag_max),
             "latency": {k: r(v) for k, v in latency.items()} if latency else None,
             "tasks": [
                 {
                     "index": row.index,
                     "state": row.state.name.lower(),
+                    "url": self.url(row.index),
                     "queued": r(self.offset(row.queued)),
                     "started": r(self.offset(row.started)),
                     "finished": r(self.offset(row.finished)),

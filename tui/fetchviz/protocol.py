@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
+from fetchviz.catalog import Strategy
 from fetchviz.config import Config
 
 HEADER = struct.Struct("<I")
@@ -22,7 +23,7 @@ class RunCommand:
     """One run, as the parent asks for it."""
 
     run_id: int
-    strategy: str  # a catalog id
+    strategy: Strategy  # a built-in, or a user's file and function (loaded by the run)
     config: Config
     live: bool  # someone watches: hand events over within milliseconds, with heartbeats
     sample: int = 0  # after the run, time this many requests one by one (the sync estimate)

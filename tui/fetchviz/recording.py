@@ -138,7 +138,12 @@ class RecordedRun:
     def state(self) -> RunState:
         """The run as a live consumer saw it: the same model, the same events, the same order."""
         run = RunState.new(
-            self.run_id, self.strategy, self.config.tasks, self.has_loop, self.sample
+            self.run_id,
+            self.strategy,
+            self.config.tasks,
+            self.has_loop,
+            self.sample,
+            self.config.targets,
         )
         for event in self.events:
             run.apply(event)

@@ -47,6 +47,7 @@ def empty_state(recorded: RecordedRun) -> RunState:
         recorded.config.tasks,
         recorded.has_loop,
         recorded.sample,
+        recorded.config.targets,
     )
 
 

@@ -180,7 +180,7 @@ class Runner:
         assert self._loop is not None and self._deliver is not None, "open() first"
         worker, self._spare = self._spare or Worker(), None
         command = RunCommand(
-            next(self._ids), strategy.id, config, self._live, SAMPLE_REQUESTS if sample else 0
+            next(self._ids), strategy, config, self._live, SAMPLE_REQUESTS if sample else 0
         )
         handle = RunHandle(command, worker, self._deliver, self._closed)
         os.set_blocking(handle.events_fd, False)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import http.client
 import ipaddress
 import json
@@ -47,6 +48,22 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def reach_warning(prog: str, host: str) -> str | None:
+    """The line to print when `host` lets other machines in (as `fetchviz serve` says it)."""
+    if is_loopback(host):
+        return None
+    return f"{prog}: warning: listening on {host}, reachable beyond this machine"
+
+
+def listen_error(prog: str, host: str, port: int, exc: OSError) -> str:
+    """Why it cannot listen, and which of the two to change: the address or the port."""
+    if exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT) or isinstance(exc, socket.gaierror):
+        advice = "it is not an address of this machine; try --host 127.0.0.1"
+    else:
+        advice = "try another --port (0 picks a free one)"
+    return f"{prog}: cannot listen on {host}:{port}: {exc.strerror or exc}; {advice}"
 
 
 def make_app(delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> ASGIApp:

@@ -22,7 +22,7 @@ def fetch_blocking(job: Job, i: int) -> None:
 
     requests follows up to 30 redirects (job.max_redirects) and times out on silence."""
     with job.fetching(i) as fetch:
-        response = requests.get(job.url, timeout=job.timeout, verify=job.verify)
+        response = requests.get(job.urls[i], timeout=job.timeout, verify=job.verify)
         fetch.done(response.status_code, len(response.content))
 
 
@@ -66,7 +66,7 @@ async def httpx_client(job: Job) -> None:
         async def get(i: int) -> None:
             async with in_flight:
                 with job.fetching(i) as fetch:
-                    response = await client.get(job.url)
+                    response = await client.get(job.urls[i])
                     fetch.done(response.status_code, len(response.content))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))
@@ -82,7 +82,9 @@ async def aiohttp_client(job: Job) -> None:
         async def get(i: int) -> None:
             async with in_flight:
                 with job.fetching(i) as fetch:
-                    async with session.get(job.url, max_redirects=job.max_redirects) as response:
+                    async with session.get(
+                        job.urls[i], max_redirects=job.max_redirects
+                    ) as response:
                         fetch.done(response.status, len(await response.read()))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))
@@ -96,7 +98,7 @@ async def taskgroup(job: Job) -> None:
 
         async def get(i: int) -> None:
             with job.fetching(i, raise_failure=True) as fetch:  # a failure is raised
-                async with session.get(job.url, max_redirects=job.max_redirects) as response:
+                async with session.get(job.urls[i], max_redirects=job.max_redirects) as response:
                     fetch.done(response.status, len(await response.read()))
 
         try:

@@ -25,7 +25,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from fetchviz.baseline import Baseline, rank
-from fetchviz.catalog import STRATEGIES, Strategy
+from fetchviz.catalog import Strategy
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
 from fetchviz.timeline import (
     FINAL_STEPS,
@@ -78,6 +78,12 @@ def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
     if name.startswith("runner-"):
         return "runner"
     return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+def short_url(url: str, width: int = 18) -> str:
+    """'http://127.0.0.1:8081/delay/50' → '…:8081/delay/50': the end, where URLs differ."""
+    text = url.split("://", 1)[-1]
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def fit_text(text: str, width: int) -> str:
@@ -299,6 +305,8 @@ class TaskTable(ScrollView, can_focus=True):
             result = f"{row.status} · {row.nbytes} B"
         else:
             result = ""
+        if len(run.targets) > 1:  # which of the URLs: their ends tell them apart
+            result = f"{short_url(run.url(row.index) or '')} {result}"
         segments = [
             Segment(f"{row.index:>5} ", dim),
             Segment(f"{state.value:<9}", style),
@@ -382,6 +390,10 @@ class StrategyBoard(Steady):
 
     _showing: object = None  # what the lines were made from
 
+    def __init__(self, strategies: tuple[Strategy, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.strategies = strategies  # the built-ins, then the user's own
+
     def show(
         self,
         selected: Strategy,
@@ -402,7 +414,7 @@ class StrategyBoard(Steady):
         if shown == self._showing:  # called every frame; it changes a few times a run
             return
         self._showing = shown
-        order = list(STRATEGIES)
+        order = list(self.strategies)
         if best_first:  # runs that failed after those that did not, strategies not run last
             order.sort(
                 key=lambda s: (
@@ -423,7 +435,8 @@ class StrategyBoard(Steady):
                 f"{'▶' if is_running else ' '}{strategy.key} ",
                 style="bold yellow" if is_running else "",
             )
-            line.append(f"{strategy.id:<16}", style="reverse bold" if strategy is selected else "")
+            name = strategy.id if len(strategy.id) <= 16 else strategy.id[:15] + "…"
+            line.append(f"{name:<16}", style="reverse bold" if strategy is selected else "")
             line.append(" ")
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")

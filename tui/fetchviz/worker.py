@@ -27,12 +27,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fetchviz.catalog import BY_ID, Strategy
+from fetchviz.catalog import Strategy
 from fetchviz.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
 from fetchviz.job import Job
 from fetchviz.procs import die_with_parent, raise_open_file_limit
 from fetchviz.protocol import RunCommand, encode, read_message, write_all
 from fetchviz.reasons import describe
+from fetchviz.user import UserStrategyError, load
 
 # How long events gather before one write hands them over. Live (the dashboard): well under
 # a frame (16 ms). Quiet (headless: nobody watches until the end): long, because each
@@ -41,6 +42,9 @@ LIVE_WINDOW = 0.002
 LIVE_FLUSH = 0.004  # at the latest, live: what the window leaves waiting goes this often
 QUIET_WINDOW = 0.05
 OLDEST_GENERATION = 2  # CPython's full collection
+# The sync estimate samples each target a few times after a run: more targets than this would
+# make the sampling a sync run of its own; then only a sync run gives the baseline.
+MAX_SAMPLED_TARGETS = 10
 
 
 class PipeSink:
@@ -159,13 +163,16 @@ def execute(
 ) -> RunFinished:
     """Run the strategy on this thread, timed from here; say how it ended.
 
-    `live`: report the loop's heartbeats as they happen.
+    `live`: report the loop's heartbeats as they happen. A user's file is loaded here, afresh:
+    what cannot load is the run's error, said like any other.
     """
-    from fetchviz import strategies  # the HTTP clients: imported here, not by the dashboard
-
-    code = getattr(strategies, strategy.function)
     job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
-    monitor = LoopMonitor(job.run_id, job.report if live else None) if strategy.is_async else None
+    try:
+        code = _code_of(strategy)
+    except UserStrategyError as exc:
+        return RunFinished(job.run_id, time.perf_counter(), False, str(exc), None)
+    is_async = inspect.iscoroutinefunction(code)
+    monitor = LoopMonitor(job.run_id, job.report if live else None) if is_async else None
     error, end = None, None
     try:
         if monitor is not None:
@@ -177,6 +184,14 @@ def execute(
     return RunFinished(
         job.run_id, end or time.perf_counter(), False, error, monitor.worst if monitor else None
     )
+
+
+def _code_of(strategy: Strategy) -> Callable[[Job], Any]:
+    if strategy.path is not None:
+        return load(strategy.path, strategy.function)
+    from fetchviz import strategies  # the HTTP clients: imported here, not by the dashboard
+
+    return getattr(strategies, strategy.function)  # type: ignore[no-any-return]
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:
@@ -214,21 +229,26 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
 
 
 def sample_sync(job: Job, count: int) -> tuple[tuple[float, ...], str | None]:
-    """Time `count` requests.get one after another, as `sync` makes them: what one request of
-    a sync run takes, with nothing else in flight. After the run, so that the run it follows
-    neither slows it down nor is slowed by it."""
+    """Time `count` requests.get of each target one after another, as `sync` makes them: what
+    one request of a sync run takes, with nothing else in flight. After the run, so that the
+    run it follows neither slows it down nor is slowed by it. The durations come target by
+    target, `count` each (baseline.py reads them so)."""
     import requests
 
+    targets = job.config.used_targets()
+    if len(targets) > MAX_SAMPLED_TARGETS:
+        return (), f"{len(targets)} URLs are too many to sample: a sync run (b) measures it"
     durations = []
-    for _ in range(count):
-        started = time.perf_counter()
-        try:  # as fetch_blocking asks; it reads the whole body, as sync does
-            response = requests.get(job.url, timeout=job.timeout, verify=job.verify)
-        except Exception as exc:  # a failed sample is no estimate, and says why
-            return (), describe(exc, job.timeout, job.max_redirects)
-        if not 200 <= response.status_code < 400:
-            return (), f"HTTP {response.status_code}"
-        durations.append(time.perf_counter() - started)
+    for url in targets:
+        for _ in range(count):
+            started = time.perf_counter()
+            try:  # as fetch_blocking asks; it reads the whole body, as sync does
+                response = requests.get(url, timeout=job.timeout, verify=job.verify)
+            except Exception as exc:  # a failed sample is no estimate, and says why
+                return (), describe(exc, job.timeout, job.max_redirects)
+            if not 200 <= response.status_code < 400:
+                return (), f"HTTP {response.status_code}"
+            durations.append(time.perf_counter() - started)
     return tuple(durations), None
 
 
@@ -250,7 +270,7 @@ def main() -> None:
     assert isinstance(command, RunCommand)
     run_id, config, live = command.run_id, command.config, command.live
     threading.current_thread().name = f"runner-{run_id}"
-    strategy = BY_ID[command.strategy]
+    strategy = command.strategy
     if live:  # a request about to block must be on screen now, not when it returns
         sink = PipeSink(events_fd, LIVE_WINDOW, eager=strategy.uses_blocking_fetch)
         if not strategy.uses_blocking_fetch:
