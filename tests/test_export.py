@@ -100,9 +100,13 @@ def test_har_time_is_the_sum_of_the_known_timings_and_unknown_ones_are_minus_one
     for entry in to_har(recording)["log"]["entries"]:
         timings = entry["timings"]
         assert entry["time"] == pytest.approx(sum(v for v in timings.values() if v >= 0))
-        assert (timings["dns"], timings["connect"], timings["ssl"]) == (-1, -1, -1)
-        assert timings["send"] == timings["receive"] == 0
-        assert timings["blocked"] >= 0 and timings["wait"] >= 0  # every task here finished
+        assert (timings["dns"], timings["ssl"], timings["send"]) == (-1, -1, 0)  # plain HTTP
+        assert timings["wait"] > 0 and timings["receive"] >= 0  # every task here finished
+        assert timings["blocked"] == -1 or timings["blocked"] > 0  # a 0 reads as "stalled"
+    # From the phases the clients reported: a new connection's connect, a reused one's -1.
+    connects = [entry["timings"]["connect"] for entry in to_har(recording)["log"]["entries"]]
+    assert any(value > 0 for value in connects)
+    assert all(value > 0 or value == -1 for value in connects)
 
 
 def test_har_entries_say_what_each_task_did(recording):
@@ -110,7 +114,7 @@ def test_har_entries_say_what_each_task_did(recording):
     by_page = {page: [e for e in entries if e["pageref"] == page] for page in ("run-1", "run-9")}
     for entry in by_page["run-1"]:
         assert entry["response"]["status"] == 200 and entry["response"]["bodySize"] > 0
-        assert entry["timings"]["wait"] >= 40  # the server's delay
+        assert entry["timings"]["wait"] > 30  # the server's 40 ms delay, within a margin
         assert "_error" not in entry["response"]
     for entry in by_page["run-9"]:
         response = entry["response"]

@@ -57,6 +57,10 @@ TASK_STEPS = (
     MAX_TASKS,
 )
 ROW_EVENTS = (TaskStarted, TaskFinished, TaskFailed)
+PHASE_LEGEND = (
+    "[$text-disabled]░[/]wait [$accent]█[/]connect [$secondary]█[/]tls "
+    "[$success]█[/]server [$primary]█[/]body"
+)
 
 
 def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
@@ -515,7 +519,8 @@ class FetchvizApp(App[int]):
         set_titles(
             self.board,
             "compare all · best first" if self.best_first else "strategies",
-            "rows: ░ waiting █ in flight",  # the legend, where it costs no line
+            # The legend, where it costs no line: the phases' shades once a run has them.
+            PHASE_LEGEND if run is not None and run.timed_phases else "rows: ░ waiting █ in flight",
         )
         shown = self.selected
         self.description.set_content(

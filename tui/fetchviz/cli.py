@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from fetchviz import __version__, tuning
 from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.certs import SessionCerts
 from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.procs import raise_open_file_limit
 from fetchviz.server import (
@@ -214,6 +215,13 @@ def _main_parser() -> _Parser:
         help="embedded server: answer HTTP 500 to this fraction (default 0)",
     )
     parser.add_argument(
+        "--tls",
+        action="store_true",
+        default=None,
+        help="embedded server: HTTPS, with a certificate made for the session (trusted by "
+        "fetchviz's clients for that server only)",
+    )
+    parser.add_argument(
         "--workers",
         type=_whole(1, 10_000),
         metavar="N",
@@ -315,6 +323,11 @@ def _serve_parser() -> _Parser:
         metavar="F",
         help="answer HTTP 500 to this fraction of requests, 0 to 1 (default 0)",
     )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="HTTPS, with a certificate from a CA made for this session (its file is printed)",
+    )
     return parser
 
 
@@ -328,12 +341,21 @@ def _run_serve(args: argparse.Namespace) -> int:
         print(warning, file=sys.stderr)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
+    certs = SessionCerts.make() if args.tls else None
+    scheme = "https" if certs else "http"
     print(
-        f"fetchviz serve: http://{shown}:{port}/ answers after {args.delay} ms, "
+        f"fetchviz serve: {scheme}://{shown}:{port}/ answers after {args.delay} ms, "
         f"/delay/{{ms}} after {{ms}} (Ctrl+C stops)",
         flush=True,
     )
-    serve(sock, make_app(args.delay, args.jitter, args.fail_rate))
+    if certs:
+        print(f"fetchviz serve: its CA, for --cacert: {certs.ca}", flush=True)
+    try:
+        tls = (certs.cert, certs.key) if certs else None
+        serve(sock, make_app(args.delay, args.jitter, args.fail_rate), tls)
+    finally:
+        if certs:
+            certs.remove()
     return 0
 
 
@@ -348,7 +370,7 @@ def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
         timeout=args.timeout,
         workers=args.workers,
         limit=args.limit,
-        cacert=args.cacert,
+        cacert=server.cacert if server and server.cacert else args.cacert,
         loop=args.loop,
     )
 
@@ -370,6 +392,7 @@ def _check(args: argparse.Namespace) -> None:
             ("--delay", args.delay),
             ("--jitter", args.jitter),
             ("--fail-rate", args.fail_rate),
+            ("--tls", args.tls),
         ):
             if value is not None:
                 raise UsageError(
@@ -506,6 +529,7 @@ def _run(args: argparse.Namespace) -> int:
             DEFAULT_DELAY_MS if args.delay is None else args.delay,
             args.jitter or 0,
             args.fail_rate or 0.0,
+            tls=bool(args.tls),
         )
     try:
         if server:
@@ -534,7 +558,7 @@ def _run(args: argparse.Namespace) -> int:
         return 1
     finally:
         if server:
-            server.stop()
+            server.close()
 
 
 def _source(record: str | None, live: bool) -> EventSource:

@@ -61,6 +61,10 @@ class TaskFinished:
     at: float
     status: int
     nbytes: int
+    # Seconds per phase (phases.PHASES: wait, connect, tls, first_byte, receive), each None
+    # where the client cannot say; None: nothing known of the phases at all.
+    phases: tuple[float | None, ...] | None = None
+    reused: bool | None = None  # an open connection served it; None: not known
 
 
 @wire
@@ -71,6 +75,8 @@ class TaskFailed:
     at: float
     reason: str
     status: int | None = None  # set when a response came, e.g. HTTP 500
+    phases: tuple[float | None, ...] | None = None  # as far as it got (see TaskFinished)
+    reused: bool | None = None
 
 
 @wire
@@ -91,6 +97,7 @@ class RunFinished:
     cancelled: bool = False
     error: str | None = None  # why the run itself could not go on, if it could not
     loop_lag_max: float | None = None  # seconds; None for strategies with no event loop
+    connections: int | None = None  # opened by the run; None: not counted (cut short)
 
 
 # The run's event loop beats this often while it can: a beat late by more is lag.

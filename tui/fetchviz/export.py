@@ -20,6 +20,7 @@ from typing import Any
 from fetchviz import __version__
 from fetchviz.events import BEAT_INTERVAL, LoopBeat
 from fetchviz.model import RunState, TaskRow
+from fetchviz.phases import PHASES
 from fetchviz.recording import RecordedRun, Recording
 
 CSV_HEADER = ["run", "strategy", "index", "queued", "started", "finished", "status", "bytes"]
@@ -82,13 +83,16 @@ def to_har(recording: Recording) -> dict[str, Any]:
     }
 
 
-def _entry(run: RecordedRun, page: str, row: TaskRow) -> dict[str, Any]:
+def _timings(row: TaskRow, queue: float) -> dict[str, float]:
+    """HAR's timings, from the phases where the client reported them (phases.py); what is not
+    known, or did not happen (no wait, a reused connection's connect), is -1. A wait of 0 is
+    -1 too: DevTools reads a 0 there as a request stalled from end to end."""
     assert row.started is not None
-    # The entry begins when the task was queued: HAR's `blocked` is the wait in a queue, and
-    # the timings, in order from startedDateTime, add up to `time`.
-    begin = row.queued if row.queued is not None else row.started
+    phases = dict(zip(PHASES, row.phases, strict=False)) if row.phases else {}
+    known = row.finished is not None and phases.get("first_byte") is not None
+    blocked = queue + ((phases.get("wait") or 0.0) if known else 0.0)
     timings: dict[str, float] = {
-        "blocked": _ms(row.started - row.queued) if row.queued is not None else UNKNOWN,
+        "blocked": _ms(blocked) if blocked > 0 else UNKNOWN,
         "dns": UNKNOWN,
         "connect": UNKNOWN,
         "ssl": UNKNOWN,
@@ -96,6 +100,23 @@ def _entry(run: RecordedRun, page: str, row: TaskRow) -> dict[str, Any]:
         "wait": _ms(row.finished - row.started) if row.finished is not None else UNKNOWN,
         "receive": 0,
     }
+    if known and row.reused is False and phases.get("connect") is not None:
+        tls = phases.get("tls")
+        timings["connect"] = _ms((phases["connect"] or 0.0) + (tls or 0.0))  # HAR: with ssl
+        timings["ssl"] = _ms(tls) if tls else UNKNOWN
+    if known:
+        timings["wait"] = _ms(phases["first_byte"] or 0.0)
+        timings["receive"] = _ms(phases.get("receive") or 0.0)
+    return timings
+
+
+def _entry(run: RecordedRun, page: str, row: TaskRow) -> dict[str, Any]:
+    assert row.started is not None
+    # The entry begins when the task was queued: HAR's `blocked` is the wait in a queue, and
+    # the timings, in order from startedDateTime, add up to `time`.
+    begin = row.queued if row.queued is not None else row.started
+    queue = row.started - row.queued if row.queued is not None else 0.0
+    timings = _timings(row, queue)
     response: dict[str, Any] = {
         "status": row.status or 0,
         "statusText": "",

@@ -20,6 +20,7 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
+from fetchviz.phases import CURRENT, Marks
 from fetchviz.reasons import describe
 
 
@@ -123,18 +124,25 @@ class FetchFailed(Exception):
 class Fetch:
     """The context of one request; `done()` records the answer, an exception records why not."""
 
-    __slots__ = ("_answered", "index", "job", "raise_failure")
+    __slots__ = ("_answered", "_started", "_token", "index", "job", "marks", "raise_failure")
 
     def __init__(self, job: Job, index: int, raise_failure: bool = False) -> None:
         self.job = job
         self.index = index
         self.raise_failure = raise_failure
         self._answered = False
+        self.marks = Marks()  # the clients stamp the request's phases on it (phases.py)
 
     def __enter__(self) -> Fetch:
         thread = threading.current_thread().name
-        self.job.report(TaskStarted(self.job.run_id, self.index, time.perf_counter(), thread))
+        self._started = time.perf_counter()
+        self.job.report(TaskStarted(self.job.run_id, self.index, self._started, thread))
+        self._token = CURRENT.set(self.marks)
         return self
+
+    def _phases(self, end: float) -> tuple[float | None, ...]:
+        https = self.job.urls[self.index].startswith("https:")
+        return self.marks.phases(self._started, end, https)
 
     def done(self, status: int, nbytes: int) -> None:
         """The answer: a status of 400 or more is a failure; so is an interim 1xx, which a
@@ -146,9 +154,29 @@ class Fetch:
         elif status >= 400:
             reason = f"HTTP {status}"
         else:
-            self.job.report(TaskFinished(self.job.run_id, self.index, now, status, nbytes))
+            self.job.report(
+                TaskFinished(
+                    self.job.run_id,
+                    self.index,
+                    now,
+                    status,
+                    nbytes,
+                    self._phases(now),
+                    self.marks.reused,
+                )
+            )
             return
-        self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, status))
+        self.job.report(
+            TaskFailed(
+                self.job.run_id,
+                self.index,
+                now,
+                reason,
+                status,
+                self._phases(now),
+                self.marks.reused,
+            )
+        )
         if self.raise_failure:
             raise FetchFailed(reason)
 
@@ -158,6 +186,10 @@ class Fetch:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        CURRENT.reset(self._token)
+        return self._end(exc)
+
+    def _end(self, exc: BaseException | None) -> bool:
         if exc is None:
             if not self._answered:
                 self._fail("no response")
@@ -181,4 +213,6 @@ class Fetch:
         return False
 
     def _fail(self, reason: str) -> None:
-        self.job.report(TaskFailed(self.job.run_id, self.index, time.perf_counter(), reason))
+        now = time.perf_counter()
+        phases, reused = self._phases(now), self.marks.reused
+        self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, None, phases, reused))

@@ -22,6 +22,7 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
+from fetchviz.phases import PHASES
 
 # A loop that went this long without a turn is blocked, not just busy.
 BLOCKED = 0.1
@@ -48,6 +49,8 @@ class TaskRow:
     error: str | None = None
     thread: str | None = None
     cancelled: bool = False  # ended by a cancellation, with no answer
+    phases: tuple[float | None, ...] | None = None  # seconds per phases.PHASES; None: unknown
+    reused: bool | None = None  # an open connection served it; None: unknown
 
     @property
     def state(self) -> TaskState:
@@ -108,6 +111,8 @@ class RunState:
     cancelled: bool = False
     error: str | None = None
     loop_lag_max: float | None = None
+    connections: int | None = None  # opened by the run, as its process counted them
+    timed_phases: bool = False  # some request's client said what happened inside it
     started_count: int = 0
     ok: int = 0
     failed: int = 0
@@ -194,12 +199,16 @@ class RunState:
             case TaskFinished(index=i, at=at, status=status, nbytes=nbytes):
                 row = self.tasks[i]
                 row.finished, row.status, row.nbytes = at, status, nbytes
+                row.phases, row.reused = event.phases, event.reused
+                self.timed_phases = self.timed_phases or event.phases is not None
                 self.ok += 1
                 if row.started is not None:
                     self.durations.append(at - row.started)
             case TaskFailed(index=i, at=at, reason=reason, status=status):
                 row = self.tasks[i]
                 row.finished, row.error, row.status = at, reason, status
+                row.phases, row.reused = event.phases, event.reused
+                self.timed_phases = self.timed_phases or event.phases is not None
                 self.failed += 1
                 if row.started is None:
                     row.started = row.queued = at
@@ -215,6 +224,7 @@ class RunState:
             case RunStarted(at=at):
                 self.start = at
             case RunFinished(at=at, cancelled=cancelled, error=error, loop_lag_max=lag):
+                self.connections = event.connections
                 if lag is None and self.loop is not None and self.loop.last_beat is not None:
                     lag = self.loop.worst  # cut short: the worst the beats said
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
@@ -267,6 +277,7 @@ class RunState:
             "error": self.error,
             "unreported": self.unreported,
             "loop_lag_max": r(self.loop_lag_max),
+            "connections": self.connections,
             "latency": {k: r(v) for k, v in latency.items()} if latency else None,
             "tasks": [
                 {
@@ -280,6 +291,14 @@ class RunState:
                     "bytes": row.nbytes,
                     "error": row.error,
                     "thread": row.thread,
+                    "reused": row.reused,
+                    "phases": (
+                        None
+                        if row.phases is None
+                        else {
+                            name: r(value) for name, value in zip(PHASES, row.phases, strict=False)
+                        }
+                    ),
                 }
                 for row in self.tasks
             ],

@@ -16,12 +16,14 @@ import os
 import random
 import re
 import socket
+import ssl
 import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from fetchviz.certs import SessionCerts
 from fetchviz.procs import Child, die_with_parent, raise_open_file_limit
 
 Scope = MutableMapping[str, Any]
@@ -110,8 +112,9 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(sock: socket.socket, app: ASGIApp) -> None:
-    """Serve on an already bound socket until SIGINT/SIGTERM."""
+def serve(sock: socket.socket, app: ASGIApp, tls: tuple[str, str] | None = None) -> None:
+    """Serve on an already bound socket until SIGINT/SIGTERM; HTTPS with `tls` (the
+    certificate chain and key files)."""
     import uvicorn
 
     raise_open_file_limit()
@@ -128,6 +131,8 @@ def serve(sock: socket.socket, app: ASGIApp) -> None:
         timeout_keep_alive=KEEP_ALIVE_S,
         http="auto",
         loop="auto",
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
     uvicorn.Server(config).run(sockets=[sock])
 
@@ -140,16 +145,25 @@ class EmbeddedServer:
     (procs.die_with_parent): start it from the main thread.
     """
 
-    def __init__(self, delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> None:
+    def __init__(
+        self, delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0, tls: bool = False
+    ) -> None:
         self.delay_ms = delay_ms
         self.jitter_ms = jitter_ms
         self.fail_rate = fail_rate
         self.port = 0
         self._child: Child | None = None
+        # HTTPS (--tls): a certificate made for this session, from a CA made for it too.
+        self.certs = SessionCerts.make() if tls else None
+
+    @property
+    def cacert(self) -> str | None:
+        """The CA file a client must trust to reach it over HTTPS; None over HTTP."""
+        return self.certs.ca if self.certs else None
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.certs else 'http'}://127.0.0.1:{self.port}"
 
     def url(self, delay_ms: int | None = None) -> str:
         return f"{self.base_url}/delay/{self.delay_ms if delay_ms is None else delay_ms}"
@@ -172,6 +186,7 @@ class EmbeddedServer:
                 "delay": self.delay_ms,
                 "jitter": self.jitter_ms,
                 "fail_rate": self.fail_rate,
+                "tls": [self.certs.cert, self.certs.key] if self.certs else None,
             }
         )
         try:
@@ -194,7 +209,16 @@ class EmbeddedServer:
             if child is None or not child.running():
                 reason = child.why_it_stopped() if child else "it was stopped"
                 raise RuntimeError(f"the embedded server did not start: {reason}")
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            conn = (
+                http.client.HTTPSConnection(
+                    "127.0.0.1",
+                    self.port,
+                    timeout=1,
+                    context=ssl.create_default_context(cafile=self.certs.ca),
+                )
+                if self.certs
+                else http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
+            )
             try:
                 conn.request("GET", "/delay/0")
                 conn.getresponse()
@@ -223,19 +247,26 @@ class EmbeddedServer:
             if child.proc.returncode is not None:
                 child.close()
 
+    def close(self) -> None:
+        """Stop it for good: its session certificate goes too."""
+        self.stop()
+        if self.certs is not None:
+            self.certs.remove()
+
     def __enter__(self) -> EmbeddedServer:
         self.start()
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        self.close()
 
 
 def _child_main(settings_json: str) -> None:
     die_with_parent(os.getppid())
     settings = json.loads(settings_json)
     sock = socket.socket(fileno=settings["fd"])
-    serve(sock, make_app(settings["delay"], settings["jitter"], settings["fail_rate"]))
+    tls = tuple(settings["tls"]) if settings["tls"] else None
+    serve(sock, make_app(settings["delay"], settings["jitter"], settings["fail_rate"]), tls)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,33 @@ def bar(
     return " " * wait_from, wait, FULL * full + (EIGHTHS[part] if part else "")
 
 
+def phase_runs(
+    started: float,
+    phases: tuple[float | None, ...],
+    scale: float,
+    width: int,
+    first_cell: int,
+    cells: int,
+) -> list[tuple[int, int]]:
+    """(phase index, cells) along a request's bar: each cell goes to the phase under its
+    middle, so a phase is drawn where it happened, and one shorter than a cell may not be.
+    A phase the client could not time (None) takes no room: its neighbours hold it."""
+    per_cell = scale / width
+    ends, total = [], 0.0
+    for duration in phases:
+        total += duration or 0.0
+        ends.append(total)
+    runs: list[tuple[int, int]] = []
+    for cell in range(first_cell, first_cell + cells):
+        at = (cell + 0.5) * per_cell - started
+        index = next((i for i, end in enumerate(ends) if at < end), len(ends) - 1)
+        if runs and runs[-1][0] == index:
+            runs[-1] = (index, runs[-1][1] + 1)
+        else:
+            runs.append((index, 1))
+    return runs
+
+
 def axis(scale: float, width: int) -> str:
     """'0 ──────── 2.5 s': the timeline's header, naming its scale."""
     label = f"{scale:g} s"

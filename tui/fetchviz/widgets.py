@@ -27,14 +27,18 @@ from textual.widgets import Static
 from fetchviz.baseline import Baseline, rank
 from fetchviz.catalog import Strategy
 from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
+from fetchviz.phases import PHASES
 from fetchviz.timeline import (
     FINAL_STEPS,
+    FULL,
     LIVE_STEPS,
+    WAIT,
     axis,
     bar,
     histogram,
     meter,
     nice_scale,
+    phase_runs,
 )
 
 
@@ -117,6 +121,9 @@ class TaskTable(ScrollView, can_focus=True):
         "tasktable--cancelled",
         "tasktable--wait",
         "tasktable--dim",
+        "tasktable--connect",
+        "tasktable--tls",
+        "tasktable--receive",
     }
 
     def __init__(self, clock: Callable[[], float] = time.perf_counter, **kwargs: object) -> None:
@@ -329,9 +336,30 @@ class TaskTable(ScrollView, can_focus=True):
             segments += [
                 Segment(" " + lead, base),
                 Segment(wait, self.style_of("tasktable--wait")),
-                Segment(req, style),
+                *(
+                    self._phases(row, run.offset(row.started) or 0.0, req, lead + wait, scale, cols)
+                    if row.phases is not None and row.finished is not None and req
+                    else [Segment(req, style)]
+                ),
                 Segment(" " * (cols.timeline - len(lead) - len(wait) - len(req)), base),
             ]
+        return segments
+
+    def _phases(
+        self, row: TaskRow, started: float, req: str, before: str, scale: float, cols: Columns
+    ) -> list[Segment]:
+        """The request's bar in the shades of its phases (phases.PHASES)."""
+        assert row.phases is not None
+        styles = [f"tasktable--{name.replace('_', '-')}" for name in PHASES]
+        styles[PHASES.index("first_byte")] = f"tasktable--{row.state.name.lower()}"
+        segments, at = [], 0
+        runs = phase_runs(started, row.phases, scale, cols.timeline, len(before), len(req))
+        for index, cells in runs:
+            text = req[at : at + cells]
+            if PHASES[index] == "wait":  # waiting for a connection: shaded as waiting is
+                text = text.replace(FULL, WAIT)
+            segments.append(Segment(text, self.style_of(styles[index])))
+            at += cells
         return segments
 
 
@@ -469,6 +497,13 @@ class StrategyBoard(Steady):
         self.set_content(text)
 
 
+def connections(run: RunState) -> str:
+    """'  10 connections': how many the run opened (a session reuses them; requests.get not)."""
+    if run.connections is None:
+        return ""
+    return f"  {run.connections} connection{'' if run.connections == 1 else 's'}"
+
+
 def progress_bar(done: int, total: int, width: int) -> str:
     return meter(done / total if total else 0, width).replace(" ", "░")
 
@@ -580,6 +615,7 @@ class Summary(TextLines):
                 "elapsed ",
                 (f"{elapsed:7.2f} s", "bold"),
                 (f"  {in_flight} in flight" if in_flight else "", "yellow"),
+                (connections(run) if run.done and not in_flight else "", "dim"),
             ),
             line("sync    ", (f"      —   {no_baseline(run, self.replay)}", "dim"))
             if baseline is None

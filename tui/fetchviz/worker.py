@@ -27,6 +27,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from fetchviz import phases
 from fetchviz.catalog import Strategy
 from fetchviz.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
 from fetchviz.job import Job
@@ -182,7 +183,12 @@ def execute(
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
         error = f"{type(exc).__name__}: {exc}"
     return RunFinished(
-        job.run_id, end or time.perf_counter(), False, error, monitor.worst if monitor else None
+        job.run_id,
+        end or time.perf_counter(),
+        False,
+        error,
+        monitor.worst if monitor else None,
+        phases.connections(),
     )
 
 
@@ -257,6 +263,8 @@ def main() -> None:
     events_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
     from fetchviz import strategies  # noqa: F401  imported now, while the parent waits
+
+    phases.install()  # every request of the run is timed inside, whoever wrote the strategy
 
     raise_open_file_limit()
     # What the imports made lives as long as the process: set it out of the collector's sight.

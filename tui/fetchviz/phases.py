@@ -1,0 +1,233 @@
+"""Inside each request: when it connected, finished its TLS handshake, was sent, got its
+first byte; and whether it reused a connection. Installed in the run's process only.
+
+Each client reports what it can, through what it offers for the purpose: aiohttp a
+`TraceConfig`, httpx (httpcore) the `trace` request extension, requests (urllib3) nothing, so
+its connection class's methods are wrapped. They are added to every session and client made
+in the run's process, so a user's own strategy is timed like a built-in. The request they
+belong to is the one `job.fetching(i)` opened in the same task or thread (a ContextVar).
+
+What a client cannot say stays None, never guessed: aiohttp's connect includes the TLS
+handshake (it reports one "connection created"), so its `tls` is None on HTTPS.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from contextvars import ContextVar
+from typing import Any
+
+PHASES = ("wait", "connect", "tls", "first_byte", "receive")
+
+
+class Marks:
+    """The moments of one request, stamped with perf_counter() as they happen."""
+
+    __slots__ = ("connect_start", "connected", "headers", "secured", "sent", "tls_known")
+
+    def __init__(self) -> None:
+        self.connect_start: float | None = None  # began opening a connection of its own
+        self.connected: float | None = None  # TCP up (and TLS too, where tls_known is False)
+        self.secured: float | None = None  # TLS handshake done
+        self.sent: float | None = None  # a connection in hand: the request goes out
+        self.headers: float | None = None  # the answer's headers are in
+        self.tls_known = True  # the client tells TCP and TLS apart
+
+    @property
+    def reused(self) -> bool | None:
+        """True: an open connection served it; False: it opened one; None: nothing known."""
+        if self.connect_start is not None:
+            return False
+        return True if self.sent is not None else None
+
+    def phases(self, start: float, end: float, https: bool) -> tuple[float | None, ...]:
+        """Seconds per phase (PHASES), from the fetch's start to its end; None: not known."""
+        if self.sent is None and self.connect_start is None:
+            return (None,) * len(PHASES)  # the client said nothing (not one of the three)
+        opened = self.connect_start is not None
+        ready = self.secured or self.connected if opened else self.sent
+        wait = (self.connect_start if opened else self.sent) or start
+        connect = tls = 0.0 if not opened else None
+        if opened and self.connected is not None and self.connect_start is not None:
+            connect = self.connected - self.connect_start
+            if not https:
+                tls = 0.0
+            elif self.tls_known and self.secured is not None:
+                tls = self.secured - self.connected
+        first_byte = None
+        if self.headers is not None and ready is not None:
+            first_byte = self.headers - ready
+        receive = end - self.headers if self.headers is not None else None
+        return (wait - start, connect, tls, first_byte, receive)
+
+
+CURRENT: ContextVar[Marks | None] = ContextVar("fetchviz_request", default=None)
+_connections = 0  # opened in this process
+
+
+def connections() -> int:
+    """How many connections the run's process has opened so far."""
+    return _connections
+
+
+def _opened() -> None:
+    global _connections
+    _connections += 1
+
+
+def _stamp(name: str, first: bool = True) -> None:
+    marks = CURRENT.get()
+    if marks is not None and (not first or getattr(marks, name) is None):
+        setattr(marks, name, time.perf_counter())
+
+
+# aiohttp: a TraceConfig on every session.
+
+
+def _aiohttp_trace() -> Any:
+    import aiohttp
+
+    async def create_start(*_: object) -> None:
+        _stamp("connect_start")
+
+    async def create_end(*_: object) -> None:
+        _opened()
+        marks = CURRENT.get()
+        if marks is not None:
+            marks.tls_known = False  # one signal for TCP and TLS together
+        _stamp("connected")
+
+    async def reuse(*_: object) -> None:
+        _stamp("sent")
+
+    async def headers_sent(*_: object) -> None:
+        _stamp("sent")
+
+    async def request_end(*_: object) -> None:
+        _stamp("headers", first=False)  # after a redirect, the last answer's
+
+    trace = aiohttp.TraceConfig()
+    trace.on_connection_create_start.append(create_start)
+    trace.on_connection_create_end.append(create_end)
+    trace.on_connection_reuseconn.append(reuse)
+    trace.on_request_headers_sent.append(headers_sent)
+    trace.on_request_end.append(request_end)
+    return trace
+
+
+def _install_aiohttp() -> None:
+    import aiohttp
+
+    trace = _aiohttp_trace()
+    original = aiohttp.ClientSession.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or ()), trace]
+        original(self, *args, **kwargs)
+
+    aiohttp.ClientSession.__init__ = init  # type: ignore[method-assign]
+
+
+# httpx: httpcore's `trace` extension, set on every request by an event hook.
+
+_HTTPCORE = {
+    "connection.connect_tcp.started": ("connect_start", True),
+    "connection.connect_tcp.complete": ("connected", True),
+    "connection.start_tls.complete": ("secured", True),
+    "http11.send_request_headers.started": ("sent", True),
+    "http2.send_request_headers.started": ("sent", True),
+    "http11.receive_response_headers.complete": ("headers", False),
+    "http2.receive_response_headers.complete": ("headers", False),
+}
+
+
+def _on_httpcore(name: str) -> None:
+    what = _HTTPCORE.get(name)
+    if what is not None:
+        if name == "connection.connect_tcp.complete":
+            _opened()
+        _stamp(*what)
+
+
+async def _atrace(name: str, info: dict[str, Any]) -> None:
+    _on_httpcore(name)
+
+
+def _trace(name: str, info: dict[str, Any]) -> None:
+    _on_httpcore(name)
+
+
+async def _ahook(request: Any) -> None:
+    request.extensions["trace"] = _atrace
+
+
+def _hook(request: Any) -> None:
+    request.extensions["trace"] = _trace
+
+
+def _with_hook(cls: Any, hook: Any) -> None:
+    """Every client of `cls` made from now on sets the trace extension on its requests."""
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.event_hooks["request"].append(hook)
+
+    cls.__init__ = init
+
+
+def _install_httpx() -> None:
+    import httpx
+
+    _with_hook(httpx.AsyncClient, _ahook)
+    _with_hook(httpx.Client, _hook)
+
+
+# requests: urllib3's connection class, wrapped (it offers no hook for this).
+
+
+def _install_urllib3() -> None:
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+
+    def wrap(
+        name: str, before: str | None, after: str | None, first: bool = True, cls: Any = None
+    ) -> None:
+        cls = cls or HTTPConnection
+        original = getattr(cls, name)
+
+        @functools.wraps(original)
+        def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            if before:
+                _stamp(before, first)
+            result = original(self, *args, **kwargs)
+            if after:
+                _stamp(after, first)
+            return result
+
+        setattr(cls, name, timed)
+
+    original_new_conn = HTTPConnection._new_conn
+
+    @functools.wraps(original_new_conn)
+    def new_conn(self: Any) -> Any:  # the TCP connection itself (connect() adds TLS)
+        _stamp("connect_start")
+        sock = original_new_conn(self)
+        _opened()
+        _stamp("connected")
+        return sock
+
+    HTTPConnection._new_conn = new_conn  # type: ignore[method-assign]
+    wrap("connect", None, "secured")  # done: TCP, and TLS where it is HTTPS
+    wrap("connect", None, "secured", cls=HTTPSConnection)  # its own, with the handshake
+    wrap("request", "sent", None)  # a new HTTP connection opens inside: `sent` comes first
+    wrap("getresponse", None, "headers", first=False)
+
+
+def install() -> None:
+    """Time every request this process makes, through each client's own means."""
+    _install_aiohttp()
+    _install_httpx()
+    _install_urllib3()
