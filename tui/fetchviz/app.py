@@ -19,7 +19,7 @@ from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Digits, Footer
 
 from fetchviz import tuning
 from fetchviz.baseline import Baseline, Baselines, verdict
@@ -34,6 +34,7 @@ from fetchviz.replay import ReplaySource, empty_state
 from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.source import Batch, EventSource, Run
+from fetchviz.themes import HIGH_CONTRAST
 from fetchviz.user import KEYS, check
 from fetchviz.widgets import (
     Band,
@@ -57,6 +58,7 @@ TASK_STEPS = (
     MAX_TASKS,
 )
 ROW_EVENTS = (TaskStarted, TaskFinished, TaskFailed)
+HEADLINE_WIDTH = 150  # from here, the ratio also shows in large type (a projector's back row)
 PHASE_LEGEND = (
     "[$text-disabled]░[/]wait [$accent]█[/]connect [$secondary]█[/]tls "
     "[$success]█[/]server [$primary]█[/]body"
@@ -107,8 +109,11 @@ class FetchvizApp(App[int]):
         server: EmbeddedServer | None = None,
         compare_all: bool = False,
         source: EventSource | None = None,
+        theme: str | None = None,
     ) -> None:
         super().__init__()
+        self.register_theme(HIGH_CONTRAST)  # the command palette offers it with the others
+        self.start_theme = theme
         self.config = config  # the settings of the next run
         self.selected = (strategies or [STRATEGIES[0]])[0]
         # The built-ins, then the user's own (-s PATH.py:FUNCTION), on the board in this order;
@@ -157,9 +162,11 @@ class FetchvizApp(App[int]):
         self.header = TableHeader(id="header")
         self.table = TaskTable(id="table", clock=lambda: self.frame_time)
         self.code = CodePanel(id="source")
+        self.headline = Digits("", id="headline")  # the ratio in large type, on a wide screen
         with Band(id="top"):
             yield self.board
             yield self.summary
+            yield self.headline
         yield self.description
         with Band(id="body"):
             with Column(id="rows"):
@@ -175,6 +182,9 @@ class FetchvizApp(App[int]):
     def on_mount(self) -> None:
         self.query_one("#board").border_title = "strategies"
         self.query_one("#summary").border_title = "run"
+        if self.start_theme:
+            self.theme = self.start_theme
+        self.headline.display = self.size.width >= HEADLINE_WIDTH
         self.summary.replay = self.replay is not None
         self.query_one("#code").display = False
         # A line per strategy and the border: the user's own lengthen the board.
@@ -268,6 +278,17 @@ class FetchvizApp(App[int]):
         # The new rows are drawn first (a screenful at once): the run does not share the CPU
         # with that frame. Its time starts in its own process, when it is told to go.
         self.call_after_refresh(self.handle.begin)
+
+    def _show_headline(self, run: RunState | None, baseline: Baseline | None) -> None:
+        """The run's ratio to the sync baseline in large type, once it has one worth saying."""
+        ratio = ""
+        if run is not None and run.comparable and baseline is not None and run.elapsed(0) > 0:
+            ratio = f"{baseline.elapsed / run.elapsed(0):.1f}x"
+        if self.headline.value != ratio:
+            self.headline.update(ratio)
+        title = "vs sync" if not ratio else ("faster" if float(ratio[:-1]) >= 1 else "slower")
+        estimated = baseline is not None and not baseline.measured
+        set_titles(self.headline, f"{title} than sync", "sync estimated" if estimated else "")
 
     def _select(self, strategy: Strategy, source: str | None = None) -> None:
         """`source`: its code as it ran (a recording's); None: as it is today."""
@@ -544,6 +565,8 @@ class FetchvizApp(App[int]):
             run.loop_lag(now) if run is not None else None,
         )
         set_titles(self.summary, "run", self._target())
+        if self.headline.display:
+            self._show_headline(run, baseline)
         table.refresh_rows(touched)
         return now != before
 
@@ -691,6 +714,7 @@ class FetchvizApp(App[int]):
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_code_panel(event.size.width)
+        self.headline.display = event.size.width >= HEADLINE_WIDTH
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         yield from super().get_system_commands(screen)

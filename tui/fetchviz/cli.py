@@ -263,8 +263,26 @@ def _main_parser() -> _Parser:
         metavar="FILE",
         help="trust this CA (PEM) for HTTPS targets, in every client alike",
     )
+    _add_theme(parser)
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
     return parser
+
+
+def _theme(text: str) -> str:
+    from fetchviz.themes import THEMES
+
+    if text not in THEMES:
+        raise argparse.ArgumentTypeError(f"unknown theme {text!r}; choose from {', '.join(THEMES)}")
+    return text
+
+
+def _add_theme(parser: _Parser) -> None:
+    parser.add_argument(
+        "--theme",
+        type=_theme,
+        metavar="NAME",
+        help="a Textual theme, or high-contrast for a washed-out projector (ctrl+p switches)",
+    )
 
 
 def _loop(text: str) -> str:
@@ -416,6 +434,7 @@ def _replay_parser() -> _Parser:
     )
     parser.add_argument("--headless", action="store_true", help="no UI: the table")
     parser.add_argument("--json", action="store_true", help="the JSON --json printed")
+    _add_theme(parser)
     return parser
 
 
@@ -542,7 +561,9 @@ def _run(args: argparse.Namespace) -> int:
         with tuning.dashboard_settings():
             from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
 
-            app = FetchvizApp(config, strategies, server, compare_all=args.all, source=source)
+            app = FetchvizApp(
+                config, strategies, server, compare_all=args.all, source=source, theme=args.theme
+            )
             app.run()
         return app.return_code or 0
     except KeyboardInterrupt:

@@ -44,7 +44,7 @@ def replay(args: argparse.Namespace) -> int:
         from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
 
         first = recording.runs[0]
-        app = FetchvizApp(first.config, source=source)
+        app = FetchvizApp(first.config, source=source, theme=args.theme)
         app.run()
     return app.return_code or 0
 
