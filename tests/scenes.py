@@ -15,10 +15,11 @@ from fetchviz.replay import ReplaySource
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
 
-def scene(name: str) -> FetchvizApp:
+def scene(name: str, theme: str | None = None) -> FetchvizApp:
     """The dashboard, about to replay a recorded scene."""
     recording = read_recording(RECORDINGS / f"{name}.jsonl.gz")
-    return FetchvizApp(recording.runs[0].config, source=ReplaySource(recording, speed=10))
+    source = ReplaySource(recording, speed=10)
+    return FetchvizApp(recording.runs[0].config, source=source, theme=theme)
 
 
 async def play_to_end(pilot: Pilot[int]) -> None:

@@ -35,6 +35,7 @@ from fetchviz.runner import Runner
 from fetchviz.server import EmbeddedServer
 from fetchviz.source import Batch, EventSource, Run
 from fetchviz.themes import HIGH_CONTRAST
+from fetchviz.tour import Tour
 from fetchviz.user import KEYS, check
 from fetchviz.widgets import (
     Band,
@@ -97,6 +98,11 @@ class FetchvizApp(App[int]):
         Binding("right", "skip", "End", key_display="→"),
         Binding("n", "next_run", "Runs", key_display="n p"),
         Binding("p", "previous_run", "Previous run", show=False),
+        # The tour's own keys (check_action shows them in the tour only). Priority: a focused
+        # panel that scrolls sideways would take ← and → first.
+        Binding("space,right", "tour_next", "Next", key_display="space →", priority=True),
+        Binding("left", "tour_previous", "Back", key_display="←", priority=True),
+        Binding("escape", "leave_tour", "Leave", priority=True),
         Binding("q", "quit", "Quit"),
         # On stage, Ctrl+C must quit at once, as it does everywhere else.
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
@@ -110,6 +116,7 @@ class FetchvizApp(App[int]):
         compare_all: bool = False,
         source: EventSource | None = None,
         theme: str | None = None,
+        tour: bool = False,
     ) -> None:
         super().__init__()
         self.register_theme(HIGH_CONTRAST)  # the command palette offers it with the others
@@ -153,6 +160,8 @@ class FetchvizApp(App[int]):
         self.frame_time = self.now()  # the source's clock as the screen shows it
         self.ticked_at = time.perf_counter()  # on the wall's, when it last moved
         self._undo_signals: Callable[[], None] = lambda: None
+        # `fetchviz tour`: the tutorial's steps, one key a step; None once left (escape).
+        self.tour = Tour(compared=len(self.catalog)) if tour else None
 
     def compose(self) -> ComposeResult:
         # Kept at hand: a DOM query every frame costs more than the frame's own work.
@@ -187,6 +196,9 @@ class FetchvizApp(App[int]):
         self.headline.display = self.size.width >= HEADLINE_WIDTH
         self.summary.replay = self.replay is not None
         self.query_one("#code").display = False
+        if self.tour is not None:
+            self.description.add_class("tour")
+            self.query_one("#code").display = self.size.width >= CODE_BESIDE
         # A line per strategy and the border: the user's own lengthen the board.
         self.query_one("#top").styles.height = max(10, len(self.catalog) + 2)
         self.source.open(self.event_queue.put_nowait)
@@ -224,6 +236,8 @@ class FetchvizApp(App[int]):
                     timeout=8,
                 )
             self._play(0)
+        elif self.tour is not None:
+            self._tour_step()
         elif self.start_with_compare:
             self.action_compare_all()
         else:
@@ -270,6 +284,8 @@ class FetchvizApp(App[int]):
             self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
         )
         self.current, self.current_config = run, config
+        if self.tour is not None:
+            self.tour.record(run)
         self.history.append((config, run))
         self.open_runs[run.run_id] = (config, run)
         if self._shown():
@@ -294,7 +310,16 @@ class FetchvizApp(App[int]):
         """`source`: its code as it ran (a recording's); None: as it is today."""
         self.selected, self.selected_source = strategy, source
         if self._shown():
-            self.code.show(strategy, source)
+            self._show_code()
+
+    def _show_code(self) -> None:
+        """The selected strategy's code; in the tour, its step's, with what is new marked."""
+        tour = self.tour
+        if tour is not None and tour.step.strategy == self.selected.id:
+            since = tour.step.after or ""
+            self.code.show(self.selected, self.selected_source, tour.step.changed(), since)
+        else:
+            self.code.show(self.selected, self.selected_source)
 
     # A replay
 
@@ -348,10 +373,16 @@ class FetchvizApp(App[int]):
     }
 
     LIVE_ACTIONS: ClassVar[set[str]] = {"pick", "rerun", "baseline", "compare_all", "more", "fewer"}
+    TOUR_ACTIONS: ClassVar[set[str]] = {"tour_next", "tour_previous", "leave_tour"}
+    TOUR_PICKS: ClassVar[set[str]] = {"pick", "baseline", "compare_all"}  # the tour picks
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A replay's keys exist in a replay only; the keys that start live runs, outside
         one (in a replay, on_key says why they do nothing: the footer stays short)."""
+        if action in self.TOUR_ACTIONS:
+            return self.tour is not None
+        if self.tour is not None and (action in self.TOUR_PICKS or action == "cancel"):
+            return False
         if action in self.REPLAY_ACTIONS:
             return self.replay is not None
         if action in self.LIVE_ACTIONS or action == "cancel":
@@ -543,16 +574,7 @@ class FetchvizApp(App[int]):
             # The legend, where it costs no line: the phases' shades once a run has them.
             PHASE_LEGEND if run is not None and run.timed_phases else "rows: ░ waiting █ in flight",
         )
-        shown = self.selected
-        self.description.set_content(
-            Text.assemble(
-                (self._next_run(), "bold yellow"),
-                (shown.id, "bold"),
-                f" · {shown.summary}",
-                no_wrap=True,
-                overflow="ellipsis",
-            )
-        )
+        self.description.set_content(self._description(baseline))
         thread_width = run.thread_width if run is not None else 0
         self.header.show(table.scrollable_content_region.width, table.scale(), thread_width)
         self.summary.show(
@@ -569,6 +591,24 @@ class FetchvizApp(App[int]):
             self._show_headline(run, baseline)
         table.refresh_rows(touched)
         return now != before
+
+    def _description(self, baseline: Baseline | None) -> Text:
+        """Under the board: the strategy and what it shows; in the tour, the step, and what
+        to watch in its run or what the run showed, in its own figures."""
+        next_run = (self._next_run(), "bold yellow")
+        if self.tour is not None:
+            caption = self.tour.caption(baseline)
+            return Text.assemble(
+                next_run,
+                (self.tour.header(), "bold"),
+                *(f"\n{line}" for line in caption),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        shown = self.selected
+        return Text.assemble(
+            next_run, (shown.id, "bold"), f" · {shown.summary}", no_wrap=True, overflow="ellipsis"
+        )
 
     def _tick(self, running: bool) -> float:
         """The time this frame shows. Events are drawn on the next frame, but what only moves
@@ -600,6 +640,57 @@ class FetchvizApp(App[int]):
             return f"replay {place} · {self.replay.clock.speed:g}×{paused} · {target}"
         return target
 
+    # The tour
+
+    def _tour_step(self) -> None:
+        """Show the tour's step: as recorded if it ran (← shows what was seen), else run it."""
+        tour = self.tour
+        assert tour is not None
+        self.pending.clear()  # a compare-all left half-way stops here
+        self.workers.cancel_group(self, "start")
+        if tour.needs_run:
+            self._run_step()
+            return
+        self._cancel_current()  # the run of the step just left, if it still goes
+        runs = tour.runs
+        since = next(i for i, (_, run) in enumerate(self.history) if run is runs[0])
+        self.compare_from, self.best_first = since, tour.step.strategy is None
+        config, run = next(entry for entry in self.history[since:] if entry[1] is runs[-1])
+        self.current, self.current_config = run, config
+        self._select(self.by_id[run.strategy])
+        self.table.show(run)
+        self._redraw()
+
+    def _run_step(self) -> None:
+        """Run the tour's step: its strategy, or every strategy for compare all."""
+        assert self.tour is not None
+        strategy = self.tour.step.strategy
+        if strategy is None:
+            self.action_compare_all()
+        else:
+            self.pending.clear()
+            self.best_first = False
+            self.start_run(self.by_id[strategy])
+
+    def action_tour_next(self) -> None:
+        if self.tour is not None and self.tour.next():
+            self._tour_step()
+
+    def action_tour_previous(self) -> None:
+        if self.tour is not None and self.tour.previous():
+            self._tour_step()
+
+    def action_leave_tour(self) -> None:
+        """escape in the tour: the dashboard, as it is (a run going on goes on)."""
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+            return
+        self.tour = None
+        self.description.remove_class("tour")
+        self._show_code()  # without the marks
+        self.refresh_bindings()
+        self._redraw()
+
     # Actions
 
     def _start(self, strategy: Strategy) -> None:
@@ -614,6 +705,9 @@ class FetchvizApp(App[int]):
         self._start(self.by_id[strategy_id])
 
     def action_rerun(self) -> None:
+        if self.tour is not None:
+            self._run_step()
+            return
         self._start(self.selected)
 
     def action_baseline(self) -> None:
@@ -644,7 +738,7 @@ class FetchvizApp(App[int]):
     def action_toggle_code(self) -> None:
         code = self.query_one("#code")
         code.display = not code.display
-        self.code.show(self.selected, self.selected_source)
+        self._show_code()
         self._fit_code_panel()
 
     def _fit_code_panel(self, width: int | None = None) -> None:

@@ -159,7 +159,7 @@ def _main_parser() -> _Parser:
     parser = _Parser(
         prog="fetchviz",
         usage=(
-            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|web ...  "
+            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|tour|web ...  "
             "(see fetchviz COMMAND --help)"
         ),
         description="Watch N HTTP fetches race under six concurrency strategies.",
@@ -460,6 +460,7 @@ def _web_parser() -> _Parser:
     parser.add_argument(
         "--port", type=_whole(0, 65535), default=0, help="port (default 0: a free one)"
     )
+    parser.add_argument("--tour", action="store_true", help="each tab takes the tour")
     return parser
 
 
@@ -470,8 +471,35 @@ def _parse_web(argv: list[str]) -> argparse.Namespace:
     for flag in ("--headless", "--json"):
         if flag in rest:
             raise UsageError(f"{flag} has no screen to show in a browser; drop it")
-    _check(_main_parser().parse_args(rest))
-    args.dashboard = rest
+    if args.tour:
+        _parse_tour(rest)
+        args.dashboard = ["tour", *rest]
+    else:
+        _check(_main_parser().parse_args(rest))
+        args.dashboard = rest
+    return args
+
+
+def _parse_tour(argv: list[str]) -> argparse.Namespace:
+    """Every option of the dashboard, checked as the dashboard checks them; the strategies
+    are the tour's own, in the tutorial's order (a user's own joins its compare-all)."""
+    parser = _main_parser()
+    parser.prog, parser.usage = "fetchviz tour", "fetchviz tour [OPTIONS]"
+    parser.description = (
+        "The tutorial's story, one key a step: sync, async-sequential, gather-blocking, "
+        "executor, httpx, aiohttp, taskgroup, threads, then compare all."
+    )
+    parser.epilog = "Keys: space or → next step, ← the one before, r again, escape leaves."
+    args = parser.parse_args(argv)
+    for flag, given in (("--headless", args.headless), ("--json", args.json)):
+        if given:
+            raise UsageError(f"{flag}: the tour is told on screen; drop it")
+    if args.all or any(spec in BY_ID for spec in args.strategy or ()):
+        raise UsageError(
+            "the tour runs every built-in in its own order; drop --all and -s NAME "
+            "(-s PATH.py:FUNCTION adds yours to its compare-all)"
+        )
+    _check(args)
     return args
 
 
@@ -480,6 +508,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
     if argv[:1] == ["web"]:
         args = _parse_web(argv[1:])
         args.command = "web"
+    elif argv[:1] == ["tour"]:
+        args = _parse_tour(argv[1:])
+        args.command = "tour"
     elif argv[:1] and argv[0] in SUBCOMMANDS:
         args = SUBCOMMANDS[argv[0]]().parse_args(argv[1:])
         args.command = argv[0]
@@ -512,7 +543,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_web(args.host, args.port, args.dashboard)
     except UsageError as exc:
-        named = argv[:1] and (argv[0] in SUBCOMMANDS or argv[0] == "web")
+        named = argv[:1] and (argv[0] in SUBCOMMANDS or argv[0] in ("web", "tour"))
         prog = f"fetchviz {argv[0]}" if named else "fetchviz"
         print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
@@ -562,7 +593,13 @@ def _run(args: argparse.Namespace) -> int:
             from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
 
             app = FetchvizApp(
-                config, strategies, server, compare_all=args.all, source=source, theme=args.theme
+                config,
+                strategies,
+                server,
+                compare_all=args.all,
+                source=source,
+                theme=args.theme,
+                tour=args.command == "tour",
             )
             app.run()
         return app.return_code or 0

@@ -40,6 +40,7 @@ from fetchviz.timeline import (
     nice_scale,
     phase_runs,
 )
+from fetchviz.tour import marked_code
 
 
 @dataclass(frozen=True, slots=True)
@@ -656,18 +657,32 @@ class Summary(TextLines):
 class CodePanel(Static):
     """The selected strategy's source, read from the function that runs."""
 
-    _showing: tuple[Strategy, str | None] | None = None
+    _showing: tuple[Strategy, str | None, frozenset[int] | None, str] | None = None
 
-    def show(self, strategy: Strategy, source: str | None = None) -> None:
-        """`source`: the code as it ran, where it is known (a recording's), else today's."""
-        if (strategy, source) == self._showing:
+    def show(
+        self,
+        strategy: Strategy,
+        source: str | None = None,
+        changed: frozenset[int] | None = None,
+        since: str = "",
+    ) -> None:
+        """`source`: the code as it ran, where it is known (a recording's), else today's.
+        `changed`: the tour's marks, the lines new `since` the step before (None: no gutter)."""
+        if (strategy, source, changed, since) == self._showing:
             return
-        self._showing = (strategy, source)
+        self._showing = (strategy, source, changed, since)
+        title = f"the code that runs: {strategy.id}"
+        if changed:
+            title += f" · ▌ new since {since}"
         if self.parent is not None:  # the scrolling frame around it carries the border
-            set_titles(self.parent, f"the code that runs: {strategy.id}")  # type: ignore[arg-type]
+            set_titles(self.parent, title)  # type: ignore[arg-type]
+        code = source if source is not None else strategy.source()
+        if changed is not None:
+            self.update(marked_code(code, changed))
+            return
         self.update(
             Syntax(
-                source if source is not None else strategy.source(),
+                code,
                 "python",
                 theme="ansi_dark",
                 background_color="default",
