@@ -86,6 +86,7 @@ class FetchvizApp(App[int]):
         Binding("r", "rerun", "Rerun"),
         Binding("b", "baseline", "Baseline"),
         Binding("a", "compare_all", "All"),
+        Binding("s", "sweep", "Sweep", show=False),  # the footer is full at 80 columns
         Binding("c", "toggle_code", "Code"),
         Binding("f", "failures", "Why", show=False),
         Binding("plus,equals", "more", "More", key_display="+"),
@@ -160,6 +161,7 @@ class FetchvizApp(App[int]):
         self.frame_time = self.now()  # the source's clock as the screen shows it
         self.ticked_at = time.perf_counter()  # on the wall's, when it last moved
         self._undo_signals: Callable[[], None] = lambda: None
+        self.sweeping = False  # the sweep's screen is up: the dashboard's keys wait
         # `fetchviz tour`: the tutorial's steps, one key a step; None once left (escape).
         self.tour = Tour(compared=len(self.catalog)) if tour else None
 
@@ -372,13 +374,18 @@ class FetchvizApp(App[int]):
         "previous_run",
     }
 
-    LIVE_ACTIONS: ClassVar[set[str]] = {"pick", "rerun", "baseline", "compare_all", "more", "fewer"}
+    LIVE_ACTIONS: ClassVar[set[str]] = {
+        *("pick", "rerun", "baseline", "compare_all", "sweep", "more", "fewer"),
+    }
     TOUR_ACTIONS: ClassVar[set[str]] = {"tour_next", "tour_previous", "leave_tour"}
     TOUR_PICKS: ClassVar[set[str]] = {"pick", "baseline", "compare_all"}  # the tour picks
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """A replay's keys exist in a replay only; the keys that start live runs, outside
-        one (in a replay, on_key says why they do nothing: the footer stays short)."""
+        one (in a replay, on_key says why they do nothing: the footer stays short). Over the
+        sweep, only quitting: a run started behind it would share the machine with its runs."""
+        if self.sweeping:
+            return action == "quit"
         if action in self.TOUR_ACTIONS:
             return self.tour is not None
         if self.tour is not None and (action in self.TOUR_PICKS or action == "cancel"):
@@ -390,7 +397,7 @@ class FetchvizApp(App[int]):
         return True
 
     def on_key(self, event: events.Key) -> None:
-        live_keys = {s.key for s in self.catalog} | {"r", "b", "a", "plus", "equals", "minus"}
+        live_keys = {s.key for s in self.catalog} | {"r", "b", "a", "s", "plus", "equals", "minus"}
         if self.replay is not None and event.key in live_keys:
             self._replay_only()
         elif self.replay is not None and event.key == "escape":
@@ -724,6 +731,25 @@ class FetchvizApp(App[int]):
         self.compare_from = len(self.history)
         self.start_run(STRATEGIES[0], config)
 
+    def action_sweep(self) -> None:
+        """Every strategy at N = 1, 10, 100, 1,000, on log axes: how each one's time grows.
+        What runs is cancelled first: the sweep has the machine to itself."""
+        if self._replay_only():
+            return
+        self.action_cancel()
+        from fetchviz.sweepchart import SweepScreen  # plotext: for the sweep alone
+
+        self.sweeping = True
+        self.push_screen(
+            SweepScreen(self.config, list(self.catalog), server=self.server),
+            callback=self._sweep_left,
+        )
+
+    def _sweep_left(self, _points: object) -> None:
+        """The sweep's screen is gone: the dashboard's keys are back."""
+        self.sweeping = False
+        self.refresh_bindings()
+
     def action_failures(self) -> None:
         """Every reason the run on screen, and its tasks, failed: whole, with the rows."""
         if self.current is not None:
@@ -825,6 +851,9 @@ class FetchvizApp(App[int]):
         )
         yield SystemCommand(
             "Show the code", "(c) of the selected strategy", self.action_toggle_code
+        )
+        yield SystemCommand(
+            "Sweep N", "(s) every strategy at N = 1 … 1,000, on log axes", self.action_sweep
         )
         yield SystemCommand("More tasks", "(+) raise N", self.action_more)
         yield SystemCommand("Fewer tasks", "(-) lower N", self.action_fewer)

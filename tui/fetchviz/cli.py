@@ -503,9 +503,42 @@ def _parse_tour(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _sweep_parser() -> _Parser:
+    from fetchviz.sweep import add_arguments
+
+    parser = _Parser(
+        prog="fetchviz sweep",
+        usage="fetchviz sweep [OPTIONS] [--tasks 1,10,100,1000] [--json | --csv]",
+        description="How time grows with N: each strategy at each size, elapsed on log axes.",
+        epilog="Every option of the dashboard is accepted (see fetchviz --help); with no -s "
+        "or --all, every built-in strategy.",
+        allow_abbrev=False,  # `--t 5` is the dashboard's --timeout, never taken for --tasks
+    )
+    add_arguments(parser)
+    return parser
+
+
+def _parse_sweep(argv: list[str]) -> argparse.Namespace:
+    """sweep's own options (its --tasks is a list of sizes); the rest are the dashboard's,
+    checked as the dashboard checks them."""
+    own, rest = _sweep_parser().parse_known_args(argv)
+    args = _main_parser().parse_args(rest)
+    args.sizes, args.csv, args.run_all_sizes = own.sizes, own.csv, own.run_all_sizes
+    args.json = own.json or args.json
+    if args.json and args.csv:
+        raise UsageError("--json or --csv: give one of the two")
+    if not args.strategy and not args.all:
+        args.all = True  # one strategy's line is no picture: every built-in
+    _check(args)
+    return args
+
+
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, checked; raises UsageError saying what is wrong."""
-    if argv[:1] == ["web"]:
+    if argv[:1] == ["sweep"]:
+        args = _parse_sweep(argv[1:])
+        args.command = "sweep"
+    elif argv[:1] == ["web"]:
         args = _parse_web(argv[1:])
         args.command = "web"
     elif argv[:1] == ["tour"]:
@@ -543,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
 
             return run_web(args.host, args.port, args.dashboard)
     except UsageError as exc:
-        named = argv[:1] and (argv[0] in SUBCOMMANDS or argv[0] in ("web", "tour"))
+        named = argv[:1] and (argv[0] in SUBCOMMANDS or argv[0] in ("web", "tour", "sweep"))
         prog = f"fetchviz {argv[0]}" if named else "fetchviz"
         print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
@@ -585,6 +618,10 @@ def _run(args: argparse.Namespace) -> int:
         if server:
             server.start()
         config = _config(args, server)
+        if args.command == "sweep":
+            from fetchviz.sweep import run_command
+
+            return run_command(args, config, server, _source(args.record, live=False))
         live = not (args.headless or args.json)
         source = _source(args.record, live)
         if not live:

@@ -1,0 +1,396 @@
+"""fetchviz sweep: each strategy's time as N grows, run (or estimated, and said so), written as
+a table, JSON or CSV, drawn on a log-log chart; cancelled, it leaves no process behind."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from textual.app import App
+
+from conftest import DELAY_MS, config_for
+from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.config import Config
+from fetchviz.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.model import RunState
+from fetchviz.runner import Runner
+from fetchviz.source import Batch
+from fetchviz.sweep import (
+    CSV_FIELDS,
+    Point,
+    estimate,
+    fmt_point,
+    parse_sizes,
+    plan,
+    print_csv,
+    print_table,
+    result_json,
+    sweep,
+    time_per_request,
+)
+from fetchviz.sweepchart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK, SweepScreen
+
+SIZES = (1, 4, 16, 64)
+UP_TO = 16  # sync past this is estimated
+DELAY = DELAY_MS / 1000
+
+
+@pytest.fixture(scope="module")
+def swept(server) -> list[Point]:
+    """One real sweep, shared: sync, executor with 4 threads, aiohttp at N = 1, 4, 16, 64."""
+    config = config_for(server, workers=4)
+    strategies = [BY_ID[name] for name in ("sync", "executor", "aiohttp")]
+    return asyncio.run(sweep(config, strategies, SIZES, run_sequential_up_to=UP_TO))
+
+
+def elapsed(points: list[Point]) -> dict[tuple[str, int], float]:
+    return {(p.strategy, p.tasks): p.elapsed for p in points if p.elapsed is not None}
+
+
+def test_every_strategy_has_a_point_at_every_size_in_order_of_size(swept):
+    assert [(p.strategy, p.tasks) for p in swept] == [
+        (name, n) for n in SIZES for name in ("sync", "executor", "aiohttp")
+    ]
+    assert all(p.complete for p in swept), [p for p in swept if not p.complete]
+
+
+def test_the_async_clients_line_is_flat(swept):
+    e = elapsed(swept)
+    assert e["aiohttp", 16] < 3 * e["aiohttp", 1]
+
+
+def test_syncs_line_is_straight(swept):
+    e = elapsed(swept)
+    # One request after another: never faster than N delays, and 4 × N takes about 4 × longer.
+    assert e["sync", 16] >= 16 * DELAY and e["sync", 4] >= 4 * DELAY
+    assert e["sync", 16] > 2.5 * e["sync", 4]
+    assert e["sync", 16] > 5 * e["sync", 1]
+
+
+def test_the_executor_goes_in_waves_of_its_pool(swept):
+    e = elapsed(swept)
+    # 16 tasks on 4 threads: 4 waves, never fewer; 4 tasks: one wave.
+    assert e["executor", 16] >= 4 * DELAY
+    assert e["executor", 64] >= 16 * DELAY
+    assert e["executor", 16] > 2 * e["executor", 4]
+    assert e["executor", 16] < e["sync", 16] / 2  # concurrent all the same
+
+
+def test_sync_past_the_threshold_is_estimated_and_says_so(swept):
+    (point,) = [p for p in swept if (p.strategy, p.tasks) == ("sync", 64)]
+    measured = elapsed(swept)["sync", 16]
+    assert point.estimated and point.estimated_from == UP_TO
+    assert point.ok is None and point.failed is None  # nothing ran: nothing is claimed
+    assert point.elapsed is not None
+    assert 64 * DELAY <= point.elapsed <= 1.5 * (64 / 16) * measured
+    # The others are run at every size: only the sequential ones are estimated.
+    assert not any(p.estimated for p in swept if p.strategy != "sync")
+    out = io.StringIO()
+    print_table(config_for_table(), SIZES, swept, out)
+    sync_row = next(line for line in out.getvalue().splitlines() if line.startswith("sync"))
+    assert sync_row.split()[-2].startswith("~"), sync_row
+    assert "estimated, not run" in out.getvalue()
+
+
+def config_for_table() -> Config:
+    return Config(url="http://127.0.0.1:1/delay/40", delay_ms=DELAY_MS)
+
+
+def test_the_json_has_the_settings_the_sizes_and_a_point_each(swept):
+    result = json.loads(json.dumps(result_json(config_for_table(), SIZES, swept, UP_TO)))
+    assert set(result) == {"config", "sizes", "run_sequential_up_to", "points"}
+    assert "tasks" not in result["config"] and result["config"]["delay_ms"] == DELAY_MS
+    assert result["sizes"] == list(SIZES) and result["run_sequential_up_to"] == UP_TO
+    assert len(result["points"]) == 3 * len(SIZES)
+    for point in result["points"]:
+        assert {"strategy", "tasks", "elapsed", "estimated", "ok", "failed"} <= set(point)
+    estimated = [p for p in result["points"] if p["estimated"]]
+    assert [(p["strategy"], p["tasks"], p["ok"]) for p in estimated] == [("sync", 64, None)]
+
+
+def test_the_csv_has_a_header_and_a_row_per_point(swept):
+    out = io.StringIO()
+    print_csv(swept, out)
+    rows = list(csv.reader(io.StringIO(out.getvalue())))
+    assert tuple(rows[0]) == CSV_FIELDS
+    assert len(rows) == 1 + 3 * len(SIZES)
+    by_key = {(row[0], row[1]): dict(zip(CSV_FIELDS, row, strict=True)) for row in rows[1:]}
+    assert by_key["sync", "64"]["estimated"] == "true" and by_key["sync", "64"]["ok"] == ""
+    assert by_key["aiohttp", "64"]["estimated"] == "false" and by_key["aiohttp", "64"]["ok"] == "64"
+    assert float(by_key["aiohttp", "64"]["elapsed"]) > 0
+
+
+# Without a run
+
+
+def test_sizes_are_read_sorted_and_checked():
+    assert parse_sizes("16, 1,4,4") == (1, 4, 16)
+    for bad in ("0", "1,x", "", "100001"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_sizes(bad)
+
+
+def test_the_plan_goes_size_by_size_and_estimates_only_the_sequential_ones():
+    strategies = [BY_ID["sync"], BY_ID["gather-blocking"], BY_ID["aiohttp"]]
+    steps = plan(strategies, (1000, 10), 100)
+    assert [(s.strategy.id, s.tasks, s.estimated) for s in steps] == [
+        ("sync", 10, False),
+        ("gather-blocking", 10, False),
+        ("aiohttp", 10, False),
+        ("sync", 1000, True),
+        ("gather-blocking", 1000, True),
+        ("aiohttp", 1000, False),
+    ]
+    assert not any(s.estimated for s in plan(strategies, (1000, 10), None))
+
+
+def run_of(strategy: str, outcomes: list[tuple[float, float, str | None]]) -> RunState:
+    """A finished run from (started, finished, error) per task, the run starting at 0."""
+    run = RunState.new(1, strategy, len(outcomes))
+    run.apply(RunStarted(1, strategy, len(outcomes), 0.0))
+    for i, (start, end, error) in enumerate(outcomes):
+        run.apply(TaskStarted(1, i, start, "runner"))
+        if error:
+            run.apply(TaskFailed(1, i, end, error, 500))
+        else:
+            run.apply(TaskFinished(1, i, end, 200, 11))
+    run.apply(RunFinished(1, max(end for _, end, _ in outcomes) + 0.001, False, None, None))
+    return run
+
+
+def test_a_partly_failed_run_is_marked_and_never_a_point_of_the_line():
+    point = Point.measured(run_of("executor", [(0, 0.1, None), (0, 0.1, "HTTP 500")]))
+    assert not point.complete and point.ok == 1 and point.error == "HTTP 500"
+    assert fmt_point(point).startswith("!")
+    assert point.to_json()["estimated"] is False
+
+
+def test_the_estimate_is_n_times_the_median_time_from_one_answer_to_the_next():
+    # One slow first request (a new connection) does not set the time per request.
+    run = run_of("sync", [(0.0, 0.3, None), (0.3, 0.4, None), (0.4, 0.5, None), (0.5, 0.6, None)])
+    assert time_per_request(run) == pytest.approx(0.1)
+    step = plan([BY_ID["sync"]], (1000,), 100)[0]
+    point = estimate(step, (4, time_per_request(run)))
+    assert point.estimated and point.elapsed == pytest.approx(100.0) and point.estimated_from == 4
+    nothing = estimate(step, None)  # no run in full below the threshold: no figure
+    assert nothing.elapsed is None and not nothing.complete and nothing.error
+
+
+# Cancelled
+
+
+def worker_pids() -> set[int]:
+    """This process's run processes still alive (a reaped or zombie one is gone)."""
+    found = set()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                command = cmdline.read()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"fetchviz.worker" in command:
+            found.add(int(entry))
+    return found
+
+
+async def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_cancelling_a_sweep_kills_its_run_and_keeps_what_was_measured(server):
+    before = worker_pids()
+    config = config_for(server, url=server.url(300))  # N = 30 would take 9 s
+    big_one: asyncio.Event = asyncio.Event()
+
+    def before_each(strategy: Strategy, n: int) -> None:
+        if n == 30:
+            big_one.set()
+
+    points: list[Point] = []
+    going = asyncio.create_task(
+        sweep(config, [BY_ID["sync"]], (1, 30), Runner(live=False), None, before_each, None, points)
+    )
+    await asyncio.wait_for(big_one.wait(), 20)
+    await wait_for(lambda: bool(worker_pids() - before))  # its process is up
+    going.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await going
+    assert [(p.strategy, p.tasks) for p in points] == [("sync", 1)]
+    await wait_for(lambda: not worker_pids() - before, timeout=5)
+
+
+# On screen
+
+
+async def wait_until(pilot: Any, condition: Callable[[], bool], timeout: float = 20) -> None:
+    """Let the app go on until the condition holds (no fixed sleeps)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting for the screen"
+        await pilot.pause(0.02)
+
+
+class Host(App[None]):
+    """A bare app to push the screen on, as the dashboard does."""
+
+    def __init__(self, screen: SweepScreen) -> None:
+        super().__init__()
+        self.sweep_screen = screen
+
+    def on_mount(self) -> None:
+        self.push_screen(self.sweep_screen)
+
+
+async def test_the_screen_draws_the_points_as_they_come_and_escape_leaves_it(server):
+    screen = SweepScreen(
+        config_for(server), [BY_ID["sync"], BY_ID["aiohttp"]], (1, 4), 1, server=server
+    )
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.done)
+        assert len(screen.chart.points) == 4
+        drawn = screen.chart.render().plain
+        assert MEASURED_MARK in drawn and ESTIMATE_MARK in drawn
+        assert str(screen.table.get_cell("sync", "4")).startswith("~")  # estimated, said so
+        assert not str(screen.table.get_cell("aiohttp", "4")).startswith("~")
+        assert "done" in str(screen.chart.border_title)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not screen)
+
+
+async def test_escape_cancels_a_sweep_under_way_and_leaves_no_process(server):
+    before = worker_pids()
+    config = config_for(server, url=server.url(300))
+    screen = SweepScreen(config, [BY_ID["sync"]], (1, 30), None, server=server)
+    app = Host(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: len(screen.points) == 1 and bool(worker_pids() - before))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is not screen)
+        assert screen.cancelled and not screen.done
+        await wait_until(pilot, lambda: not worker_pids() - before, timeout=5)
+
+
+class Modelled:
+    """A source whose runs take what a model says, at once: the screen with every strategy
+    at every size, without running any."""
+
+    def __init__(self, took: Callable[[str, int], float]) -> None:
+        self.took = took
+        self.deliver: Callable[[Batch], None] | None = None
+        self.ids = iter(range(1, 1000))
+
+    def open(self, deliver: Callable[[Batch], None]) -> None:
+        self.deliver = deliver
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def start(
+        self,
+        strategy: Strategy,
+        config: Config,
+        sample: bool = False,
+        begin: bool = True,
+        compare: bool = False,
+    ) -> Modelled:
+        self.run_id = run_id = next(self.ids)
+        took = self.took(strategy.id, config.tasks)
+        batch: Batch = [RunStarted(run_id, strategy.id, config.tasks, 0.0)]
+        for i in range(config.tasks):
+            batch += [
+                TaskStarted(run_id, i, took * i / config.tasks, "t"),
+                TaskFinished(run_id, i, took * (i + 1) / config.tasks, 200, 1),
+            ]
+        batch.append(RunFinished(run_id, took, False, None, None))
+        assert self.deliver is not None
+        asyncio.get_running_loop().call_soon(self.deliver, batch)
+        return self
+
+    def begin(self) -> None:
+        pass
+
+    def cancel(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def modelled(strategy: str, n: int) -> float:
+    if strategy in ("sync", "async-sequential", "gather-blocking"):
+        return 0.5 * n
+    if strategy in ("executor", "threads"):
+        return 0.5 * -(-n // 6)
+    return 0.5 + 0.001 * n
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_every_strategy_reads_at_80x24_and_160x50(size):
+    screen = SweepScreen(config_for_table(), list(STRATEGIES), source=lambda: Modelled(modelled))
+    app = Host(screen)
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, lambda: screen.done)
+        await pilot.pause()
+        width, height = size
+        # The table whole, under a chart tall enough to tell the lines apart.
+        assert screen.table.region.bottom <= height - 1
+        assert screen.table.size.height == 1 + len(STRATEGIES)
+        assert screen.chart.size.height >= 7
+        assert screen.table.region.right <= width
+        for strategy in STRATEGIES:
+            assert str(screen.table.get_cell(strategy.id, "1000"))
+        assert str(screen.table.get_cell("sync", "1000")).startswith("~")
+        drawn = screen.chart.render().plain
+        assert ESTIMATE_MARK in drawn and FAILED_MARK not in drawn
+        assert "1,000" in drawn and "s" in drawn
+
+
+# Wired into the command line and the dashboard (these run once cli.py and app.py have it)
+
+
+def test_fetchviz_sweep_writes_csv_or_json_and_refuses_both(capsys):
+    from fetchviz.cli import main
+
+    sweep_args = ["sweep", "-s", "sync", "-s", "aiohttp", "--tasks", "1,3", "--delay", "20"]
+    assert main([*sweep_args, "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert tuple(rows[0]) == CSV_FIELDS and len(rows) == 1 + 4
+    assert main([*sweep_args, "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["sizes"] == [1, 3] and len(result["points"]) == 4
+    assert main(["sweep", "--json", "--csv"]) == 2
+    assert "one of the two" in capsys.readouterr().err
+
+
+async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
+    from fetchviz.app import FetchvizApp
+
+    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.current is not None and app.current.done)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        screen = app.screen
+        assert isinstance(screen, SweepScreen)
+        await wait_until(pilot, lambda: len(screen.points) >= 2)
+        await pilot.press("6")  # the dashboard's keys start nothing behind the sweep
+        assert len(app.history) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
+        assert screen.cancelled
