@@ -212,7 +212,7 @@ def main() -> None:
             )
             ratio = statistics.median(ours) / statistics.median(base)
             row(
-                f"instrumentation overhead, {strategy}, N={n}",
+                f"overhead with phases, {strategy}, N={n}",
                 ratio,
                 "× bare",
                 "≤ 1.05",

@@ -247,3 +247,13 @@ async def test_the_users_strategies_take_keys_9_and_0_and_join_compare_all(serve
         await pilot.press("a")
         await wait_until(pilot, lambda: not app.pending and run_done(app, "two")(), timeout=60)
         assert {"sync", "threads", "one", "two"} <= set(app.results())
+
+
+def test_a_path_in_the_urls_is_the_embedded_servers_beside_another_server(server, tmp_path):
+    urls = write(tmp_path, f"/delay/10\n{server.url(150)}\n", "urls.txt")
+    result = run_json("-n", "4", "--urls", str(urls), "-s", "aiohttp")
+    embedded, other = result["config"]["urls"]
+    assert embedded.startswith("http://127.0.0.1:") and embedded.endswith("/delay/10")
+    assert embedded != server.url(10) and other == server.url(150)  # a server of its own
+    took = [t["finished"] - t["started"] for t in result["runs"][0]["tasks"]]
+    assert max(took[0::2]) < min(took[1::2])

@@ -83,6 +83,8 @@ _speed = _in_range(float, 0.1, 10, "a speed")
 
 
 def _url(text: str) -> str:
+    if text.startswith("/") and not any(ch.isspace() or ord(ch) < 32 for ch in text):
+        return text  # a path of the embedded server, e.g. /delay/200: it starts for it
     problem = None
     try:
         parts = urlsplit(text)
@@ -97,7 +99,9 @@ def _url(text: str) -> str:
         elif any(ch.isspace() or ord(ch) < 32 for ch in text):
             problem = "contains spaces or control characters"
     if problem:
-        raise argparse.ArgumentTypeError(f"{text!r} {problem}, e.g. https://example.com/")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} {problem}, e.g. https://example.com/ (or /delay/200: the embedded server)"
+        )
     return text
 
 
@@ -378,13 +382,18 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _config(args: argparse.Namespace, server: EmbeddedServer | None) -> Config:
-    targets = (server.url(),) if server else args.targets
+    # A path (/delay/200) is one of the embedded server's; with no target, its default.
+    targets = tuple(
+        server.base_url + url if server and url.startswith("/") else url
+        for url in args.targets or ((server.url(),) if server else ())
+    )
+    only_embedded = server is not None and not args.targets
     return Config(
         tasks=args.tasks,
         url=targets[0],
         urls=targets if len(targets) > 1 else (),
-        delay_ms=server.delay_ms if server else None,
-        jitter_ms=server.jitter_ms if server else 0,
+        delay_ms=server.delay_ms if server and only_embedded else None,
+        jitter_ms=server.jitter_ms if server and only_embedded else 0,
         timeout=args.timeout,
         workers=args.workers,
         limit=args.limit,
@@ -405,7 +414,8 @@ def _check(args: argparse.Namespace) -> None:
     except UserStrategyError as exc:
         raise UsageError(str(exc)) from None
     args.targets = (*(args.url or ()), *(args.urls or ()))
-    if args.targets:
+    args.embedded = not args.targets or any(url.startswith("/") for url in args.targets)
+    if not args.embedded:
         for flag, value in (
             ("--delay", args.delay),
             ("--jitter", args.jitter),
@@ -414,7 +424,8 @@ def _check(args: argparse.Namespace) -> None:
         ):
             if value is not None:
                 raise UsageError(
-                    f"{flag} shapes the embedded server; it does nothing with --url or --urls"
+                    f"{flag} shapes the embedded server; it does nothing with --url or --urls "
+                    "naming no path of it (/delay/MS)"
                 )
 
 
@@ -607,7 +618,7 @@ def _run(args: argparse.Namespace) -> int:
     raise_open_file_limit()
     strategies = args.strategies
     server = None
-    if not args.targets:
+    if args.embedded:
         server = EmbeddedServer(
             DEFAULT_DELAY_MS if args.delay is None else args.delay,
             args.jitter or 0,
