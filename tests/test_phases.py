@@ -96,3 +96,37 @@ def test_each_cell_of_a_bar_takes_the_phase_under_its_middle():
         sum(cells for _, cells in phase_runs(0.0, (0.01, 0.01, 0.0, 0.9, 0.08), 1.0, 10, 0, 10))
         == 10
     )
+
+
+def test_time_past_the_phases_known_is_not_drawn_as_a_body():
+    # A read timeout: connected, then silence; no first byte, no body.
+    assert phase_runs(0.0, (0.001, 0.001, 0.0, None, None), 1.0, 10, 0, 10) == [(3, 10)]
+
+
+def test_a_client_fetchviz_cannot_time_says_nothing_rather_than_zero(tmp_path):
+    path = tmp_path / "plain.py"
+    path.write_text(
+        "import urllib.request\n\n"
+        "def plain(job):\n"
+        "    for i in range(job.tasks):\n"
+        "        with job.fetching(i) as fetch:\n"
+        "            with urllib.request.urlopen(job.urls[i], timeout=job.timeout) as answer:\n"
+        "                fetch.done(answer.status, len(answer.read()))\n",
+        encoding="utf-8",
+    )
+    result = run("-n", "2", "-s", f"{path}:plain")
+    assert result["connections"] is None
+    assert all(task["phases"] is None and task["reused"] is None for task in result["tasks"])
+
+
+def test_options_that_cannot_work_together_are_refused(tmp_path):
+    import trustme
+
+    ca = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(ca))
+    for args, complaint in (
+        (["web", "--record", "x.jsonl"], "every tab would write the same file"),
+        (["--tls", "--cacert", str(ca)], "give one of the two"),
+    ):
+        done = fetchviz(*args)
+        assert done.returncode == 2 and complaint in done.stderr

@@ -4,6 +4,8 @@ examples run, every mistake is one line or a failed run, an edit shows at the ne
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -257,3 +259,79 @@ def test_a_path_in_the_urls_is_the_embedded_servers_beside_another_server(server
     assert embedded != server.url(10) and other == server.url(150)  # a server of its own
     took = [t["finished"] - t["started"] for t in result["runs"][0]["tasks"]]
     assert max(took[0::2]) < min(took[1::2])
+
+
+def test_what_the_file_does_at_import_is_not_the_strategys_time(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        import time
+
+        import requests
+
+        time.sleep(0.8)  # a heavy import, say
+
+        def quick(job):
+            for i in range(job.tasks):
+                with job.fetching(i) as fetch:
+                    response = requests.get(job.urls[i], timeout=job.timeout)
+                    fetch.done(response.status_code, len(response.content))
+        """,
+    )
+    (run,) = run_json("-n", "2", "-s", f"{path}:quick")["runs"]
+    assert run["ok"] == 2 and run["elapsed"] < 0.6
+    assert run["tasks"][0]["started"] < 0.3
+
+
+def test_a_decorated_async_function_runs_and_a_file_imports_its_siblings(tmp_path):
+    write(tmp_path, "ANSWER = 200\n", "sibling.py")
+    write(tmp_path, "def fetch(job):\n    raise AssertionError('not this one')\n", "httpx.py")
+    path = write(
+        tmp_path,
+        """
+        import functools
+
+        from sibling import ANSWER
+
+        def logged(function):
+            @functools.wraps(function)
+            def wrapper(job):
+                return function(job)  # a coroutine, handed back
+            return wrapper
+
+        @logged
+        async def wrapped(job):
+            for i in job.queue_all():
+                with job.fetching(i) as fetch:
+                    fetch.done(ANSWER, 0)
+        """,
+    )
+    # From the file's folder, where an httpx.py must not shadow the real one.
+    command = [sys.executable, "-m", "fetchviz", "--json", "--delay", "20", "-n", "3"]
+    done = subprocess.run(
+        [*command, "-s", f"{path.name}:wrapped", "-s", "httpx"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    wrapped, httpx = json.loads(done.stdout)["runs"]
+    assert wrapped["error"] is None and wrapped["ok"] == 3
+    assert httpx["error"] is None and httpx["ok"] == 3
+
+
+def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        def late(job):
+            for i in range(job.tasks):
+                with job.fetching(i) as fetch:
+                    pass
+                fetch.done(200, 1)
+        """,
+    )
+    (run,) = run_json("-n", "2", "-s", f"{path}:late")["runs"]
+    assert run["error"].startswith("ValueError: fetch.done() for task 0 outside")
+    assert run["ok"] == 0 and run["failed"] == 1 and run["unreported"] == 0

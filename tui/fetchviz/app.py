@@ -299,14 +299,21 @@ class FetchvizApp(App[int]):
 
     def _show_headline(self, run: RunState | None, baseline: Baseline | None) -> None:
         """The run's ratio to the sync baseline in large type, once it has one worth saying."""
-        ratio = ""
-        if run is not None and run.comparable and baseline is not None and run.elapsed(0) > 0:
-            ratio = f"{baseline.elapsed / run.elapsed(0):.1f}x"
+        ratio, title = "", "vs sync"
+        # Only a run whose every request was answered: a partial one's ratio needs its
+        # "3 of 4 ok" beside it, which the run panel gives and large type would not.
+        if run is not None and run.all_ok and baseline is not None and run.elapsed(0) > 0:
+            faster = baseline.elapsed / run.elapsed(0)
+            if 0.95 <= faster <= 1.05:  # as compare() says it
+                ratio, title = "1.0x", "about the same as sync"
+            elif faster > 1:
+                ratio, title = f"{faster:.1f}x", "faster than sync"
+            else:
+                ratio, title = f"{1 / faster:.1f}x", "slower than sync"
         if self.headline.value != ratio:
             self.headline.update(ratio)
-        title = "vs sync" if not ratio else ("faster" if float(ratio[:-1]) >= 1 else "slower")
         estimated = baseline is not None and not baseline.measured
-        set_titles(self.headline, f"{title} than sync", "sync estimated" if estimated else "")
+        set_titles(self.headline, title, "sync estimated" if estimated else "")
 
     def _select(self, strategy: Strategy, source: str | None = None) -> None:
         """`source`: its code as it ran (a recording's); None: as it is today."""

@@ -415,6 +415,11 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from None
     args.targets = (*(args.url or ()), *(args.urls or ()))
     args.embedded = not args.targets or any(url.startswith("/") for url in args.targets)
+    if args.tls and args.cacert:
+        raise UsageError(
+            "--tls trusts a CA made for the embedded server alone, --cacert one of yours: "
+            "give one of the two"
+        )
     if not args.embedded:
         for flag, value in (
             ("--delay", args.delay),
@@ -482,6 +487,11 @@ def _parse_web(argv: list[str]) -> argparse.Namespace:
     for flag in ("--headless", "--json"):
         if flag in rest:
             raise UsageError(f"{flag} has no screen to show in a browser; drop it")
+    if any(arg == "--record" or arg.startswith("--record=") for arg in rest):
+        raise UsageError(
+            "--record: every tab would write the same file; record with fetchviz --record, "
+            "then fetchviz web is for live runs"
+        )
     if args.tour:
         _parse_tour(rest)
         args.dashboard = ["tour", *rest]

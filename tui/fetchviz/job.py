@@ -124,13 +124,23 @@ class FetchFailed(Exception):
 class Fetch:
     """The context of one request; `done()` records the answer, an exception records why not."""
 
-    __slots__ = ("_answered", "_started", "_token", "index", "job", "marks", "raise_failure")
+    __slots__ = (
+        "_answered",
+        "_ended",
+        "_started",
+        "_token",
+        "index",
+        "job",
+        "marks",
+        "raise_failure",
+    )
 
     def __init__(self, job: Job, index: int, raise_failure: bool = False) -> None:
         self.job = job
         self.index = index
         self.raise_failure = raise_failure
         self._answered = False
+        self._ended = False
         self.marks = Marks()  # the clients stamp the request's phases on it (phases.py)
 
     def __enter__(self) -> Fetch:
@@ -140,7 +150,7 @@ class Fetch:
         self._token = CURRENT.set(self.marks)
         return self
 
-    def _phases(self, end: float) -> tuple[float | None, ...]:
+    def _phases(self, end: float) -> tuple[float | None, ...] | None:
         https = self.job.urls[self.index].startswith("https:")
         return self.marks.phases(self._started, end, https)
 
@@ -148,6 +158,11 @@ class Fetch:
         """The answer: a status of 400 or more is a failure; so is an interim 1xx, which a
         client that cannot skip it (requests, through http.client) returns as if final."""
         now = time.perf_counter()
+        if self._answered or self._ended or not hasattr(self, "_started"):
+            raise ValueError(
+                f"fetch.done() for task {self.index} outside its `with job.fetching(i) as fetch:`"
+                " block, or a second time: one answer a task, given inside the block"
+            )
         self._answered = True
         if status < 200:
             reason = f"interim {status} taken for the answer (the client cannot skip 1xx)"
@@ -186,7 +201,11 @@ class Fetch:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
-        CURRENT.reset(self._token)
+        try:
+            CURRENT.reset(self._token)
+        except ValueError:  # closed from another context (an async generator's finalizer)
+            CURRENT.set(None)
+        self._ended = True
         return self._end(exc)
 
     def _end(self, exc: BaseException | None) -> bool:

@@ -166,7 +166,7 @@ class RunState:
     def unreported(self) -> int:
         """Tasks the strategy never gave an answer for, in a run that ended by itself: its
         function returned without fetching them (or without waiting for them)."""
-        if not self.done or self.cancelled:
+        if not self.done or self.cancelled or self.error:
             return 0
         return len(self.tasks) - self.finished_count
 
@@ -196,10 +196,12 @@ class RunState:
                     self.loop.fetching_began()
                 self.started_count += 1
                 self.thread_width = max(self.thread_width, len(thread))
+            case TaskFinished(index=i) | TaskFailed(index=i) if self.tasks[i].finished is not None:
+                pass  # a task ends once: a second end (a strategy's mistake) changes nothing
             case TaskFinished(index=i, at=at, status=status, nbytes=nbytes):
                 row = self.tasks[i]
                 row.finished, row.status, row.nbytes = at, status, nbytes
-                row.phases, row.reused = event.phases, event.reused
+                row.phases, row.reused = known_phases(event.phases), event.reused
                 self.timed_phases = self.timed_phases or event.phases is not None
                 self.ok += 1
                 if row.started is not None:
@@ -207,7 +209,7 @@ class RunState:
             case TaskFailed(index=i, at=at, reason=reason, status=status):
                 row = self.tasks[i]
                 row.finished, row.error, row.status = at, reason, status
-                row.phases, row.reused = event.phases, event.reused
+                row.phases, row.reused = known_phases(event.phases), event.reused
                 self.timed_phases = self.timed_phases or event.phases is not None
                 self.failed += 1
                 if row.started is None:
@@ -303,6 +305,11 @@ class RunState:
                 for row in self.tasks
             ],
         }
+
+
+def known_phases(phases: tuple[float | None, ...] | None) -> tuple[float | None, ...] | None:
+    """The phases this version knows (a newer one's recording may carry more)."""
+    return None if phases is None else phases[: len(PHASES)]
 
 
 def fmt_lag(seconds: float) -> str:

@@ -24,7 +24,7 @@ PHASES = ("wait", "connect", "tls", "first_byte", "receive")
 class Marks:
     """The moments of one request, stamped with perf_counter() as they happen."""
 
-    __slots__ = ("connect_start", "connected", "headers", "secured", "sent", "tls_known")
+    __slots__ = ("answers", "connect_start", "connected", "headers", "secured", "sent", "tls_known")
 
     def __init__(self) -> None:
         self.connect_start: float | None = None  # began opening a connection of its own
@@ -33,6 +33,7 @@ class Marks:
         self.sent: float | None = None  # a connection in hand: the request goes out
         self.headers: float | None = None  # the answer's headers are in
         self.tls_known = True  # the client tells TCP and TLS apart
+        self.answers = 0  # responses seen: more than one is a redirect followed
 
     @property
     def reused(self) -> bool | None:
@@ -41,10 +42,11 @@ class Marks:
             return False
         return True if self.sent is not None else None
 
-    def phases(self, start: float, end: float, https: bool) -> tuple[float | None, ...]:
-        """Seconds per phase (PHASES), from the fetch's start to its end; None: not known."""
+    def phases(self, start: float, end: float, https: bool) -> tuple[float | None, ...] | None:
+        """Seconds per phase (PHASES), from the fetch's start to its end, each None where not
+        known; None: the client said nothing at all (not one of the three)."""
         if self.sent is None and self.connect_start is None:
-            return (None,) * len(PHASES)  # the client said nothing (not one of the three)
+            return None
         opened = self.connect_start is not None
         ready = self.secured or self.connected if opened else self.sent
         wait = (self.connect_start if opened else self.sent) or start
@@ -59,16 +61,20 @@ class Marks:
         if self.headers is not None and ready is not None:
             first_byte = self.headers - ready
         receive = end - self.headers if self.headers is not None else None
+        if self.answers > 1:  # redirected: which connection, which handshake, is not told apart
+            connect = tls = first_byte = None
         return (wait - start, connect, tls, first_byte, receive)
 
 
 CURRENT: ContextVar[Marks | None] = ContextVar("fetchviz_request", default=None)
 _connections = 0  # opened in this process
+_observed = False  # some client of the three reported something
 
 
-def connections() -> int:
-    """How many connections the run's process has opened so far."""
-    return _connections
+def connections() -> int | None:
+    """How many connections the run's process has opened so far; None where no client that
+    fetchviz times was used (a user's strategy with another client): not known, not 0."""
+    return _connections if _observed else None
 
 
 def _opened() -> None:
@@ -77,9 +83,13 @@ def _opened() -> None:
 
 
 def _stamp(name: str, first: bool = True) -> None:
+    global _observed
+    _observed = True
     marks = CURRENT.get()
     if marks is not None and (not first or getattr(marks, name) is None):
         setattr(marks, name, time.perf_counter())
+        if name == "headers":
+            marks.answers += 1
 
 
 # aiohttp: a TraceConfig on every session.

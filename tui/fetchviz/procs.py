@@ -24,7 +24,9 @@ class Child:
     def __init__(self, module: str, *args: str, stdout: Any, pass_fds: tuple[int, ...] = ()):
         self.stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", module, *args],
+            # -P: the working directory is not on sys.path, so a user's httpx.py or queue.py
+            # there cannot shadow a module the run imports.
+            [sys.executable, "-P", "-m", module, *args],
             stdin=subprocess.PIPE,
             stdout=stdout,
             stderr=self.stderr,
@@ -54,6 +56,11 @@ class Child:
         return f"exit code {code}"
 
     def kill(self) -> None:
+        """Kill it and what it started (it leads a session of its own: a user's strategy may
+        have started a process pool)."""
+        if self.proc.returncode is None:  # not reaped: its id is still its group's
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
             self.proc.kill()
 

@@ -71,10 +71,14 @@ def phase_runs(
     for duration in phases:
         total += duration or 0.0
         ends.append(total)
+    # Time past the phases known (a request that timed out, or was refused an answer) goes
+    # to the first unknown phase after them, never to a body that never came.
+    known = max((i for i, duration in enumerate(phases) if duration is not None), default=-1)
+    rest = known + 1 if known + 1 < len(phases) else len(phases) - 1
     runs: list[tuple[int, int]] = []
     for cell in range(first_cell, first_cell + cells):
         at = (cell + 0.5) * per_cell - started
-        index = next((i for i, end in enumerate(ends) if at < end), len(ends) - 1)
+        index = next((i for i, end in enumerate(ends) if at < end), rest)
         if runs and runs[-1][0] == index:
             runs[-1] = (index, runs[-1][1] + 1)
         else:

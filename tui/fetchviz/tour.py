@@ -380,9 +380,9 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
         ]
     if len(done) < total:  # the next run is on its way
         return [STEPS[-1].watch, f"{len(done)} of {total:,} done: the figures come at the end."]
-    ranked = sorted((run for run in done if run.comparable), key=rank)
+    ranked = sorted((run for run in done if run.all_ok), key=rank)
     if not ranked:
-        return ["No run answered anything: nothing to compare. r runs them again."]
+        return ["No run had every request answered: nothing to compare. r runs them again."]
     best, worst = ranked[0], ranked[-1]
     fast, slow = best.elapsed(0.0), worst.elapsed(0.0)
     lines = [
@@ -398,9 +398,9 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
                 f"{sync / max(overlapped):.1f}× to {sync / min(overlapped):.1f}× faster than "
                 f"sync; {len(ranked) - len(overlapped)} did not."
             )
-    failed = [run.strategy for run in done if not run.comparable]
+    failed = [f"{run.strategy} ({run.ok} of {len(run.tasks)} ok)" for run in done if not run.all_ok]
     if failed:
-        lines.append(f"Not ranked, they answered nothing: {', '.join(failed)}.")
+        lines.append(f"Not ranked, not every request answered: {', '.join(failed)}.")
     else:
         lines.append("Only what overlaps the waiting is faster: threads, or an async client.")
     return [fit(line) for line in lines[:3]]

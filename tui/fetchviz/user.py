@@ -100,6 +100,8 @@ def load(path: str, function: str) -> Callable[[Any], Any]:
         raise UserStrategyError(f"{path}: cannot be loaded as Python")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module  # dataclasses and pickling look modules up by name
+    # Its folder, as `python FILE` would have it: a file imports the modules beside it.
+    sys.path.insert(0, str(Path(path).resolve().parent))
     try:
         spec.loader.exec_module(module)
     except Exception as exc:

@@ -51,9 +51,9 @@ def dashboard_command(dashboard_args: list[str], parent: int) -> str:
             f"from fetchviz.procs import die_with_parent; die_with_parent({parent}); "
             "from fetchviz.cli import entry; entry()"
         )
-        python = [sys.executable, "-c", code]
+        python = [sys.executable, "-P", "-c", code]
     else:
-        python = [sys.executable, "-m", "fetchviz"]
+        python = [sys.executable, "-P", "-m", "fetchviz"]
     return "exec " + shlex.join([*python, *dashboard_args])
 
 

@@ -167,19 +167,21 @@ def execute(
     `live`: report the loop's heartbeats as they happen. A user's file is loaded here, afresh:
     what cannot load is the run's error, said like any other.
     """
-    job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
-    try:
+    try:  # before the run's clock starts: what the file imports is not the strategy's time
         code = _code_of(strategy)
     except UserStrategyError as exc:
+        job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
         return RunFinished(job.run_id, time.perf_counter(), False, str(exc), None)
+    job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
     is_async = inspect.iscoroutinefunction(code)
     monitor = LoopMonitor(job.run_id, job.report if live else None) if is_async else None
     error, end = None, None
     try:
         if monitor is not None:
             end = _run_on_own_loop(code, job, workers, monitor)
-        else:
-            code(job)
+        elif inspect.isawaitable(result := code(job)):  # a decorated async def, say
+            monitor = LoopMonitor(job.run_id, job.report if live else None)
+            end = _run_on_own_loop(lambda _: result, job, workers, monitor)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
         error = f"{type(exc).__name__}: {exc}"
     return RunFinished(
@@ -220,7 +222,6 @@ def _run_on_own_loop(code: Any, job: Job, workers: int | None, monitor: LoopMoni
         loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
     beat = loop.create_task(monitor.beat())  # first: it beats once before the strategy runs
     coro = code(job)
-    assert inspect.iscoroutine(coro)
     try:
         loop.run_until_complete(coro)
         return time.perf_counter()
