@@ -360,6 +360,8 @@ def caption(
     lesson = LESSONS.get(step.strategy)
     if lesson is None:  # a step of a strategy with no lesson written: the board says it all
         return [fit(step.watch), "It has run: the rows and the board show how."]
+    if previous is not None and len(previous.tasks) != total:
+        previous = None  # made with another N (+ or - since): its figures compare nothing
     lines = lesson(run, facts(run), baseline, previous)
     if run.failed and step.strategy != "taskgroup":  # the figures count failures too: say so
         lines = [
