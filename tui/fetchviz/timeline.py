@@ -75,14 +75,20 @@ def phase_runs(
     # to the first unknown phase after them, never to a body that never came.
     known = max((i for i, duration in enumerate(phases) if duration is not None), default=-1)
     rest = known + 1 if known + 1 < len(phases) else len(phases) - 1
+    # Cell c's middle is at (c + 0.5) × per_cell - started: it is in phase i while that is
+    # before ends[i]. Each boundary's cell, computed once (a row is drawn every frame).
     runs: list[tuple[int, int]] = []
-    for cell in range(first_cell, first_cell + cells):
-        at = (cell + 0.5) * per_cell - started
-        index = next((i for i, end in enumerate(ends) if at < end), rest)
-        if runs and runs[-1][0] == index:
-            runs[-1] = (index, runs[-1][1] + 1)
+    cell, last = first_cell, first_cell + cells
+    for index, end in enumerate(ends):
+        bound = min(last, max(cell, math.ceil((started + end) / per_cell - 0.5)))
+        if bound > cell:
+            runs.append((index, bound - cell))
+            cell = bound
+    if cell < last:
+        if runs and runs[-1][0] == rest:
+            runs[-1] = (rest, runs[-1][1] + last - cell)
         else:
-            runs.append((index, 1))
+            runs.append((rest, last - cell))
     return runs
 
 

@@ -351,7 +351,7 @@ class TaskTable(ScrollView, can_focus=True):
     ) -> list[Segment]:
         """The request's bar in the shades of its phases (phases.PHASES)."""
         assert row.phases is not None
-        styles = [f"tasktable--{name.replace('_', '-')}" for name in PHASES]
+        styles = list(PHASE_STYLES)
         styles[PHASES.index("first_byte")] = f"tasktable--{row.state.name.lower()}"
         segments, at = [], 0
         runs = phase_runs(started, row.phases, scale, cols.timeline, len(before), len(req))
@@ -362,6 +362,9 @@ class TaskTable(ScrollView, can_focus=True):
             segments.append(Segment(text, self.style_of(styles[index])))
             at += cells
         return segments
+
+
+PHASE_STYLES = tuple(f"tasktable--{name.replace('_', '-')}" for name in PHASES)
 
 
 def set_titles(widget: Widget, title: str, subtitle: str | None = None) -> None:
