@@ -33,7 +33,7 @@ from fetchviz.source import EventSource
 EPILOG = (
     "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: 1-8 pick "
     "and run (9 and 0: your own -s PATH.py:FUNCTION), r again, b sync baseline, a compare all, "
-    "c code, f why it failed, +/- N, esc cancel, q quit, ctrl+p every action."
+    "s sweep N, c code, f why it failed, +/- N, esc cancel, q quit, ctrl+p every action."
 )
 
 
@@ -163,10 +163,10 @@ def _main_parser() -> _Parser:
     parser = _Parser(
         prog="fetchviz",
         usage=(
-            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|tour|web ...  "
+            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|tour|sweep|web ...  "
             "(see fetchviz COMMAND --help)"
         ),
-        description="Watch N HTTP fetches race under six concurrency strategies.",
+        description="Watch N HTTP fetches race under eight concurrency strategies, or yours.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
     )
     parser.add_argument("--headless", action="store_true", help="no UI: print a table")
