@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import requests
@@ -85,6 +86,7 @@ def test_serve_tls_prints_its_ca_and_fetchviz_trusts_it_with_cacert():
     finally:
         serve.terminate()
         serve.wait(timeout=10)
+    assert not Path(ca).parent.exists(), "SIGTERM removes the session's CA and key too"
 
 
 def test_each_cell_of_a_bar_takes_the_phase_under_its_middle():

@@ -447,6 +447,8 @@ class FetchvizApp(App[int]):
         if self.replay is not None and self.replay.current is not None:
             if self.replay.clock.paused:
                 self.replay.toggle_pause()
+            if step > 0:  # skipped, not lost: it ends as recorded (its time, a baseline)
+                self.replay.current.finish()
             self._play(self.replay.current.index + step)
 
     def _cancel_current(self) -> None:

@@ -372,9 +372,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     )
     if certs:
         print(f"fetchviz serve: its CA, for --cacert: {certs.ca}", flush=True)
-    try:
+    try:  # uvicorn raises the SIGTERM it caught again once stopped: it unwinds through here
         tls = (certs.cert, certs.key) if certs else None
-        serve(sock, make_app(args.delay, args.jitter, args.fail_rate), tls)
+        with tuning.terminate_as_exit():
+            serve(sock, make_app(args.delay, args.jitter, args.fail_rate), tls)
     finally:
         if certs:
             certs.remove()

@@ -187,6 +187,7 @@ class SweepScreen(Screen[list[Point]]):
         self.make_source = source
         self.points: list[Point] = []  # as they come
         self.done = False  # the sweep ran to its end
+        self.standalone = False  # the screen of `fetchviz sweep`: leaving it is q
         self.cancelled = False
         self.status = "starting…"
         steps = plan(self.strategies, self.sizes, run_sequential_up_to)
@@ -260,15 +261,24 @@ class SweepScreen(Screen[list[Point]]):
         )
 
     def _show_status(self) -> None:
-        leave = "escape: back" if self.done or self.cancelled else "escape: cancel"
+        over = self.done or self.cancelled
+        back = "q: quit" if self.standalone else "escape: back"
+        leave = back if over else "escape: cancel"
         self.chart.border_title = f"sweep · {self.status} · {leave}"
 
     def action_leave(self) -> None:
-        """Cancel the sweep (its run's process is killed) and go back."""
-        if not self.done:
+        """Cancel the sweep (its run's process is killed) and go back; alone (`fetchviz
+        sweep`), the chart stays, with what was measured, until q."""
+        if not self.done and not self.cancelled:
             self.cancelled = True
+            self.workers.cancel_group(self, "sweep")
+            if self.standalone:
+                self.status = f"cancelled after {sum(not p.estimated for p in self.points)} runs"
+                self._show_status()
+                return
         self.workers.cancel_group(self, "sweep")
-        self.dismiss(self.points)
+        if not self.standalone:
+            self.dismiss(self.points)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "sweep")  # however the screen goes
@@ -296,6 +306,7 @@ class SweepApp(App[int]):
         self.sweep_screen = SweepScreen(
             config, strategies, sizes, run_sequential_up_to, server, source
         )
+        self.sweep_screen.standalone = True
         self._undo_signals: list[Callable[[], None]] = []
 
     def on_mount(self) -> None:

@@ -31,7 +31,8 @@ def split_spec(spec: str) -> tuple[str, str]:
     path, colon, function = spec.rpartition(":")
     if not colon or not path.endswith(".py") or not function:
         raise UserStrategyError(
-            f"{spec!r}: a strategy of your own is PATH.py:FUNCTION, e.g. examples/bounded.py:fetch"
+            f"{spec!r}: a strategy of your own is PATH.py:FUNCTION, "
+            "e.g. examples/bounded.py:bounded"
         )
     if not function.isidentifier():
         raise UserStrategyError(f"{spec!r}: {function!r} is not a Python function name")
