@@ -141,8 +141,8 @@ class Tab:
             raise AssertionError(f"the page never showed {what}; it last received: {tail}") from exc
 
     def press(self, key: str) -> None:
-        """As a user's key in the terminal: xterm.js takes keys in its focused textarea."""
-        self.page.locator(".xterm-helper-textarea").focus()
+        """As a user's key, with no click first: the page focuses the terminal on load (the
+        first key on stage must work)."""
         self.page.keyboard.press(key)
 
 

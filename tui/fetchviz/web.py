@@ -39,6 +39,17 @@ _STOP_SIGNALS = [  # a closed terminal (SIGHUP) stops it too
 ]
 
 
+# The page leaves the terminal unfocused: keys pressed before a click would go nowhere. On
+# stage, the first key must work.
+FOCUS_ON_LOAD = """<script>
+window.addEventListener("load", () => {
+  const focus = () => document.querySelector(".xterm-helper-textarea")?.focus();
+  focus();
+  setTimeout(focus, 300);
+});
+</script>"""
+
+
 def dashboard_command(dashboard_args: list[str], parent: int) -> str:
     """The shell command textual-serve runs for a tab: `fetchviz` with the dashboard's options.
 
@@ -80,7 +91,10 @@ class _Server(Server):
         """Point the page's websocket at the address the browser used, whatever it was."""
         # textual-serve reads it before its first await: no other request comes between.
         self.public_url = f"{request.scheme}://{request.host}"
-        return await super().handle_index(request)
+        page = await super().handle_index(request)
+        if isinstance(page, web.Response) and page.text:
+            page.text = page.text.replace("</body>", FOCUS_ON_LOAD + "</body>", 1)
+        return page
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """A tab: refused to other sites' pages (a websocket is not bound by the same-origin
