@@ -305,7 +305,7 @@ class FetchvizApp(App[int]):
         if run is not None and run.all_ok and baseline is not None and run.elapsed(0) > 0:
             faster = baseline.elapsed / run.elapsed(0)
             if 0.95 <= faster <= 1.05:  # as compare() says it
-                ratio, title = "1.0x", "about the same as sync"
+                ratio, title = "1.0x", "as fast as sync"
             elif faster > 1:
                 ratio, title = f"{faster:.1f}x", "faster than sync"
             else:
@@ -691,6 +691,8 @@ class FetchvizApp(App[int]):
     def action_tour_next(self) -> None:
         if self.tour is not None and self.tour.next():
             self._tour_step()
+        elif self.tour is not None:
+            self.notify("That was the last step: ← goes back, escape leaves the tour.", timeout=4)
 
     def action_tour_previous(self) -> None:
         if self.tour is not None and self.tour.previous():

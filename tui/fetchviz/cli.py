@@ -8,6 +8,7 @@ import asyncio
 import importlib.util
 import math
 import os
+import re
 import ssl
 import sys
 import threading
@@ -83,8 +84,12 @@ _speed = _in_range(float, 0.1, 10, "a speed")
 
 
 def _url(text: str) -> str:
-    if text.startswith("/") and not any(ch.isspace() or ord(ch) < 32 for ch in text):
-        return text  # a path of the embedded server, e.g. /delay/200: it starts for it
+    if text.startswith("/"):  # a path of the embedded server, e.g. /delay/200: it starts for it
+        if not re.fullmatch(r"/(delay/\d{1,6})?", text):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: the embedded server answers / and /delay/MS only, e.g. /delay/200"
+            )
+        return text
     problem = None
     try:
         parts = urlsplit(text)

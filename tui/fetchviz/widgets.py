@@ -314,7 +314,9 @@ class TaskTable(ScrollView, can_focus=True):
         else:
             result = ""
         if len(run.targets) > 1:  # which of the URLs: their ends tell them apart
-            result = f"{short_url(run.url(row.index) or '')} {result}"
+            # The URL's end, in what the result leaves: "200 · 11 B" stays whole.
+            room = max(6, min(18, cols.result - 14))
+            result = f"{short_url(run.url(row.index) or '', room)} {result}"
         segments = [
             Segment(f"{row.index:>5} ", dim),
             Segment(f"{state.value:<9}", style),
