@@ -487,11 +487,13 @@ class StrategyBoard(Steady):
                 partly = f"{run.ok}/{len(run.tasks)}" if run.failed else ""
                 if partly and show_lag:
                     partly = f" {partly} ok"
-                room = bar_width if show_lag else max(1, bar_width - len(partly))
-                line.append(
-                    meter(elapsed / slowest if slowest else 0, room),
-                    style="red" if blocked else ("yellow" if run.failed else "green"),
-                )
+                # On a narrow board "8/12" takes the bar's room: the count is worth more.
+                room = bar_width if show_lag or not partly else bar_width - len(partly) - 1
+                if room > 0 or not partly:
+                    line.append(
+                        meter(elapsed / slowest if slowest else 0, max(1, room)),
+                        style="red" if blocked else ("yellow" if run.failed else "green"),
+                    )
                 if partly:
                     line.append(partly, style="bold yellow")
                 elif show_lag and run.loop_lag_max is not None:
