@@ -335,3 +335,18 @@ def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
     (run,) = run_json("-n", "2", "-s", f"{path}:late")["runs"]
     assert run["error"].startswith("ValueError: fetch.done() for task 0 outside")
     assert run["ok"] == 0 and run["failed"] == 1 and run["unreported"] == 0
+
+
+def test_a_recording_keeps_a_users_strategy_its_code_and_its_summary(tmp_path):
+    from fetchviz.app import recorded_strategies
+    from fetchviz.recording import read_recording
+
+    record = tmp_path / "mine.jsonl.gz"
+    spec = f"{EXAMPLES / 'session_loop.py'}:session_loop"
+    done = fetchviz("--headless", "--delay", "20", "-n", "2", "-s", spec, "--record", str(record))
+    assert done.returncode == 0, done.stderr
+    recording = read_recording(record)
+    (run,) = recording.runs
+    assert run.strategy == "session_loop" and "requests.Session()" in run.source
+    (strategy,) = recorded_strategies(recording)
+    assert strategy.key == "9" and strategy.summary.startswith("sync's for loop over one")

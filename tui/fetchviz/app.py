@@ -69,11 +69,14 @@ PHASE_LEGEND = (
 def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
     """The strategies of a recording that are not built in (a user's), with the keys they
     had: the board lists them as it did."""
-    names = dict.fromkeys(run.strategy for run in recording.runs if run.strategy not in BY_ID)
+    names: dict[str, str] = {}
+    for run in recording.runs:
+        if run.strategy not in BY_ID:
+            names.setdefault(run.strategy, run.summary or "a strategy of the recording")
     keys = [*KEYS, *[""] * len(names)]
     return tuple(
-        Strategy(name, key, "a strategy of the recording", name)
-        for name, key in zip(names, keys, strict=False)
+        Strategy(name, key, summary, name)
+        for (name, summary), key in zip(names.items(), keys, strict=False)
     )
 
 

@@ -116,6 +116,7 @@ _RUN = {
     "compare": _exact(bool),
     "wall": _float,
     "perf": _float,
+    "summary": _exact(str),
 }
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -134,6 +135,7 @@ class RecordedRun:
     wall: float  # time.time() when it started
     perf: float  # time.perf_counter() at the same moment: maps its stamps to the wall clock
     events: list[Event]
+    summary: str = ""  # its one line, as the board said it (recordings before 0.1: none)
 
     def state(self) -> RunState:
         """The run as a live consumer saw it: the same model, the same events, the same order."""
@@ -188,6 +190,7 @@ class RecordingWriter:
         sample: bool,
         source: str,
         compare: bool,
+        summary: str = "",
     ) -> None:
         wall, perf = time.time(), time.perf_counter()
         run = {
@@ -200,6 +203,7 @@ class RecordingWriter:
             "compare": compare,
             "wall": wall,
             "perf": perf,
+            "summary": summary,
         }
         self._write([{"run": run}])
 
@@ -307,6 +311,7 @@ class RecordingSource:
             sample,
             strategy.source(),
             compare,
+            strategy.summary,
         )
         for batch in early:
             self._record(self.writer.events, batch)
