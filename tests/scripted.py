@@ -13,8 +13,9 @@ from fetchviz.config import Config
 from fetchviz.events import RunFinished, RunStarted, SyncSample
 from fetchviz.source import Batch
 
-# A script: for a run id and its start time, the batches to deliver, each after a pause.
-Script = Callable[[int, float], list[tuple[float, Batch]]]
+# A script: for a run as it starts (its id, strategy, tasks, and `at` its start time), the
+# batches to deliver, each after a pause.
+Script = Callable[[RunStarted], list[tuple[float, Batch]]]
 
 
 class ScriptedRun:
@@ -31,9 +32,11 @@ class ScriptedRun:
 
     async def _play(self) -> None:
         """As a run's process does: it starts when told to, and stamps that moment."""
-        t0 = time.perf_counter()
-        self._deliver([RunStarted(self.run_id, self._start.strategy, self._start.tasks, t0)])
-        for pause, batch in self._source.script(self.run_id, t0):
+        started = RunStarted(
+            self.run_id, self._start.strategy, self._start.tasks, time.perf_counter()
+        )
+        self._deliver([started])
+        for pause, batch in self._source.script(started):
             await asyncio.sleep(pause)
             self._deliver(batch)
 

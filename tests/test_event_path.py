@@ -9,6 +9,7 @@ from fetchviz.config import Config
 from fetchviz.events import (
     LoopBeat,
     RunFinished,
+    RunStarted,
     TaskFailed,
     TaskFinished,
     TasksQueued,
@@ -22,7 +23,8 @@ from test_app import row_text, wait_until
 CONFIG = Config(tasks=3, url="http://scripted.invalid/", delay_ms=None)
 
 
-def three_tasks(run_id: int, t0: float) -> list:
+def three_tasks(start: RunStarted) -> list:
+    run_id, t0 = start.run_id, start.at
     return [
         (
             0.01,
@@ -70,8 +72,9 @@ async def test_the_dashboard_shows_what_its_event_source_sent():
         assert "worst 4 ms" in summary  # the heartbeat went the same way as the tasks
 
 
-def stalled(run_id: int, t0: float) -> list:
+def stalled(start: RunStarted) -> list:
     """Tasks start, the loop beats a few times, then nothing comes for a minute."""
+    run_id, t0 = start.run_id, start.at
     beats = [(0.01, [LoopBeat(run_id, t0 + 0.01 * i, 0.001, 0.0)]) for i in range(1, 4)]
     return [
         (0.01, [TaskStarted(run_id, 0, t0 + 0.001, "runner-1")]),

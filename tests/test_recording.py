@@ -380,8 +380,9 @@ def test_flush_if_due_lets_a_reader_see_everything_written(tmp_path, name):
     assert not read_recording(tmp_path / name).truncated
 
 
-def two_steps(run_id: int, t0: float) -> list:
+def two_steps(start: RunStarted) -> list:
     """A run that reports at once, then goes quiet for longer than any test waits."""
+    run_id, t0 = start.run_id, start.at
     return [(0.0, [TasksQueued(run_id, 3, t0)]), (600.0, [RunFinished(run_id, t0 + 600)])]
 
 

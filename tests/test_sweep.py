@@ -37,6 +37,7 @@ from fetchviz.sweep import (
     time_per_request,
 )
 from fetchviz.sweepchart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK, SweepScreen
+from scripted import ScriptedSource
 
 SIZES = (1, 4, 16, 64)
 UP_TO = 16  # sync past this is estimated
@@ -286,50 +287,18 @@ async def test_escape_cancels_a_sweep_under_way_and_leaves_no_process(server):
         await wait_until(pilot, lambda: not worker_pids() - before, timeout=5)
 
 
-class Modelled:
-    """A source whose runs take what a model says, at once: the screen with every strategy
-    at every size, without running any."""
-
-    def __init__(self, took: Callable[[str, int], float]) -> None:
-        self.took = took
-        self.deliver: Callable[[Batch], None] | None = None
-        self.ids = iter(range(1, 1000))
-
-    def open(self, deliver: Callable[[Batch], None]) -> None:
-        self.deliver = deliver
-
-    def now(self) -> float:
-        return time.perf_counter()
-
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> Modelled:
-        self.run_id = run_id = next(self.ids)
-        took = self.took(strategy.id, config.tasks)
-        batch: Batch = [RunStarted(run_id, strategy.id, config.tasks, 0.0)]
-        for i in range(config.tasks):
-            batch += [
-                TaskStarted(run_id, i, took * i / config.tasks, "t"),
-                TaskFinished(run_id, i, took * (i + 1) / config.tasks, 200, 1),
-            ]
-        batch.append(RunFinished(run_id, took, False, None, None))
-        assert self.deliver is not None
-        asyncio.get_running_loop().call_soon(self.deliver, batch)
-        return self
-
-    def begin(self) -> None:
-        pass
-
-    def cancel(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
+def modelled_run(start: RunStarted) -> list[tuple[float, Batch]]:
+    """A run that takes what the model says, reported at once: the screen with every
+    strategy at every size, without running any."""
+    run_id, t0, n = start.run_id, start.at, start.tasks
+    took = modelled(start.strategy, n)
+    batch: Batch = []
+    for i in range(n):
+        batch += [
+            TaskStarted(run_id, i, t0 + took * i / n, "t"),
+            TaskFinished(run_id, i, t0 + took * (i + 1) / n, 200, 1),
+        ]
+    return [(0.0, [*batch, RunFinished(run_id, t0 + took, False, None, None)])]
 
 
 def modelled(strategy: str, n: int) -> float:
@@ -342,7 +311,9 @@ def modelled(strategy: str, n: int) -> float:
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 async def test_every_strategy_reads_at_80x24_and_160x50(size):
-    screen = SweepScreen(config_for_table(), list(STRATEGIES), source=lambda: Modelled(modelled))
+    screen = SweepScreen(
+        config_for_table(), list(STRATEGIES), source=lambda: ScriptedSource(modelled_run)
+    )
     app = Host(screen)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: screen.done)

@@ -34,6 +34,16 @@ def write(tmp_path: Path, code: str, name: str = "mine.py") -> Path:
     return path
 
 
+def answering(name: str) -> str:
+    """A strategy of the user's that answers every task at once (no request)."""
+    return f"""
+        def {name}(job):
+            for i in range(job.tasks):
+                with job.fetching(i) as fetch:
+                    fetch.done(200, 1)
+        """
+
+
 def run_json(*args: str) -> dict:
     embedded = not {"--url", "--urls"} & set(args)
     done = fetchviz("--json", *(["--delay", "30"] if embedded else []), *args)
@@ -165,15 +175,7 @@ def test_a_bad_line_of_a_urls_file_is_named_by_its_number(tmp_path):
 
 
 async def test_an_edit_shows_at_the_next_r_and_a_bad_one_is_a_failed_run(server, tmp_path):
-    path = write(
-        tmp_path,
-        """
-        def mine(job):
-            for i in range(job.tasks):
-                with job.fetching(i) as fetch:
-                    fetch.done(200, 1)
-        """,
-    )
+    path = write(tmp_path, answering("mine"))
     mine = strategy_from(f"{path}:mine", set(BY_ID), "9")
     app = FetchvizApp(config_for(server, tasks=4), [mine])
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
@@ -225,12 +227,8 @@ async def test_a_function_that_never_returns_is_cancelled_by_escape(server, tmp_
 async def test_the_users_strategies_take_keys_9_and_0_and_join_compare_all(server, tmp_path):
     path = write(
         tmp_path,
-        """
-        def one(job):
-            for i in range(job.tasks):
-                with job.fetching(i) as fetch:
-                    fetch.done(200, 1)
-
+        answering("one")
+        + """
         def two(job):
             one(job)
         """,

@@ -373,9 +373,11 @@ def run_command(
         from fetchviz import tuning
 
         with tuning.dashboard_settings():
-            from fetchviz.sweepchart import SweepApp  # Textual loads only for the chart
+            from fetchviz.sweepchart import SweepApp, SweepScreen  # Textual: for the chart alone
 
-            app = SweepApp(config, strategies, args.sizes, up_to, server, lambda: source)
+            app = SweepApp(
+                SweepScreen(config, strategies, args.sizes, up_to, server, lambda: source)
+            )
             app.run()
         return app.return_code or 0
     steps = plan(strategies, args.sizes, up_to)

@@ -293,20 +293,10 @@ class SweepApp(App[int]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
     ]
 
-    def __init__(
-        self,
-        config: Config,
-        strategies: Sequence[Strategy],
-        sizes: Sequence[int] = DEFAULT_SIZES,
-        run_sequential_up_to: int | None = RUN_SEQUENTIAL_UP_TO,
-        server: EmbeddedServer | None = None,
-        source: Callable[[], EventSource] | None = None,
-    ) -> None:
+    def __init__(self, screen: SweepScreen) -> None:
         super().__init__()
-        self.sweep_screen = SweepScreen(
-            config, strategies, sizes, run_sequential_up_to, server, source
-        )
-        self.sweep_screen.standalone = True
+        self.sweep_screen = screen
+        screen.standalone = True  # its escape cancels and stays: q quits
         self._undo_signals: list[Callable[[], None]] = []
 
     def on_mount(self) -> None:
