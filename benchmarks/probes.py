@@ -51,7 +51,7 @@ async def bare_aiohttp(url: str, n: int) -> None:
 
 def bare(strategy: str, url: str, n: int) -> dict[str, float]:
     """Timed like fetchviz times a run: from before the loop exists to after it is done."""
-    from fetchviz.procs import raise_open_file_limit
+    from fetchviz.runs.procs import raise_open_file_limit
 
     raise_open_file_limit()
     started = time.perf_counter()
@@ -78,9 +78,9 @@ def watch_events_reach_the_screen(
     the end of the first frame composed after the dashboard applied it, on `clock`. An event
     applied is pending; the next redraw puts it into the widgets (every event changes the run
     panel's counts); the frame after that shows it. Returns the list it fills."""
-    from fetchviz.app import FetchvizApp, Screen
-    from fetchviz.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
-    from fetchviz.model import RunState
+    from fetchviz.core.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
+    from fetchviz.core.model import RunState
+    from fetchviz.ui.app import FetchvizApp, Screen
 
     applied: list[float] = []
     drawn: list[float] = []
@@ -124,7 +124,7 @@ async def dashboard(
     counts); the frame after that shows it. The dashboard's own loop: a heartbeat on it, 10 ms
     apart, measures how late it wakes.
     """
-    from fetchviz import tuning
+    from fetchviz.runs import tuning
 
     with tuning.dashboard_settings():  # as the CLI does: set before Textual is imported
         return await _dashboard(strategy, url, n, limit, first)
@@ -133,10 +133,10 @@ async def dashboard(
 async def _dashboard(
     strategy: str, url: str, n: int, limit: int | None, first: bool
 ) -> dict[str, float]:
-    from fetchviz.app import FetchvizApp
-    from fetchviz.catalog import BY_ID
-    from fetchviz.config import Config
-    from fetchviz.procs import raise_open_file_limit
+    from fetchviz.core.catalog import BY_ID
+    from fetchviz.core.config import Config
+    from fetchviz.runs.procs import raise_open_file_limit
+    from fetchviz.ui.app import FetchvizApp
 
     raise_open_file_limit()
     to_screen = watch_events_reach_the_screen(time.perf_counter)
@@ -189,13 +189,13 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
     """Key → screen during a big run: from a key's arrival (as the terminal's driver posts
     it) to the end of the first frame composed after its action ran. `+` and `-` in turn:
     each changes what the screen shows (N, a notification) and not the run."""
-    from fetchviz import tuning
+    from fetchviz.runs import tuning
 
     with tuning.dashboard_settings():
-        from fetchviz.app import FetchvizApp, Screen
-        from fetchviz.catalog import BY_ID
-        from fetchviz.config import Config
-        from fetchviz.procs import raise_open_file_limit
+        from fetchviz.core.catalog import BY_ID
+        from fetchviz.core.config import Config
+        from fetchviz.runs.procs import raise_open_file_limit
+        from fetchviz.ui.app import FetchvizApp, Screen
 
         raise_open_file_limit()
         handled: list[float] = []
@@ -241,12 +241,12 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
 async def replay(path: str) -> dict[str, float]:
     """A recording played at 1× in the dashboard: how late each event reaches the screen (on
     the replay's clock, which is the wall's at 1×), and how long the run takes to play."""
-    from fetchviz import tuning
+    from fetchviz.runs import tuning
 
     with tuning.dashboard_settings():
-        from fetchviz.app import FetchvizApp
-        from fetchviz.recording import read_recording
-        from fetchviz.replay import ReplaySource
+        from fetchviz.records.recording import read_recording
+        from fetchviz.records.replay import ReplaySource
+        from fetchviz.ui.app import FetchvizApp
 
         recording = read_recording(path)
         source = ReplaySource(recording, 1.0)

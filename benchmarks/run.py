@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fetchviz.server import EmbeddedServer
+from fetchviz.runs.server import EmbeddedServer
 
 ANSI = re.compile(rb"\x1b\[[0-9;?<>=]*[ -/]*[@-~]|\x1b[\]P_^][^\x07\x1b]*(\x07|\x1b\\\\)?|\x1b.")
 HERE = Path(__file__).resolve().parent

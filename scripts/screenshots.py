@@ -51,9 +51,9 @@ async def shoot(
 
 async def shoot_tour() -> None:
     """The tour's third step, gather-blocking, live: its caption's numbers are that run's."""
-    from fetchviz.app import FetchvizApp
-    from fetchviz.config import Config
-    from fetchviz.server import EmbeddedServer
+    from fetchviz.core.config import Config
+    from fetchviz.runs.server import EmbeddedServer
+    from fetchviz.ui.app import FetchvizApp
 
     with EmbeddedServer(delay_ms=150) as server:
         config = Config(tasks=8, url=server.url(), delay_ms=150)

@@ -7,14 +7,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from fetchviz.catalog import BY_ID
-from fetchviz.config import Config
-from fetchviz.events import Event
-from fetchviz.headless import run_all
-from fetchviz.job import Job
-from fetchviz.model import RunState
-from fetchviz.server import EmbeddedServer
-from fetchviz.worker import execute
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.config import Config
+from fetchviz.core.events import Event
+from fetchviz.core.model import RunState
+from fetchviz.runs.headless import run_all
+from fetchviz.runs.job import Job
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.runs.worker import execute
 
 DELAY_MS = 40  # short, so the suite stays fast; long enough to tell a staircase from a column
 

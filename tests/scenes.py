@@ -8,9 +8,9 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from fetchviz.app import FetchvizApp
-from fetchviz.recording import read_recording
-from fetchviz.replay import ReplaySource
+from fetchviz.records.recording import read_recording
+from fetchviz.records.replay import ReplaySource
+from fetchviz.ui.app import FetchvizApp
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
 

@@ -8,10 +8,8 @@ import itertools
 import time
 from collections.abc import Callable
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.events import RunFinished, RunStarted, SyncSample
-from fetchviz.source import Batch
+from fetchviz.core.events import RunFinished, RunStarted, SyncSample
+from fetchviz.core.source import Batch, RunRequest
 
 # A script: for a run as it starts (its id, strategy, tasks, and `at` its start time), the
 # batches to deliver, each after a pause.
@@ -71,18 +69,12 @@ class ScriptedSource:
     def now(self) -> float:
         return time.perf_counter()
 
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> ScriptedRun:
+    def start(self, request: RunRequest) -> ScriptedRun:
         run_id = next(self._ids)
-        run = ScriptedRun(self, run_id, RunStarted(run_id, strategy.id, config.tasks, 0.0), sample)
+        started = RunStarted(run_id, request.strategy.id, request.config.tasks, 0.0)
+        run = ScriptedRun(self, run_id, started, request.sample)
         self.runs.append(run)
-        if begin:
+        if request.begin:
             run.begin()
         return run
 

@@ -11,12 +11,12 @@ from collections.abc import Callable
 from textual.geometry import Region
 
 from conftest import config_for
-from fetchviz.app import FetchvizApp
-from fetchviz.catalog import BY_ID, STRATEGIES
-from fetchviz.config import Config
-from fetchviz.details import Details
-from fetchviz.model import TaskState
-from fetchviz.widgets import CodePanel, StrategyBoard, Summary, TaskTable
+from fetchviz.core.catalog import BY_ID, STRATEGIES
+from fetchviz.core.config import Config
+from fetchviz.core.model import TaskState
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.dialogs.details import Details
+from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary, TaskTable
 
 
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 20) -> None:

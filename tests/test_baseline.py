@@ -8,13 +8,13 @@ import asyncio
 import statistics
 
 from conftest import config_for
-from fetchviz.baseline import Baselines, rank, verdict
-from fetchviz.catalog import BY_ID
-from fetchviz.config import Config
-from fetchviz.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
-from fetchviz.headless import baseline_of, run_all
-from fetchviz.model import RunState
-from fetchviz.server import EmbeddedServer
+from fetchviz.core.baseline import Baselines, rank, verdict
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.config import Config
+from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.core.model import RunState
+from fetchviz.runs.headless import baseline_of, run_all
+from fetchviz.runs.server import EmbeddedServer
 
 
 def runs_of(config: Config, *strategies: str) -> list[RunState]:

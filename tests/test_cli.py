@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from fetchviz.catalog import BY_ID, STRATEGIES
+from fetchviz.core.catalog import BY_ID, STRATEGIES
 
 BUILT_IN = list(BY_ID)
 

@@ -3,10 +3,9 @@ task events, heartbeats, a run's end and a cancelled run's end exactly as they w
 
 from __future__ import annotations
 
-from fetchviz.app import FetchvizApp
-from fetchviz.catalog import BY_ID
-from fetchviz.config import Config
-from fetchviz.events import (
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.config import Config
+from fetchviz.core.events import (
     LoopBeat,
     RunFinished,
     RunStarted,
@@ -15,8 +14,9 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.model import TaskState
-from fetchviz.widgets import Summary, TaskTable
+from fetchviz.core.model import TaskState
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.widgets.dashboard import Summary, TaskTable
 from scripted import ScriptedSource
 from test_app import row_text, wait_until
 

@@ -10,8 +10,8 @@ import requests
 
 from conftest import run_one
 from faulty import DRIP, DRIP_GAP, OK_BODY, faulty_server
-from fetchviz.catalog import STRATEGIES
-from fetchviz.config import MAX_REDIRECTS, Config
+from fetchviz.core.catalog import STRATEGIES
+from fetchviz.core.config import MAX_REDIRECTS, Config
 
 ALL = [s.id for s in STRATEGIES]
 REQUESTS_BASED = [s.id for s in STRATEGIES if s.uses_blocking_fetch]

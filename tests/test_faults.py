@@ -12,11 +12,11 @@ import pytest
 
 from conftest import run_here, run_one
 from faulty import BIG_BODY, faulty_server
-from fetchviz.catalog import STRATEGIES
-from fetchviz.config import Config
-from fetchviz.model import TaskState
-from fetchviz.reasons import describe
-from fetchviz.server import EmbeddedServer
+from fetchviz.core.catalog import STRATEGIES
+from fetchviz.core.config import Config
+from fetchviz.core.model import TaskState
+from fetchviz.core.reasons import describe
+from fetchviz.runs.server import EmbeddedServer
 
 ALL = [s.id for s in STRATEGIES]
 

@@ -19,10 +19,10 @@ import time
 import pytest
 
 from conftest import config_for
-from fetchviz.app import FetchvizApp
-from fetchviz.catalog import BY_ID
-from fetchviz.config import Config
-from fetchviz.server import EmbeddedServer
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.config import Config
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.ui.app import FetchvizApp
 from test_app import run_done, wait_until
 from test_server import alive
 
@@ -154,7 +154,7 @@ def test_headless_ctrl_c_prints_what_finished_and_marks_the_run_cut_short():
         workers: set[int] = set()  # headless starts a process for each run
         deadline = time.monotonic() + 30
         while len(workers) < 3 and time.monotonic() < deadline:
-            workers.update(p for p in children(proc.pid) if b"fetchviz.worker" in cmdline(p))
+            workers.update(p for p in children(proc.pid) if b"fetchviz.runs.worker" in cmdline(p))
             time.sleep(0.02)
         assert len(workers) == 3, "the third run never started"
         proc.send_signal(signal.SIGINT)

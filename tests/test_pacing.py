@@ -3,7 +3,7 @@ the run keeps a core busy."""
 
 from __future__ import annotations
 
-from fetchviz.pacing import FramePacer
+from fetchviz.ui.pacing import FramePacer
 
 
 class Clock:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from fetchviz.timeline import phase_runs
+from fetchviz.core.timeline import phase_runs
 from test_cli import fetchviz
 
 KNOWN = ("wait", "connect", "first_byte", "receive")

@@ -9,6 +9,7 @@ import gzip
 import json
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,9 @@ from hypothesis import strategies as st
 
 from conftest import config_for
 from fetchviz import __version__
-from fetchviz.catalog import BY_ID
-from fetchviz.config import Config
-from fetchviz.events import (
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.config import Config
+from fetchviz.core.events import (
     LoopBeat,
     RunFinished,
     RunStarted,
@@ -29,9 +30,9 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.headless import result_json, run_all
-from fetchviz.model import RunState
-from fetchviz.recording import (
+from fetchviz.core.model import RunState
+from fetchviz.core.source import RunRequest
+from fetchviz.records.recording import (
     SCHEMA,
     Recording,
     RecordingError,
@@ -39,7 +40,8 @@ from fetchviz.recording import (
     RecordingWriter,
     read_recording,
 )
-from fetchviz.runner import Runner
+from fetchviz.runs.headless import result_json, run_all
+from fetchviz.runs.runner import Runner
 from scripted import ScriptedSource
 
 CONFIG = Config(tasks=3, url="http://recorded.invalid/", delay_ms=None)
@@ -392,7 +394,7 @@ async def test_a_quiet_second_is_flushed_too_and_close_records_the_last_events(t
     source = RecordingSource(ScriptedSource(two_steps), RecordingWriter(path, clock=lambda: 0.0))
     delivered: list = []
     source.open(delivered.append)
-    source.start(BY_ID["aiohttp"], CONFIG, compare=True)
+    source.start(RunRequest(BY_ID["aiohttp"], CONFIG, compare=True))
 
     def events() -> list:
         runs = read_recording(path).runs
@@ -418,17 +420,18 @@ async def test_a_quiet_second_is_flushed_too_and_close_records_the_last_events(t
 class EagerSource(ScriptedSource):
     """A source that delivers a run's first events from inside start()."""
 
-    def start(self, strategy, config, sample=False, begin=True, compare=False):
-        run = super().start(strategy, config, sample=sample, begin=False, compare=compare)
+    def start(self, request):
+        run = super().start(replace(request, begin=False))
         assert self.deliver is not None
-        self.deliver([RunStarted(run.run_id, strategy.id, config.tasks, 1.0)])
+        started = RunStarted(run.run_id, request.strategy.id, request.config.tasks, 1.0)
+        self.deliver([started])
         return run
 
 
 async def test_events_delivered_during_start_are_written_after_their_run(tmp_path):
     source = RecordingSource(EagerSource(two_steps), RecordingWriter(tmp_path / "eager.jsonl"))
     source.open(lambda batch: None)
-    source.start(BY_ID["sync"], CONFIG)
+    source.start(RunRequest(BY_ID["sync"], CONFIG))
     source.close()
     (run,) = read_recording(tmp_path / "eager.jsonl").runs
     assert isinstance(run.events[0], RunStarted) and run.events[0].at == 1.0

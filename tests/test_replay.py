@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from fetchviz.app import FetchvizApp
-from fetchviz.recording import read_recording
-from fetchviz.replay import ReplaySource
-from fetchviz.widgets import CodePanel, StrategyBoard, Summary
+from fetchviz.records.recording import read_recording
+from fetchviz.records.replay import ReplaySource
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary
 from test_app import wait_until
 
 

@@ -15,19 +15,19 @@ import time
 import pytest
 
 from conftest import config_for
-from fetchviz.catalog import BY_ID, STRATEGIES
-from fetchviz.events import (
+from fetchviz.core.catalog import BY_ID, STRATEGIES
+from fetchviz.core.events import (
     LoopBeat,
     RunFinished,
     TaskFailed,
     TaskFinished,
     TaskStarted,
 )
-from fetchviz.model import LoopState, RunState
-from fetchviz.protocol import decode_all, encode
-from fetchviz.runner import Runner
-from fetchviz.source import Batch
-from fetchviz.worker import PipeSink
+from fetchviz.core.model import LoopState, RunState
+from fetchviz.core.source import Batch, RunRequest
+from fetchviz.runs.protocol import decode_all, encode
+from fetchviz.runs.runner import Runner
+from fetchviz.runs.worker import PipeSink
 from test_server import alive
 
 
@@ -105,7 +105,7 @@ def test_events_waiting_are_handed_over_before_a_full_garbage_collection():
 
 def test_the_dashboard_draws_without_importing_an_http_client():
     code = (
-        "import sys, fetchviz.app, fetchviz.cli\n"
+        "import sys, fetchviz.ui.app, fetchviz.cli\n"
         "print(sorted({'aiohttp', 'httpx', 'requests'} & set(sys.modules)))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -113,7 +113,7 @@ def test_the_dashboard_draws_without_importing_an_http_client():
 
 
 def test_the_code_panel_shows_the_functions_that_run():
-    from fetchviz import strategies
+    from fetchviz.runs import strategies
 
     for strategy in STRATEGIES:
         function = getattr(strategies, strategy.function)
@@ -126,7 +126,7 @@ def test_the_code_panel_shows_the_functions_that_run():
 async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(server):
     runner, queue = open_runner(live=False)
     try:
-        handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=4))
+        handle = runner.start(RunRequest(BY_ID["aiohttp"], config_for(server, tasks=4)))
         worker_pid = handle.worker.proc.pid
         assert worker_pid != os.getpid()
         run = RunState.new(handle.run_id, "aiohttp", 4)
@@ -143,7 +143,9 @@ async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(serve
 async def test_a_run_held_back_starts_only_when_told(server):
     runner, queue = open_runner(live=False)
     try:
-        handle = runner.start(BY_ID["aiohttp"], config_for(server, tasks=3), begin=False)
+        handle = runner.start(
+            RunRequest(BY_ID["aiohttp"], config_for(server, tasks=3), begin=False)
+        )
         await asyncio.sleep(0.8)  # the process has long been ready: it waits to be told
         assert queue.empty()
         told = time.perf_counter()
@@ -161,7 +163,7 @@ async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
     spare = None
     try:
         config = config_for(server, tasks=20, url=server.url(30_000), workers=20)
-        handle = runner.start(BY_ID["executor"], config)
+        handle = runner.start(RunRequest(BY_ID["executor"], config))
         run = RunState.new(handle.run_id, "executor", 20)
         while run.started_count < 20:  # twenty threads blocked in requests.get
             for event in await asyncio.wait_for(queue.get(), 20):
@@ -183,7 +185,9 @@ async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
 async def test_a_run_whose_process_dies_ends_with_a_reason(server):
     runner, queue = open_runner(live=False)
     try:
-        handle = runner.start(BY_ID["sync"], config_for(server, tasks=50, url=server.url(200)))
+        handle = runner.start(
+            RunRequest(BY_ID["sync"], config_for(server, tasks=50, url=server.url(200)))
+        )
         run = RunState.new(handle.run_id, "sync", 50)
         while run.started_count < 1:
             for event in await asyncio.wait_for(queue.get(), 20):
@@ -200,14 +204,15 @@ def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
     script = tmp_path / "parent.py"
     script.write_text(
         "import asyncio, sys\n"
-        "from fetchviz.catalog import BY_ID\n"
-        "from fetchviz.config import Config\n"
-        "from fetchviz.runner import Runner\n"
+        "from fetchviz.core.catalog import BY_ID\n"
+        "from fetchviz.core.config import Config\n"
+        "from fetchviz.core.source import RunRequest\n"
+        "from fetchviz.runs.runner import Runner\n"
         "async def main():\n"
         "    runner = Runner()\n"
         "    runner.open(lambda batch: None)\n"
         f"    config = Config(tasks=5, url={server.url(30_000)!r}, workers=5)\n"
-        "    handle = runner.start(BY_ID['executor'], config)\n"
+        "    handle = runner.start(RunRequest(BY_ID['executor'], config))\n"
         "    print(handle.worker.proc.pid, runner._spare and runner._spare.proc.pid, flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"

@@ -14,7 +14,7 @@ import time
 import aiohttp
 import requests
 
-from fetchviz.server import KEEP_ALIVE_S, EmbeddedServer, is_loopback
+from fetchviz.runs.server import KEEP_ALIVE_S, EmbeddedServer, is_loopback
 
 
 def alive(pid: int) -> bool:
@@ -57,7 +57,7 @@ def test_stop_leaves_no_process():
 def test_server_dies_with_its_parent_even_on_sigkill():
     script = textwrap.dedent(
         """
-        from fetchviz.server import EmbeddedServer
+        from fetchviz.runs.server import EmbeddedServer
         s = EmbeddedServer(delay_ms=0); s.start(); s.wait_ready()
         print(s.pid, flush=True)
         import time; time.sleep(60)

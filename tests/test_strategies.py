@@ -9,8 +9,8 @@ import socket
 import pytest
 
 from conftest import DELAY_MS, config_for, run_one
-from fetchviz.config import Config
-from fetchviz.model import RunState, TaskState
+from fetchviz.core.config import Config
+from fetchviz.core.model import RunState, TaskState
 
 DELAY = DELAY_MS / 1000
 N = 6
@@ -124,7 +124,7 @@ def test_latency_summary_orders_percentiles(server):
 def test_taskgroup_cancels_the_rest_at_the_first_failure():
     """The lesson of structured concurrency: one failure (HTTP 500 from the server) and every
     request still in flight is cancelled; those rows say Cancelled, a state of their own."""
-    from fetchviz.server import EmbeddedServer
+    from fetchviz.runs.server import EmbeddedServer
 
     with EmbeddedServer(delay_ms=100, jitter_ms=300, fail_rate=0.3) as flaky:
         flaky.wait_ready()
@@ -154,7 +154,7 @@ def test_the_event_loop_is_a_choice(server):
     """--loop uvloop: the asyncio strategies run on uvloop's loop, in the run's process."""
     import uvloop
 
-    from fetchviz.worker import new_loop
+    from fetchviz.runs.worker import new_loop
 
     loop = new_loop("uvloop")
     try:
@@ -167,8 +167,8 @@ def test_the_event_loop_is_a_choice(server):
 
 def test_an_error_after_the_answer_does_not_count_the_task_twice():
     """aiohttp's response context may raise on its way out, after done(): the answer stands."""
-    from fetchviz.events import TaskFinished
-    from fetchviz.job import Job
+    from fetchviz.core.events import TaskFinished
+    from fetchviz.runs.job import Job
 
     events: list[object] = []
     for raise_failure in (False, True):

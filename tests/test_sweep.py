@@ -17,13 +17,13 @@ import pytest
 from textual.app import App
 
 from conftest import DELAY_MS, config_for
-from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
-from fetchviz.config import Config
-from fetchviz.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
-from fetchviz.model import RunState
-from fetchviz.runner import Runner
-from fetchviz.source import Batch
-from fetchviz.sweep import (
+from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.config import Config
+from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.core.model import RunState
+from fetchviz.core.source import Batch
+from fetchviz.runs.runner import Runner
+from fetchviz.runs.sweep import (
     CSV_FIELDS,
     Point,
     estimate,
@@ -36,7 +36,7 @@ from fetchviz.sweep import (
     sweep,
     time_per_request,
 )
-from fetchviz.sweepchart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK, SweepScreen
+from fetchviz.ui.screens.sweep import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK, SweepScreen
 from scripted import ScriptedSource
 
 SIZES = (1, 4, 16, 64)
@@ -201,7 +201,11 @@ def worker_pids() -> set[int]:
                 command = cmdline.read()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid() and fields[0] != "Z" and b"fetchviz.worker" in command:
+        if (
+            int(fields[1]) == os.getpid()
+            and fields[0] != "Z"
+            and b"fetchviz.runs.worker" in command
+        ):
             found.add(int(entry))
     return found
 
@@ -350,7 +354,7 @@ def test_fetchviz_sweep_writes_csv_or_json_and_refuses_both(capsys):
 
 
 async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
-    from fetchviz.app import FetchvizApp
+    from fetchviz.ui.app import FetchvizApp
 
     app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:

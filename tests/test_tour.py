@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import re
 
-from fetchviz.baseline import MEASURED, Baseline
-from fetchviz.catalog import BY_ID
-from fetchviz.events import (
+from fetchviz.core.baseline import MEASURED, Baseline
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.events import (
     LoopBeat,
     RunFinished,
     RunStarted,
@@ -19,8 +19,8 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.model import RunState
-from fetchviz.tour import STEPS, WIDTH, Tour, caption, changed_lines, marked_code, ranking
+from fetchviz.core.model import RunState
+from fetchviz.core.tour import STEPS, WIDTH, Tour, caption, changed_lines, marked_code, ranking
 
 STEP = {step.strategy: step for step in STEPS}
 

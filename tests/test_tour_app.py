@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from conftest import config_for
-from fetchviz.app import FetchvizApp
-from fetchviz.widgets import CodePanel
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.widgets.dashboard import CodePanel
 from test_app import run_done, wait_until
 
 

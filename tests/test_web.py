@@ -147,7 +147,7 @@ class Tab:
 
 
 def test_the_dashboard_command_hands_every_option_to_fetchviz_verbatim():
-    from fetchviz.web import dashboard_command
+    from fetchviz.ui.web import dashboard_command
 
     weird = "1; echo injected $(echo twice) 'quoted'"
     command = dashboard_command(["--tasks", weird], os.getpid())
@@ -180,7 +180,8 @@ def web() -> Iterator[subprocess.Popen[str]]:
     """`fetchviz web` as the CLI runs it, in a process of its own; killed with what it started
     if the test fails before it stops."""
     code = (
-        "import sys; from fetchviz import web; sys.exit(web.run_web('127.0.0.1', 0, sys.argv[1:]))"
+        "import sys; from fetchviz.ui import web; "
+        "sys.exit(web.run_web('127.0.0.1', 0, sys.argv[1:]))"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, "--delay", "200", "-n", str(TASKS)],

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import config_for
-from fetchviz.app import FetchvizApp
-from fetchviz.catalog import BY_ID
-from fetchviz.model import TaskState
-from fetchviz.user import strategy_from
-from fetchviz.widgets import CodePanel, StrategyBoard, Summary
+from fetchviz.core.catalog import BY_ID
+from fetchviz.core.model import TaskState
+from fetchviz.runs.user import strategy_from
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary
 from test_app import run_done, wait_until
 from test_cli import fetchviz
 
@@ -336,8 +336,8 @@ def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
 
 
 def test_a_recording_keeps_a_users_strategy_its_code_and_its_summary(tmp_path):
-    from fetchviz.app import recorded_strategies
-    from fetchviz.recording import read_recording
+    from fetchviz.records.recording import read_recording
+    from fetchviz.ui.app import recorded_strategies
 
     record = tmp_path / "mine.jsonl.gz"
     spec = f"{EXAMPLES / 'session_loop.py'}:session_loop"

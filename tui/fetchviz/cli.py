@@ -15,12 +15,14 @@ import threading
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
-from fetchviz import __version__, tuning
-from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
-from fetchviz.certs import SessionCerts
-from fetchviz.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
-from fetchviz.procs import raise_open_file_limit
-from fetchviz.server import (
+from fetchviz import __version__
+from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
+from fetchviz.core.source import EventSource
+from fetchviz.runs import tuning
+from fetchviz.runs.certs import SessionCerts
+from fetchviz.runs.procs import raise_open_file_limit
+from fetchviz.runs.server import (
     MAX_DELAY_MS,
     EmbeddedServer,
     bind,
@@ -29,7 +31,6 @@ from fetchviz.server import (
     reach_warning,
     serve,
 )
-from fetchviz.source import EventSource
 
 EPILOG = (
     "strategies: " + ", ".join(s.id for s in STRATEGIES) + ". Keys in the dashboard: 1-8 pick "
@@ -114,7 +115,7 @@ def _strategy(text: str) -> str:
     if text in BY_ID:
         return text
     if ":" in text or text.endswith(".py"):  # the user's own: PATH.py:FUNCTION, checked now
-        from fetchviz.user import UserStrategyError, read_function, split_spec
+        from fetchviz.runs.user import UserStrategyError, read_function, split_spec
 
         try:
             read_function(*split_spec(text))
@@ -128,7 +129,7 @@ def _strategy(text: str) -> str:
 
 def _strategies(args: argparse.Namespace) -> list[Strategy]:
     """What -s and --all ask for: built-ins by id; the user's own with the next free keys."""
-    from fetchviz.user import KEYS, strategy_from
+    from fetchviz.runs.user import KEYS, strategy_from
 
     chosen: list[Strategy] = list(STRATEGIES) if args.all else []
     taken = set(BY_ID)
@@ -278,7 +279,7 @@ def _main_parser() -> _Parser:
 
 
 def _theme(text: str) -> str:
-    from fetchviz.themes import THEMES
+    from fetchviz.ui.themes import THEMES
 
     if text not in THEMES:
         raise argparse.ArgumentTypeError(f"unknown theme {text!r}; choose from {', '.join(THEMES)}")
@@ -413,7 +414,7 @@ def _check(args: argparse.Namespace) -> None:
         raise UsageError(
             "--all runs every built-in already; drop -s NAME (-s PATH.py:FUNCTION adds yours)"
         )
-    from fetchviz.user import UserStrategyError
+    from fetchviz.runs.user import UserStrategyError
 
     try:
         args.strategies = _strategies(args)
@@ -531,7 +532,7 @@ def _parse_tour(argv: list[str]) -> argparse.Namespace:
 
 
 def _sweep_parser() -> _Parser:
-    from fetchviz.sweep import add_arguments
+    from fetchviz.runs.sweep import add_arguments
 
     parser = _Parser(
         prog="fetchviz sweep",
@@ -599,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in ("replay", "export"):
             return _run_offline(args)
         if args.command == "web":
-            from fetchviz.web import run_web  # aiohttp and textual-serve: for web alone
+            from fetchviz.ui.web import run_web  # aiohttp and textual-serve: for web alone
 
             return run_web(args.host, args.port, args.dashboard)
     except UsageError as exc:
@@ -616,8 +617,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run_offline(args: argparse.Namespace) -> int:
     """replay and export: a bad file is bad input (exit 2, one line); no server starts."""
-    from fetchviz import offline
-    from fetchviz.recording import RecordingError
+    from fetchviz.records import offline
+    from fetchviz.records.recording import RecordingError
 
     try:
         with tuning.terminate_as_exit():
@@ -646,7 +647,7 @@ def _run(args: argparse.Namespace) -> int:
             server.start()
         config = _config(args, server)
         if args.command == "sweep":
-            from fetchviz.sweep import run_command
+            from fetchviz.runs.sweep import run_command
 
             return run_command(args, config, server, _source(args.record, live=False))
         live = not (args.headless or args.json)
@@ -654,7 +655,7 @@ def _run(args: argparse.Namespace) -> int:
         if not live:
             return _run_headless(config, strategies, server, args.json, source)
         with tuning.dashboard_settings():
-            from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
+            from fetchviz.ui.app import FetchvizApp  # Textual loads only for the dashboard
 
             app = FetchvizApp(
                 config,
@@ -685,12 +686,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def _source(record: str | None, live: bool) -> EventSource:
     """The live runner, recorded to a file if asked."""
-    from fetchviz.runner import Runner
+    from fetchviz.runs.runner import Runner
 
     runner = Runner(live=live)
     if record is None:
         return runner
-    from fetchviz.recording import RecordingSource, RecordingWriter
+    from fetchviz.records.recording import RecordingSource, RecordingWriter
 
     return RecordingSource(runner, RecordingWriter(record))
 
@@ -702,8 +703,8 @@ def _run_headless(
     as_json: bool,
     source: EventSource,
 ) -> int:
-    from fetchviz.headless import print_json, print_table, run_all
-    from fetchviz.model import RunState
+    from fetchviz.core.model import RunState
+    from fetchviz.runs.headless import print_json, print_table, run_all
 
     progress = sys.stderr.isatty()  # someone waits at a terminal: say what runs
     done = iter(range(1, len(strategies) + 1))

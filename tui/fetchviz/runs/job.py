@@ -11,8 +11,8 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import overload
 
-from fetchviz.config import MAX_REDIRECTS, Config
-from fetchviz.events import (
+from fetchviz.core.config import MAX_REDIRECTS, Config
+from fetchviz.core.events import (
     Event,
     TaskCancelled,
     TaskFailed,
@@ -20,8 +20,8 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.phases import CURRENT, Marks
-from fetchviz.reasons import describe
+from fetchviz.core.reasons import describe
+from fetchviz.runs.phases import CURRENT, Marks
 
 
 class Job:

@@ -1,6 +1,6 @@
 """The run's own process: runs one strategy once, and writes its events to the parent.
 
-    python -m fetchviz.worker      (started by runner.py, never by hand)
+    python -m fetchviz.runs.worker      (started by runner.py, never by hand)
 
 Why a process and not a thread: a strategy's Python holds the GIL, and 10,000 aiohttp requests
 make a million objects whose garbage collections hold it for 100–700 ms at a time (measured).
@@ -27,14 +27,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from fetchviz import phases
-from fetchviz.catalog import Strategy
-from fetchviz.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
-from fetchviz.job import Job
-from fetchviz.procs import die_with_parent, raise_open_file_limit
-from fetchviz.protocol import RunCommand, encode, read_message, write_all
-from fetchviz.reasons import describe
-from fetchviz.user import UserStrategyError, load
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
+from fetchviz.core.reasons import describe
+from fetchviz.runs import phases
+from fetchviz.runs.job import Job
+from fetchviz.runs.procs import die_with_parent, raise_open_file_limit
+from fetchviz.runs.protocol import RunCommand, encode, read_message, write_all
+from fetchviz.runs.user import UserStrategyError, load
 
 # How long events gather before one write hands them over. Live (the dashboard): well under
 # a frame (16 ms). Quiet (headless: nobody watches until the end): long, because each
@@ -197,7 +197,7 @@ def execute(
 def _code_of(strategy: Strategy) -> Callable[[Job], Any]:
     if strategy.path is not None:
         return load(strategy.path, strategy.function)
-    from fetchviz import strategies  # the HTTP clients: imported here, not by the dashboard
+    from fetchviz.runs import strategies  # the HTTP clients: imported here, not by the dashboard
 
     return getattr(strategies, strategy.function)  # type: ignore[no-any-return]
 
@@ -263,7 +263,7 @@ def main() -> None:
     die_with_parent(os.getppid())
     events_fd = os.dup(1)
     os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
-    from fetchviz import strategies  # noqa: F401  imported now, while the parent waits
+    from fetchviz.runs import strategies  # noqa: F401  imported now, while the parent waits
 
     phases.install()  # every request of the run is timed inside, whoever wrote the strategy
 

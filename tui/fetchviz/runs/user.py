@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from fetchviz.catalog import Strategy
+from fetchviz.core.catalog import Strategy
 
 # Keys for the user's strategies, after the built-ins' 1–8; a third and more run from the
 # command palette and in compare-all.

@@ -25,8 +25,8 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from textual_serve.server import Server
 
-from fetchviz import tuning
-from fetchviz.server import bind, listen_error, reach_warning
+from fetchviz.runs import tuning
+from fetchviz.runs.server import bind, listen_error, reach_warning
 
 # How long stopping waits for each tab's dashboard to quit (it stops its latency server and
 # kills its run: well under a second) before leaving the rest to the kernel (die_with_parent).
@@ -59,7 +59,7 @@ def dashboard_command(dashboard_args: list[str], parent: int) -> str:
     """
     if sys.platform == "linux":
         code = (
-            f"from fetchviz.procs import die_with_parent; die_with_parent({parent}); "
+            f"from fetchviz.runs.procs import die_with_parent; die_with_parent({parent}); "
             "from fetchviz.cli import entry; entry()"
         )
         python = [sys.executable, "-P", "-c", code]

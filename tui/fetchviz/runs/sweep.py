@@ -23,11 +23,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import MAX_TASKS, Config
-from fetchviz.model import RunState
-from fetchviz.server import EmbeddedServer
-from fetchviz.source import Batch, EventSource
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import MAX_TASKS, Config
+from fetchviz.core.model import RunState
+from fetchviz.core.source import Batch, EventSource, RunRequest
+from fetchviz.runs.server import EmbeddedServer
 
 DEFAULT_SIZES = (1, 10, 100, 1000)
 # One request after another: their time grows as N (by id: nothing is assumed of a user's).
@@ -197,7 +197,7 @@ async def sweep(
     """
     queue: asyncio.Queue[Batch] = asyncio.Queue()
     if source is None:
-        from fetchviz.runner import Runner
+        from fetchviz.runs.runner import Runner
 
         source = Runner(live=False)  # quiet: nobody reads a run's rows, only its time
     source.open(queue.put_nowait)
@@ -228,7 +228,7 @@ async def _run(
     source: EventSource, queue: asyncio.Queue[Batch], strategy: Strategy, config: Config
 ) -> RunState:
     """One run to its end: no sync sample (a sweep has no baseline to show)."""
-    handle = source.start(strategy, config)
+    handle = source.start(RunRequest(strategy, config))
     run = RunState.new(
         handle.run_id, strategy.id, config.tasks, strategy.is_async, targets=config.targets
     )
@@ -311,7 +311,7 @@ def result_json(
     points: Sequence[Point],
     run_sequential_up_to: int | None,
 ) -> dict[str, Any]:
-    from fetchviz.headless import result_json as run_json
+    from fetchviz.runs.headless import result_json as run_json
 
     settings = {k: v for k, v in run_json(config, [])["config"].items() if k != "tasks"}
     return {
@@ -370,10 +370,13 @@ def run_command(
     strategies: list[Strategy] = args.strategies
     up_to = None if args.run_all_sizes else RUN_SEQUENTIAL_UP_TO
     if not (args.json or args.csv or args.headless):
-        from fetchviz import tuning
+        from fetchviz.runs import tuning
 
         with tuning.dashboard_settings():
-            from fetchviz.sweepchart import SweepApp, SweepScreen  # Textual: for the chart alone
+            from fetchviz.ui.screens.sweep import (  # Textual: for the chart alone
+                SweepApp,
+                SweepScreen,
+            )
 
             app = SweepApp(
                 SweepScreen(config, strategies, args.sizes, up_to, server, lambda: source)

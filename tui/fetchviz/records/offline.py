@@ -8,8 +8,8 @@ import io
 import json
 import sys
 
-from fetchviz import tuning
-from fetchviz.recording import Recording, RecordingError, read_recording
+from fetchviz.records.recording import Recording, RecordingError, read_recording
+from fetchviz.runs import tuning
 
 
 def load(path: str) -> Recording:
@@ -27,21 +27,21 @@ def load(path: str) -> Recording:
 
 
 def replay(args: argparse.Namespace) -> int:
-    from fetchviz.headless import print_json, print_table
+    from fetchviz.runs.headless import print_json, print_table
 
     recording = load(args.file)
     if args.json or args.headless:
-        from fetchviz.replay import replayed_state
+        from fetchviz.records.replay import replayed_state
 
         runs = [replayed_state(run) for run in recording.runs]
         config = recording.runs[0].config
         (print_json if args.json else print_table)(config, runs, sys.stdout)
         return 0
-    from fetchviz.replay import ReplaySource
+    from fetchviz.records.replay import ReplaySource
 
     source = ReplaySource(recording, args.speed)
     with tuning.dashboard_settings():
-        from fetchviz.app import FetchvizApp  # Textual loads only for the dashboard
+        from fetchviz.ui.app import FetchvizApp  # Textual loads only for the dashboard
 
         first = recording.runs[0]
         app = FetchvizApp(first.config, source=source, theme=args.theme)
@@ -50,7 +50,7 @@ def replay(args: argparse.Namespace) -> int:
 
 
 def export(args: argparse.Namespace) -> int:
-    from fetchviz.export import csv_rows, to_har, to_trace, write_aside
+    from fetchviz.records.export import csv_rows, to_har, to_trace, write_aside
 
     recording = load(args.file)
     if args.har:

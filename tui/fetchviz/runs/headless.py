@@ -7,13 +7,13 @@ import json
 from collections.abc import Callable
 from typing import Any, TextIO
 
-from fetchviz.baseline import Baseline, Baselines, rank, verdict
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.model import RunState, fmt_lag, loop_blocked
-from fetchviz.runner import Runner
-from fetchviz.source import Batch, EventSource
-from fetchviz.timeline import meter
+from fetchviz.core.baseline import Baseline, Baselines, rank, verdict
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import Config
+from fetchviz.core.model import RunState, fmt_lag, loop_blocked
+from fetchviz.core.source import Batch, EventSource, RunRequest
+from fetchviz.core.timeline import meter
+from fetchviz.runs.runner import Runner
 
 BAR = 20
 
@@ -45,7 +45,9 @@ async def run_all(
             sync_to_come = any(s.id == "sync" for s in strategies[i:])
             sample = not sync_to_come and baselines.needs_sample(config)
             # Several strategies with the same settings are a compare-all: a replay ranks them.
-            handle = source.start(strategy, config, sample=sample, compare=len(strategies) > 1)
+            handle = source.start(
+                RunRequest(strategy, config, sample=sample, compare=len(strategies) > 1)
+            )
             run = RunState.new(
                 handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
             )

@@ -14,7 +14,7 @@ import aiohttp
 import httpx
 import requests
 
-from fetchviz.job import FetchFailed, Job
+from fetchviz.runs.job import FetchFailed, Job
 
 
 def fetch_blocking(job: Job, i: int) -> None:

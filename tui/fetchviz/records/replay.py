@@ -12,12 +12,10 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.events import Event, RunFinished, SyncSample
-from fetchviz.model import RunState
-from fetchviz.recording import RecordedRun, Recording
-from fetchviz.source import Batch
+from fetchviz.core.events import Event, RunFinished, SyncSample
+from fetchviz.core.model import RunState
+from fetchviz.core.source import Batch, RunRequest
+from fetchviz.records.recording import RecordedRun, Recording
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
 # Events due within this much of each other go in one batch: a frame shows them together.
@@ -173,14 +171,7 @@ class ReplaySource:
         self.current = ReplayRun(self, index, recorded)
         return self.current
 
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> ReplayRun:
+    def start(self, request: RunRequest) -> ReplayRun:
         """A replay starts no run of its own: the dashboard plays the recorded ones."""
         raise RuntimeError("a replay plays recorded runs only")
 

@@ -23,8 +23,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from fetchviz.certs import SessionCerts
-from fetchviz.procs import Child, die_with_parent, raise_open_file_limit
+from fetchviz.runs.certs import SessionCerts
+from fetchviz.runs.procs import Child, die_with_parent, raise_open_file_limit
 
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
@@ -191,7 +191,10 @@ class EmbeddedServer:
         )
         try:
             self._child = Child(
-                "fetchviz.server", settings, stdout=subprocess.DEVNULL, pass_fds=(sock.fileno(),)
+                "fetchviz.runs.server",
+                settings,
+                stdout=subprocess.DEVNULL,
+                pass_fds=(sock.fileno(),),
             )
         finally:
             sock.close()

@@ -12,8 +12,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import Config
 
 HEADER = struct.Struct("<I")
 

@@ -28,17 +28,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fetchviz import __version__
-from fetchviz.catalog import Strategy
-from fetchviz.config import MAX_TASKS, Config
-from fetchviz.events import (
+from fetchviz.core.config import MAX_TASKS, Config
+from fetchviz.core.events import (
     Event,
     TaskFailed,
     TaskFinished,
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.model import RunState
-from fetchviz.source import Batch, EventSource, Run
+from fetchviz.core.model import RunState
+from fetchviz.core.source import Batch, EventSource, Run, RunRequest
 
 SCHEMA = 1
 GZIP_MAGIC = b"\x1f\x8b"
@@ -287,31 +286,24 @@ class RecordingSource:
             self.error = error
             self._stop()
 
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> Run:
+    def start(self, request: RunRequest) -> Run:
         # Its id is known only once it started; its events come later, on the loop, unless a
         # source delivers some at once: those wait for the run's line.
         self._starting = []
         try:
-            run = self.inner.start(strategy, config, sample=sample, begin=begin, compare=compare)
+            run = self.inner.start(request)
         finally:
             early, self._starting = self._starting, None
         self._record(
             self.writer.run_started,
             run.run_id,
-            strategy.id,
-            config,
-            strategy.is_async,
-            sample,
-            strategy.source(),
-            compare,
-            strategy.summary,
+            request.strategy.id,
+            request.config,
+            request.strategy.is_async,
+            request.sample,
+            request.strategy.source(),
+            request.compare,
+            request.strategy.summary,
         )
         for batch in early:
             self._record(self.writer.events, batch)

@@ -12,7 +12,7 @@ import functools
 from dataclasses import dataclass
 from pathlib import Path
 
-CODE = Path(__file__).with_name("strategies.py")
+CODE = Path(__file__).parent.parent / "runs" / "strategies.py"
 BLOCKING_FETCH = "fetch_blocking"  # the helper the requests-based strategies share
 
 

@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from fetchviz.model import RunState, TaskRow
+from fetchviz.core.model import RunState, TaskRow
 
 
 def fmt_offset(run: RunState, stamp: float | None) -> str:

@@ -21,23 +21,23 @@ from textual.containers import ScrollableContainer
 from textual.screen import Screen
 from textual.widgets import Digits, Footer
 
-from fetchviz import tuning
-from fetchviz.baseline import Baseline, Baselines, verdict
-from fetchviz.catalog import BY_ID, STRATEGIES, Strategy
-from fetchviz.config import MAX_TASKS, Config
-from fetchviz.details import Details, failure_summary, task_details
-from fetchviz.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
-from fetchviz.model import RunState
-from fetchviz.pacing import FramePacer
-from fetchviz.recording import Recording
-from fetchviz.replay import ReplaySource, empty_state
-from fetchviz.runner import Runner
-from fetchviz.server import EmbeddedServer
-from fetchviz.source import Batch, EventSource, Run
-from fetchviz.themes import HIGH_CONTRAST
-from fetchviz.tour import Tour
-from fetchviz.user import KEYS, check
-from fetchviz.widgets import (
+from fetchviz.core.baseline import Baseline, Baselines, verdict
+from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.config import MAX_TASKS, Config
+from fetchviz.core.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.core.model import RunState
+from fetchviz.core.source import Batch, EventSource, Run, RunRequest
+from fetchviz.core.tour import Tour
+from fetchviz.records.recording import Recording
+from fetchviz.records.replay import ReplaySource, empty_state
+from fetchviz.runs import tuning
+from fetchviz.runs.runner import Runner
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.runs.user import KEYS, check
+from fetchviz.ui.dialogs.details import Details, failure_summary, task_details
+from fetchviz.ui.pacing import FramePacer
+from fetchviz.ui.themes import HIGH_CONTRAST
+from fetchviz.ui.widgets.dashboard import (
     Band,
     CodePanel,
     Column,
@@ -283,7 +283,7 @@ class FetchvizApp(App[int]):
         self.at_most = False
         sample = strategy.id != "sync" and self.baselines.needs_sample(config)
         self.handle = self.source.start(
-            strategy, config, sample=sample, begin=False, compare=self.best_first
+            RunRequest(strategy, config, sample=sample, compare=self.best_first, begin=False)
         )
         run = RunState.new(
             self.handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
@@ -751,7 +751,7 @@ class FetchvizApp(App[int]):
         if self._replay_only():
             return
         self.action_cancel()
-        from fetchviz.sweepchart import SweepScreen  # plotext: for the sweep alone
+        from fetchviz.ui.screens.sweep import SweepScreen  # plotext: for the sweep alone
 
         self.sweeping = True
         self.push_screen(

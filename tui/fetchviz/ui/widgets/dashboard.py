@@ -24,11 +24,10 @@ from textual.strip import Strip
 from textual.widget import Widget
 from textual.widgets import Static
 
-from fetchviz.baseline import Baseline, rank
-from fetchviz.catalog import Strategy
-from fetchviz.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
-from fetchviz.phases import PHASES
-from fetchviz.timeline import (
+from fetchviz.core.baseline import Baseline, rank
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
+from fetchviz.core.timeline import (
     FINAL_STEPS,
     FULL,
     LIVE_STEPS,
@@ -40,7 +39,8 @@ from fetchviz.timeline import (
     nice_scale,
     phase_runs,
 )
-from fetchviz.tour import marked_code
+from fetchviz.core.tour import marked_code
+from fetchviz.runs.phases import PHASES
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
-from fetchviz.events import (
+from fetchviz.core.events import (
     BEAT_INTERVAL,
     Event,
     LoopBeat,
@@ -22,7 +22,7 @@ from fetchviz.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.phases import PHASES
+from fetchviz.runs.phases import PHASES
 
 # A loop that went this long without a turn is blocked, not just busy.
 BLOCKED = 0.1

@@ -5,13 +5,25 @@ script, is the same to them."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.events import Event
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import Config
+from fetchviz.core.events import Event
 
 Batch = list[Event]
+
+
+@dataclass(frozen=True, slots=True)
+class RunRequest:
+    """A run as a consumer asks for it: one object, whatever the source."""
+
+    strategy: Strategy
+    config: Config
+    sample: bool = False  # a SyncSample follows the run's end (for the sync estimate)
+    compare: bool = False  # part of a compare-all: a recording says so
+    begin: bool = True  # False: the run waits for Run.begin() (its rows are drawn first)
 
 
 class Run(Protocol):
@@ -37,18 +49,10 @@ class EventSource(Protocol):
         source; a replay's own time (its speed, its pauses) for a recording."""
         ...
 
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> Run:
-        """A new run. `sample`: a SyncSample follows its end. `compare`: it is part of a
-        compare-all (a recording says so). Its events, its end included, come through
-        `deliver`; so does a SyncSample when one was asked for, whatever happens (empty, with
-        a reason, when none could be taken)."""
+    def start(self, request: RunRequest) -> Run:
+        """A new run. Its events, its end included, come through `deliver`; so does a
+        SyncSample when one was asked for, whatever happens (empty, with a reason, when none
+        could be taken)."""
         ...
 
     def close(self) -> None:

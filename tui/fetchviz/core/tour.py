@@ -18,9 +18,9 @@ from rich.style import Style
 from rich.syntax import Syntax
 from rich.text import Text
 
-from fetchviz.baseline import Baseline, rank
-from fetchviz.catalog import BY_ID, STRATEGIES
-from fetchviz.model import RunState, fmt_lag, loop_blocked
+from fetchviz.core.baseline import Baseline, rank
+from fetchviz.core.catalog import BY_ID, STRATEGIES
+from fetchviz.core.model import RunState, fmt_lag, loop_blocked
 
 WIDTH = 76  # a caption line fits 80 columns, with the description's padding to spare
 COMPARE = "compare all"

@@ -13,8 +13,8 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-from fetchviz.config import BaselineKey, Config, SampleKey
-from fetchviz.model import RunState
+from fetchviz.core.config import BaselineKey, Config, SampleKey
+from fetchviz.core.model import RunState
 
 MEASURED = "measured by a sync run"
 

@@ -21,12 +21,10 @@ import threading
 import time
 from collections.abc import Callable
 
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.events import RunFinished, SyncSample
-from fetchviz.procs import Child
-from fetchviz.protocol import RunCommand, decode_all, encode
-from fetchviz.source import Batch
+from fetchviz.core.events import RunFinished, SyncSample
+from fetchviz.core.source import Batch, RunRequest
+from fetchviz.runs.procs import Child
+from fetchviz.runs.protocol import RunCommand, decode_all, encode
 
 Deliver = Callable[[Batch], None]
 # Requests timed one by one after a run, for the sync estimate (their median): three keep one
@@ -35,10 +33,10 @@ SAMPLE_REQUESTS = 3
 
 
 class Worker(Child):
-    """A `python -m fetchviz.worker` child, waiting for the run it is to do."""
+    """A `python -m fetchviz.runs.worker` child, waiting for the run it is to do."""
 
     def __init__(self) -> None:
-        super().__init__("fetchviz.worker", stdout=subprocess.PIPE)
+        super().__init__("fetchviz.runs.worker", stdout=subprocess.PIPE)
 
     def send(self, message: object) -> None:
         assert self.proc.stdin is not None
@@ -165,28 +163,25 @@ class Runner:
         if self._spare is None and self._keep_spare:
             self._spare = Worker()
 
-    def start(
-        self,
-        strategy: Strategy,
-        config: Config,
-        sample: bool = False,
-        begin: bool = True,
-        compare: bool = False,
-    ) -> RunHandle:
-        """A run in a process of its own. `sample`: after the run, time a few requests one by
-        one for the sync estimate. `begin=False`: its process waits for `handle.begin()` (the
-        dashboard first draws the run's empty rows, so that the run does not share the CPU
-        with that frame)."""
+    def start(self, request: RunRequest) -> RunHandle:
+        """A run in a process of its own. A sample is a few requests timed one by one after
+        the run, for the sync estimate. With `begin=False` its process waits for
+        `handle.begin()` (the dashboard first draws the run's empty rows, so that the run does
+        not share the CPU with that frame)."""
         assert self._loop is not None and self._deliver is not None, "open() first"
         worker, self._spare = self._spare or Worker(), None
         command = RunCommand(
-            next(self._ids), strategy, config, self._live, SAMPLE_REQUESTS if sample else 0
+            next(self._ids),
+            request.strategy,
+            request.config,
+            self._live,
+            SAMPLE_REQUESTS if request.sample else 0,
         )
         handle = RunHandle(command, worker, self._deliver, self._closed)
         os.set_blocking(handle.events_fd, False)
         self._running[handle.run_id] = handle
         self._loop.add_reader(handle.events_fd, handle.on_readable)
-        if begin:
+        if request.begin:
             handle.begin()
         return handle
 

@@ -19,12 +19,12 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
-from fetchviz import tuning
-from fetchviz.catalog import Strategy
-from fetchviz.config import Config
-from fetchviz.server import EmbeddedServer
-from fetchviz.source import EventSource
-from fetchviz.sweep import (
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import Config
+from fetchviz.core.source import EventSource
+from fetchviz.runs import tuning
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.runs.sweep import (
     DEFAULT_SIZES,
     ESTIMATED,
     INCOMPLETE,
