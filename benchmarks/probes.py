@@ -78,15 +78,17 @@ def watch_events_reach_the_screen(
     the end of the first frame composed after the dashboard applied it, on `clock`. An event
     applied is pending; the next redraw puts it into the widgets (every event changes the run
     panel's counts); the frame after that shows it. Returns the list it fills."""
+    from textual.screen import Screen
+
     from fetchviz.core.events import RunFinished, TaskFailed, TaskFinished, TaskStarted
     from fetchviz.core.model import RunState
-    from fetchviz.ui.app import FetchvizApp, Screen
+    from fetchviz.ui.screens.board import BoardScreen
 
     applied: list[float] = []
     drawn: list[float] = []
     late: list[float] = []
     original_apply = RunState.apply
-    original_redraw = FetchvizApp._redraw
+    original_redraw = BoardScreen.redraw
     original_compose = Screen._compositor_refresh
 
     def apply(self: RunState, event: Any) -> None:
@@ -96,7 +98,7 @@ def watch_events_reach_the_screen(
         elif isinstance(event, RunFinished) and on_run_end is not None:
             on_run_end()
 
-    def redraw(self: FetchvizApp, *args: Any) -> bool:
+    def redraw(self: BoardScreen, *args: Any) -> bool:
         drawn.extend(applied)
         applied.clear()
         return original_redraw(self, *args)
@@ -108,7 +110,7 @@ def watch_events_reach_the_screen(
         drawn.clear()
 
     RunState.apply = apply  # type: ignore[method-assign]
-    FetchvizApp._redraw = redraw  # type: ignore[method-assign]
+    BoardScreen.redraw = redraw  # type: ignore[method-assign]
     Screen._compositor_refresh = compose_frame  # type: ignore[method-assign]
     return late
 
@@ -136,7 +138,7 @@ async def _dashboard(
     from fetchviz.core.catalog import BY_ID
     from fetchviz.core.config import Config
     from fetchviz.runs.procs import raise_open_file_limit
-    from fetchviz.ui.app import FetchvizApp
+    from fetchviz.ui.launch import dashboard_app
 
     raise_open_file_limit()
     to_screen = watch_events_reach_the_screen(time.perf_counter)
@@ -148,7 +150,7 @@ async def _dashboard(
             await asyncio.sleep(0.01)
             lags.append(time.perf_counter() - before - 0.01)
 
-    app = FetchvizApp(Config(tasks=n, url=url, timeout=30, limit=limit), [BY_ID[strategy]])
+    app = dashboard_app(Config(tasks=n, url=url, timeout=30, limit=limit), [BY_ID[strategy]])
     async with app.run_test(size=(120, 40)) as pilot:
         if first:
             beat = asyncio.create_task(heartbeat())
@@ -156,18 +158,22 @@ async def _dashboard(
         else:
             # The run at launch warms up (imports, the first full frame); measure the next
             # one, as a user sees it after pressing r.
-            while not (app.current is not None and app.current.done):
+            while not (app.session.current is not None and app.session.current.done):
                 await asyncio.sleep(0.05)
             await pilot.pause(0.2)
             to_screen.clear()
             beat = asyncio.create_task(heartbeat())
             await pilot.press("r")
             measured = 2
-        while not (app.current is not None and app.current.run_id == measured and app.current.done):
+        while not (
+            app.session.current is not None
+            and app.session.current.run_id == measured
+            and app.session.current.done
+        ):
             await asyncio.sleep(0.05)  # not pilot.pause(): that would make the app work
         await pilot.pause(0.1)
         beat.cancel()
-        run = app.current
+        run = app.session.current
     await asyncio.sleep(0.5)  # the run's process is reaped: its peak RSS is counted
     return {
         "elapsed": run.elapsed(0),
@@ -192,19 +198,22 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
     from fetchviz.runs import tuning
 
     with tuning.dashboard_settings():
+        from textual.screen import Screen
+
         from fetchviz.core.catalog import BY_ID
         from fetchviz.core.config import Config
+        from fetchviz.core.session import Session
         from fetchviz.runs.procs import raise_open_file_limit
-        from fetchviz.ui.app import FetchvizApp, Screen
+        from fetchviz.ui.launch import dashboard_app
 
         raise_open_file_limit()
         handled: list[float] = []
         latencies: list[float] = []
         pressed = [0.0]
-        original_set = FetchvizApp._set_tasks
+        original_set = Session.set_tasks
         original_frame = Screen._on_timer_update
 
-        def set_tasks(self: FetchvizApp, tasks: int) -> None:
+        def set_tasks(self: Session, tasks: int) -> None:
             original_set(self, tasks)
             handled.append(time.perf_counter())
 
@@ -214,13 +223,13 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
                 latencies.append(time.perf_counter() - pressed[0])
                 handled.clear()
 
-        FetchvizApp._set_tasks = set_tasks  # type: ignore[method-assign]
+        Session.set_tasks = set_tasks  # type: ignore[method-assign]
         Screen._on_timer_update = frame  # type: ignore[method-assign]
-        app = FetchvizApp(Config(tasks=n, url=url, timeout=30), [BY_ID[strategy]])
+        app = dashboard_app(Config(tasks=n, url=url, timeout=30), [BY_ID[strategy]])
         async with app.run_test(size=(120, 40)):
-            while app.current is None or app.current.started_count < n // 10:
+            while app.session.current is None or app.session.current.started_count < n // 10:
                 await asyncio.sleep(0.01)
-            running_at_first = app.current.run_id
+            running_at_first = app.session.current.run_id
             for i in range(presses):
                 done = len(latencies)
                 pressed[0] = time.perf_counter()
@@ -228,7 +237,9 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
                 while len(latencies) == done:
                     await asyncio.sleep(0.002)
                 await asyncio.sleep(0.1)
-            still_running = not app.current.done and app.current.run_id == running_at_first
+            still_running = (
+                not app.session.current.done and app.session.current.run_id == running_at_first
+            )
     return {
         "key_to_screen_p50": percentile(latencies, 0.5),
         "key_to_screen_p99": percentile(latencies, 0.99),
@@ -246,7 +257,7 @@ async def replay(path: str) -> dict[str, float]:
     with tuning.dashboard_settings():
         from fetchviz.records.recording import read_recording
         from fetchviz.records.replay import ReplaySource
-        from fetchviz.ui.app import FetchvizApp
+        from fetchviz.ui.launch import replay_app
 
         recording = read_recording(path)
         source = ReplaySource(recording, 1.0)
@@ -255,14 +266,14 @@ async def replay(path: str) -> dict[str, float]:
             source.now, lambda: played.setdefault("end", time.perf_counter())
         )
         first = recording.runs[0]
-        app = FetchvizApp(first.config, source=source)
+        app = replay_app(source)
         async with app.run_test(size=(120, 40)):
-            while app.current is None:
+            while app.session.current is None:
                 await asyncio.sleep(0.01)
             started = time.perf_counter()
-            while not app.current.done:
+            while not app.session.current.done:
                 await asyncio.sleep(0.02)
-            run = app.current
+            run = app.session.current
     recorded = first.state()
     return {
         "event_to_screen_p50": percentile(late, 0.5),

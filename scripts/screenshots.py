@@ -53,14 +53,18 @@ async def shoot_tour() -> None:
     """The tour's third step, gather-blocking, live: its caption's numbers are that run's."""
     from fetchviz.core.config import Config
     from fetchviz.runs.server import EmbeddedServer
-    from fetchviz.ui.app import FetchvizApp
+    from fetchviz.ui.launch import dashboard_app
 
     with EmbeddedServer(delay_ms=150) as server:
         config = Config(tasks=8, url=server.url(), delay_ms=150)
-        app = FetchvizApp(config, server=server, tour=True)
+        app = dashboard_app(config, server=server, tour=True)
         async with app.run_test(size=SIZE) as pilot:
             for step in ("sync", "async-sequential", "gather-blocking"):
-                while not (app.current and app.current.strategy == step and app.current.closed):
+                while not (
+                    app.session.current
+                    and app.session.current.strategy == step
+                    and app.session.current.closed
+                ):
                     await pilot.pause(0.05)
                 await pilot.pause(0.3)
                 if step != "gather-blocking":

@@ -19,6 +19,15 @@ from fetchviz.runs.worker import execute
 DELAY_MS = 40  # short, so the suite stays fast; long enough to tell a staircase from a column
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_user_keymap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test meets the keymap of whoever runs it: $XDG_CONFIG_HOME is an empty folder (the
+    commands a test starts inherit it)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[EmbeddedServer]:
     with EmbeddedServer(delay_ms=DELAY_MS) as embedded:

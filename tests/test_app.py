@@ -16,7 +16,12 @@ from fetchviz.core.config import Config
 from fetchviz.core.model import TaskState
 from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.dialogs.details import Details
-from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary, TaskTable
+from fetchviz.ui.dialogs.keys import KeysPanel
+from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.widgets.board import StrategyBoard
+from fetchviz.ui.widgets.code import CodePanel
+from fetchviz.ui.widgets.summary import Summary
+from fetchviz.ui.widgets.table import TaskTable
 
 
 async def wait_until(pilot, condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -33,41 +38,45 @@ def row_text(table: TaskTable, y: int) -> str:
 
 
 def run_done(app: FetchvizApp, strategy: str) -> Callable[[], bool]:
-    return lambda: app.current is not None and app.current.strategy == strategy and app.current.done
+    return lambda: (
+        app.session.current is not None
+        and app.session.current.strategy == strategy
+        and app.session.current.done
+    )
 
 
 async def test_launch_runs_the_selected_strategy_to_finished_rows(server):
-    app = FetchvizApp(config_for(server, tasks=5), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=5), [BY_ID["sync"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
-        assert [row.state for row in app.current.tasks] == [TaskState.FINISHED] * 5
-        table = app.query_one(TaskTable)
+        assert [row.state for row in app.session.current.tasks] == [TaskState.FINISHED] * 5
+        table = app.screen.query_one(TaskTable)
         first_row = row_text(table, 0)
         assert "Finished" in first_row and "200" in first_row and "█" in first_row
 
 
 async def test_a_number_key_switches_strategy_and_runs_it(server):
-    app = FetchvizApp(config_for(server, tasks=4, url=server.url(100)))
+    app = dashboard_app(config_for(server, tasks=4, url=server.url(100)))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await pilot.press("6")
-        assert app.selected.id == "aiohttp"
+        assert app.session.selected.id == "aiohttp"
         await wait_until(pilot, run_done(app, "aiohttp"))
-        assert app.current.ok == 4
-        summary = app.query_one(Summary).plain
+        assert app.session.current.ok == 4
+        summary = app.screen.query_one(Summary).plain
         assert "aiohttp" in summary and "faster" in summary
 
 
 async def test_baseline_is_an_estimate_until_b_measures_it(server):
-    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=4), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
-        summary = app.query_one(Summary)
+        summary = app.screen.query_one(Summary)
         await wait_until(pilot, run_done(app, "aiohttp"))
         # The sample is timed after the run: until it is in, there is no figure to show.
         await wait_until(pilot, lambda: "estimate" in summary.plain)
         await pilot.press("b")
         await wait_until(pilot, run_done(app, "sync"))
-        assert app.selected.id == "sync"  # what runs is what is selected
+        assert app.session.selected.id == "sync"  # what runs is what is selected
         await pilot.press("6")
         await wait_until(pilot, run_done(app, "aiohttp"))
         assert "measured" in summary.plain and "estimate" not in summary.plain
@@ -75,34 +84,38 @@ async def test_baseline_is_an_estimate_until_b_measures_it(server):
 
 async def test_escape_cancels_at_once_and_keeps_the_rows(server):
     config = config_for(server, tasks=4, url=server.url(400))
-    app = FetchvizApp(config, [BY_ID["sync"]])
+    app = dashboard_app(config, [BY_ID["sync"]])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.started_count
+        )
         await pilot.press("escape")
-        assert app.current.cancelled and app.current.done
-        assert "cancelled" in app.query_one(Summary).plain
+        assert app.session.current.cancelled and app.session.current.done
+        assert "cancelled" in app.screen.query_one(Summary).plain
         await pilot.press("6")  # the next run does not wait for the old one's thread
         await wait_until(pilot, run_done(app, "aiohttp"), timeout=5)
 
 
 async def test_plus_and_minus_change_n_for_the_next_run(server):
-    app = FetchvizApp(config_for(server, tasks=10), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=10), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("plus")
-        assert app.config.tasks == 20
+        assert app.session.config.tasks == 20
         await pilot.press("minus", "minus")
-        assert app.config.tasks == 5
+        assert app.session.config.tasks == 5
         await pilot.press("r")
-        await wait_until(pilot, lambda: run_done(app, "aiohttp")() and len(app.current.tasks) == 5)
+        await wait_until(
+            pilot, lambda: run_done(app, "aiohttp")() and len(app.session.current.tasks) == 5
+        )
 
 
 async def test_reads_at_80x24_and_at_160x50(server):
     for size in ((80, 24), (160, 50)):
-        app = FetchvizApp(config_for(server, tasks=10), [BY_ID["executor"]])
+        app = dashboard_app(config_for(server, tasks=10), [BY_ID["executor"]])
         async with app.run_test(size=size) as pilot:
             await wait_until(pilot, run_done(app, "executor"))
-            table = app.query_one(TaskTable)
+            table = app.screen.query_one(TaskTable)
             assert table.size.height >= 10  # all ten rows visible at once
             last = row_text(table, 9)
             assert "Finished" in last and len(last) == table.scrollable_content_region.width
@@ -110,7 +123,10 @@ async def test_reads_at_80x24_and_at_160x50(server):
             for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Quit", "palette"):
                 assert label in screen  # the whole footer fits, even at 80 columns
             # The board and the run panel side by side, each wide enough to read.
-            board, summary = app.query_one(StrategyBoard).region, app.query_one(Summary).region
+            board, summary = (
+                app.screen.query_one(StrategyBoard).region,
+                app.screen.query_one(Summary).region,
+            )
             assert board.y == summary.y and board.right <= summary.x
             assert board.width >= 36 and summary.width >= 36
             assert "executor" in screen and "elapsed" in screen
@@ -119,7 +135,7 @@ async def test_reads_at_80x24_and_at_160x50(server):
 async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(server):
     def bars(app: FetchvizApp) -> list[tuple[int, int]]:
         """(first, last) cell of each row's request bar."""
-        table = app.query_one(TaskTable)
+        table = app.screen.query_one(TaskTable)
         lines = [row_text(table, y) for y in range(4)]
         drawn = "█▏▎▍▌▋▊▉"
         return [
@@ -130,7 +146,7 @@ async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(serv
             for line in lines
         ]
 
-    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=4), [BY_ID["sync"]])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         staircase = bars(app)
@@ -143,37 +159,37 @@ async def test_timeline_draws_a_staircase_for_sync_and_a_column_for_aiohttp(serv
 
 
 async def test_waiting_is_shaded_on_the_timeline(server):
-    app = FetchvizApp(config_for(server, tasks=6), [BY_ID["gather-blocking"]])
+    app = dashboard_app(config_for(server, tasks=6), [BY_ID["gather-blocking"]])
     async with app.run_test(size=(100, 24)) as pilot:
         await wait_until(pilot, run_done(app, "gather-blocking"))
-        last = row_text(app.query_one(TaskTable), 5)
+        last = row_text(app.screen.query_one(TaskTable), 5)
         assert "░" in last  # created at the gather, run only when the loop got to it
-        assert "LOOP BLOCKED" in app.query_one(Summary).plain
+        assert "LOOP BLOCKED" in app.screen.query_one(Summary).plain
 
 
 async def test_compare_all_runs_every_strategy_and_ranks_them(server):
-    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=4), [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await pilot.press("a")
-        await wait_until(pilot, lambda: len(app.results()) == len(STRATEGIES), timeout=30)
+        await wait_until(pilot, lambda: len(app.session.results()) == len(STRATEGIES), timeout=30)
         await wait_until(pilot, run_done(app, STRATEGIES[-1].id))
-        board = str(app.query_one(StrategyBoard).render()).splitlines()
+        board = str(app.screen.query_one(StrategyBoard).render()).splitlines()
         ranked = [line.split()[1] for line in board[: len(STRATEGIES)]]
         assert set(ranked) == {s.id for s in STRATEGIES}
-        elapsed = [app.results()[strategy].elapsed(0) for strategy in ranked]
+        elapsed = [app.session.results()[strategy].elapsed(0) for strategy in ranked]
         assert elapsed == sorted(elapsed)  # best first
         assert ranked.index("aiohttp") < ranked.index("sync")
         assert "×" in board[0]  # the ratio to the measured baseline
 
 
 async def test_c_shows_the_code_that_runs(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["executor"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["executor"]])
     async with app.run_test(size=(160, 40)) as pilot:
         await pilot.press("c")
-        panel = app.query_one(CodePanel)
+        panel = app.screen.query_one(CodePanel)
         assert panel.display and panel.parent.display
-        assert app.query_one("#rows").display  # beside the rows where there is room
+        assert app.screen.query_one("#rows").display  # beside the rows where there is room
         assert "run_in_executor" in panel.content.code
         await pilot.press("5")
         assert "httpx.AsyncClient" in panel.content.code
@@ -182,45 +198,47 @@ async def test_c_shows_the_code_that_runs(server):
 
 
 async def test_code_panel_takes_the_rows_place_at_80_columns(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["sync"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
-        assert app.query_one("#code").display and not app.query_one("#rows").display
+        assert app.screen.query_one("#code").display and not app.screen.query_one("#rows").display
         await pilot.press("c")
-        assert app.query_one("#rows").display
+        assert app.screen.query_one("#rows").display
 
 
 async def test_the_run_panel_counts_requests_in_flight(server):
     config = config_for(server, tasks=8, url=server.url(400), workers=3)
-    app = FetchvizApp(config, [BY_ID["executor"]])
+    app = dashboard_app(config, [BY_ID["executor"]])
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "3 in flight" in app.query_one(Summary).plain)
+        await wait_until(pilot, lambda: "3 in flight" in app.screen.query_one(Summary).plain)
         await wait_until(pilot, run_done(app, "executor"))
-        assert "in flight" not in app.query_one(Summary).plain
+        assert "in flight" not in app.screen.query_one(Summary).plain
 
 
 async def test_a_frame_repaints_only_the_rows_that_changed(server):
     config = config_for(server, tasks=6, url=server.url(2000))
-    app = FetchvizApp(config, [BY_ID["sync"]])
+    app = dashboard_app(config, [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.started_count
+        )
         await pilot.pause(0.1)
-        table = app.query_one(TaskTable)
+        table = app.screen.query_one(TaskTable)
         repainted: list[object] = []
         table.refresh = lambda *regions, **kw: repainted.append(regions)  # type: ignore[method-assign]
         table.refresh_rows()
         table.refresh_rows()
         assert repainted == []  # the same clock, no event: nothing to repaint
-        app.frame_time += 0.25  # the clock ticks: only the row in flight moves
+        app.screen.frame_time += 0.25  # the clock ticks: only the row in flight moves
         table.refresh_rows()
         assert len(repainted) == 1
 
 
 async def test_rows_take_a_new_themes_colours_at_once(server):
-    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=3), [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
-        table = app.query_one(TaskTable)
+        table = app.screen.query_one(TaskTable)
 
         def colours() -> set[object]:
             line = table.render_lines(Region(0, 0, table.size.width, 1))[0]
@@ -237,11 +255,11 @@ async def test_rows_take_a_new_themes_colours_at_once(server):
 
 
 async def test_the_board_and_the_screen_draw_anew_for_a_theme_and_a_selection(server):
-    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=3), [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await pilot.pause(0.1)
-        board, screen = app.query_one(StrategyBoard), app.screen
+        board, screen = app.screen.query_one(StrategyBoard), app.screen
 
         def lines(widget) -> list[str]:
             size = widget.outer_size
@@ -265,13 +283,13 @@ async def test_the_board_and_the_screen_draw_anew_for_a_theme_and_a_selection(se
 
 
 async def test_the_board_fits_its_new_width_after_a_resize(server):
-    app = FetchvizApp(config_for(server, tasks=20), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=20), [BY_ID["aiohttp"]])
     async with app.run_test(size=(150, 40)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.pause(0.1)
         await pilot.resize_terminal(90, 30)  # no run goes: only the resize can redraw it
         await pilot.pause(0.3)
-        board = app.query_one(StrategyBoard)
+        board = app.screen.query_one(StrategyBoard)
         size = board.outer_size
         text = "\n".join(
             strip.text for strip in board.render_lines(Region(0, 0, size.width, size.height))
@@ -282,98 +300,100 @@ async def test_the_board_fits_its_new_width_after_a_resize(server):
 def named_on_screen(app: FetchvizApp) -> dict[str, str]:
     """The strategy each part of the screen names: the board's highlight, the description,
     the run panel, the code panel."""
-    board = app.query_one(StrategyBoard)
+    board = app.screen.query_one(StrategyBoard)
     highlighted = [
         line.split()[1]
         for line in str(board.render()).splitlines()[: len(STRATEGIES)]
         if line.split() and line.split()[1] in BY_ID
     ]
     return {
-        "selected": app.selected.id,
-        "description": str(app.description.render()).split(" · ")[0].strip(),
-        "run panel": app.query_one(Summary).plain.split()[0],
-        "code panel": str(app.query_one("#code").border_title).rsplit(": ", 1)[-1],
-        "board": app.selected.id if app.selected.id in highlighted else "?",
+        "selected": app.session.selected.id,
+        "description": str(app.screen.description.render()).split(" · ")[0].strip(),
+        "run panel": app.screen.query_one(Summary).plain.split()[0],
+        "code panel": str(app.screen.query_one("#code").border_title).rsplit(": ", 1)[-1],
+        "board": app.session.selected.id if app.session.selected.id in highlighted else "?",
     }
 
 
 async def test_every_part_of_the_screen_names_the_same_strategy_during_and_after_compare_all(
     server,
 ):
-    app = FetchvizApp(config_for(server, tasks=3), [BY_ID["httpx"]])
+    app = dashboard_app(config_for(server, tasks=3), [BY_ID["httpx"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "httpx"))
         await pilot.press("a")
         seen = set()
         last = STRATEGIES[-1].id
-        while len(app.results()) < len(STRATEGIES) or not run_done(app, last)():
+        while len(app.session.results()) < len(STRATEGIES) or not run_done(app, last)():
             await pilot.pause(0.02)
-            if (app.current is not None and app.current.strategy != "httpx") or seen:
+            if (
+                app.session.current is not None and app.session.current.strategy != "httpx"
+            ) or seen:
                 names = named_on_screen(app)
                 assert len(set(names.values())) == 1, names
                 seen.add(names["selected"])
         assert len(seen) >= 3  # it was looked at while several strategies ran
         await pilot.press("c")
         assert set(named_on_screen(app).values()) == {last}
-        assert BY_ID[last].source() == app.query_one(CodePanel).content.code
+        assert BY_ID[last].source() == app.screen.query_one(CodePanel).content.code
 
 
 async def test_compare_all_keeps_the_settings_it_started_with(server):
-    app = FetchvizApp(config_for(server, tasks=4), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=4), [BY_ID["sync"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await pilot.press("a")
-        await wait_until(pilot, lambda: app.current.strategy == "async-sequential")
+        await wait_until(pilot, lambda: app.session.current.strategy == "async-sequential")
         await pilot.press("plus")  # for the next run, not for this compare-all
-        assert app.config.tasks == 5
-        await wait_until(pilot, lambda: len(app.results()) == len(STRATEGIES), timeout=30)
-        assert {len(run.tasks) for run in app.results().values()} == {4}
+        assert app.session.config.tasks == 5
+        await wait_until(pilot, lambda: len(app.session.results()) == len(STRATEGIES), timeout=30)
+        assert {len(run.tasks) for run in app.session.results().values()} == {4}
 
 
 async def test_thread_names_are_shown_whole_so_no_two_threads_read_alike(server):
     config = config_for(server, tasks=24, workers=12)
-    app = FetchvizApp(config, [BY_ID["executor"]])
+    app = dashboard_app(config, [BY_ID["executor"]])
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, run_done(app, "executor"))
-        table = app.query_one(TaskTable)
-        threads = {row.thread for row in app.current.tasks}
+        table = app.screen.query_one(TaskTable)
+        threads = {row.thread for row in app.session.current.tasks}
         assert "asyncio_10" in threads and "asyncio_1" in threads
         shown = [row_text(table, y) for y in range(24)]
-        for row in app.current.tasks:
+        for row in app.session.current.tasks:
             assert f" {row.thread} " in shown[row.index], shown[row.index]
 
 
 async def test_plus_raises_n_up_to_the_most_and_never_lowers_it(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
-        app.config = app.config.with_tasks(10_000)
+        app.session.config = app.session.config.with_tasks(10_000)
         await pilot.press("plus")
-        assert app.config.tasks == 20_000
+        assert app.session.config.tasks == 20_000
         await pilot.press("plus", "plus", "plus")
-        assert app.config.tasks == 100_000  # the most the command line accepts, and stays
+        assert app.session.config.tasks == 100_000  # the most the command line accepts, and stays
 
 
 async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("plus")
-        description = str(app.description.render())
+        description = str(app.screen.description.render())
         assert description.startswith("next run: N = 5, r runs it · aiohttp")
-        app.config = app.config.with_tasks(50_000)
+        app.session.config = app.session.config.with_tasks(50_000)
         for _ in range(14):
             await pilot.press("plus")
         await pilot.pause(0.1)
         assert not app.screen.query("Toast")  # nothing piles up over the board
-        assert "next run: N = 100,000 (the most)" in str(app.description.render())
+        assert "next run: N = 100,000 (the most)" in str(app.screen.description.render())
 
 
 async def test_the_code_panel_follows_the_size_the_screen_has_now(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["sync"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["sync"]])
     async with app.run_test(size=(200, 40)) as pilot:
         await pilot.press("c")
-        rows, code = app.query_one("#rows"), app.query_one("#code")
+        rows, code = app.screen.query_one("#rows"), app.screen.query_one("#code")
         assert rows.display and code.display  # side by side
         await pilot.resize_terminal(100, 30)
         await pilot.pause(0.1)
@@ -381,24 +401,26 @@ async def test_the_code_panel_follows_the_size_the_screen_has_now(server):
         await pilot.resize_terminal(200, 40)
         await pilot.pause(0.1)
         assert rows.display and code.display  # room again: side by side at once
-        assert not app.query_one(CodePanel).content.word_wrap  # long lines scroll, never wrap
+        assert not app.screen.query_one(
+            CodePanel
+        ).content.word_wrap  # long lines scroll, never wrap
 
 
 async def test_escape_during_compare_all_leaves_no_ranking_behind(server):
-    app = FetchvizApp(config_for(server, tasks=3, url=server.url(300)), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=3, url=server.url(300)), [BY_ID["aiohttp"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("a")
-        board = app.query_one(StrategyBoard)
+        board = app.screen.query_one(StrategyBoard)
         await wait_until(pilot, lambda: board.border_title == "compare all · best first")
-        assert "aiohttp" not in app.results()  # the run before it is not part of it
+        assert "aiohttp" not in app.session.results()  # the run before it is not part of it
         await pilot.press("escape")
         await wait_until(pilot, lambda: board.border_title == "strategies")
 
 
 async def test_a_click_on_a_row_and_f_show_every_reason_whole(server):
     url = "http://127.0.0.1:9/a/long/path/so/that/nothing/answers/at/all/"
-    app = FetchvizApp(Config(tasks=3, url=url, delay_ms=None, timeout=2), [BY_ID["httpx"]])
+    app = dashboard_app(Config(tasks=3, url=url, delay_ms=None, timeout=2), [BY_ID["httpx"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "httpx"))
         await pilot.click(TaskTable, offset=(10, 1))
@@ -411,38 +433,48 @@ async def test_a_click_on_a_row_and_f_show_every_reason_whole(server):
         await pilot.pause(0.1)
         assert isinstance(app.screen, Details) and "3 × connection refused" in app.screen.text
         await pilot.press("escape")
-        assert app.current.done and not app.current.cancelled  # escape closed only the window
+        assert (
+            app.session.current.done and not app.session.current.cancelled
+        )  # escape closed only the window
 
 
 async def test_a_killed_runs_process_says_why_on_screen(server):
     config = config_for(server, tasks=20, url=server.url(300))
-    app = FetchvizApp(config, [BY_ID["sync"]])
+    app = dashboard_app(config, [BY_ID["sync"]])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
-        os.kill(app.handle.worker.pid, signal.SIGKILL)
-        await wait_until(pilot, lambda: app.current.done)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.started_count
+        )
+        os.kill(app.session.handle.worker.pid, signal.SIGKILL)
+        await wait_until(pilot, lambda: app.session.current.done)
         await pilot.pause(0.05)
-        summary = app.query_one(Summary).plain
+        summary = app.screen.query_one(Summary).plain
         assert "run failed" in summary
         assert "killed by signal 9" in summary.replace("\n", " ")  # whole, if on two lines
 
 
-async def test_escape_closes_the_keys_panel_before_it_cancels_anything(server):
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
-    async with app.run_test(size=(100, 30)) as pilot:
+async def test_the_keys_window_lists_the_modes_keys_and_no_key_below_acts(server):
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
-        app.action_show_help_panel()
-        await pilot.pause(0.05)
-        assert app.screen.query("HelpPanel")
-        await pilot.press("escape")
-        await pilot.pause(0.05)
-        assert not app.screen.query("HelpPanel")
+        runs = len(app.session.history)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, KeysPanel)
+        rows = dict(app.screen.rows)  # from the table of actions, for this mode
+        assert rows["a"].startswith("run every strategy in turn") and "esc" in rows
+        assert "n" not in rows  # a replay's key, not the dashboard's
+        await pilot.press("a", "r", "6", "plus")  # the dashboard's keys: none acts under it
+        await pilot.pause(0.1)
+        assert len(app.session.history) == runs and app.session.config.tasks == 2
+        await pilot.press("escape")  # closes the window, cancels nothing
+        assert not isinstance(app.screen, KeysPanel)
+        assert app.session.current.done and not app.session.current.cancelled
 
 
 async def test_the_duration_histogram_fits_its_line_at_10000_tasks(server):
-    app = FetchvizApp(config_for(server, tasks=10_000, url=server.url(0)), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=10_000, url=server.url(0)), [BY_ID["aiohttp"]])
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"), timeout=60)
-        summary = app.query_one(Summary)
+        summary = app.screen.query_one(Summary)
         line = next(line for line in summary.plain.splitlines() if line.startswith("durations"))
         assert len(line) <= summary.content_size.width and not line.endswith("…")

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
+from fetchviz.cli import main
+from fetchviz.core.actions import ACTIONS
 from fetchviz.core.catalog import BY_ID, STRATEGIES
 
 BUILT_IN = list(BY_ID)
@@ -190,3 +194,114 @@ def test_cacert_must_be_a_certificate_file(tmp_path):
     junk.write_text("not a certificate")
     bad = fetchviz("--cacert", str(junk))
     assert bad.returncode == 2 and "not a PEM certificate file" in bad.stderr
+
+
+# Keys: the keymap file and `fetchviz keys`
+
+RECORDING = Path(__file__).resolve().parent / "recordings" / "sync.jsonl.gz"
+REMAP = 'tour.next = "pagedown"  # unquoted: a TOML table, read as the id tour.next\n'
+REMAP += '"tour.previous" = "pageup"\nkeys = "?,f1"\n'
+REMAPPED = {"tour.next": "pagedown", "tour.previous": "pageup", "keys": "question_mark,f1"}
+
+
+def keys_rows(out: str) -> dict[str, list[str]]:
+    """`fetchviz keys`' rows by id: its columns, split where two spaces part them."""
+    header, *rows = out.splitlines()
+    assert header.split() == ["id", "keys", "modes", "what", "it", "does"]
+    return {row.split()[0]: re.split(r" {2,}", row) for row in rows}
+
+
+def test_keys_lists_every_action_with_its_keys_modes_and_help(capsys):
+    assert main(["keys"]) == 0
+    rows = keys_rows(capsys.readouterr().out)
+    assert list(rows) == [action.id for action in ACTIONS]
+    assert rows["tour.next"] == ["tour.next", "space,right", "tour", "the tour's next step"]
+    assert rows["quit"][2] == "dashboard,tour,replay,sweep"
+
+
+def test_keys_shows_the_keys_of_a_keymap(tmp_path, capsys):
+    keymap = tmp_path / "keys.toml"
+    keymap.write_text(REMAP)
+    assert main(["keys", "--keymap", str(keymap)]) == 0
+    rows = keys_rows(capsys.readouterr().out)
+    assert {id_: rows[id_][1] for id_ in REMAPPED} == REMAPPED
+    assert rows["tour.leave"][1] == "escape"  # what the keymap leaves out keeps its keys
+
+
+def test_the_user_s_keymap_file_is_read_where_no_keymap_is_given(tmp_path, monkeypatch, capsys):
+    (tmp_path / "fetchviz").mkdir()
+    (tmp_path / "fetchviz" / "keymap.toml").write_text('"tour.next" = "pagedown"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["keys"]) == 0
+    assert keys_rows(capsys.readouterr().out)["tour.next"][1] == "pagedown"
+
+
+@pytest.mark.parametrize(
+    "content, complaint",
+    [
+        ('"tour.nxet" = "x"\n', "unknown action 'tour.nxet'"),
+        ('"tour.next" = "pagedwn"\n', "'tour.next': 'pagedwn' is not a key name"),
+        ('"rerun" = "b"\n', "'b' is given to both 'rerun' and 'baseline' in the dashboard"),
+        ('tour.next = "x"\n"tour.next" = "y"\n', "'tour.next' is given twice"),
+        ('"quit" = 5\n', "'quit': give its keys as a string"),
+        ("tour.next = \n", "not valid TOML"),
+        (b"\xff\xfe", "not valid TOML"),
+        (None, "cannot be read (No such file or directory)"),
+    ],
+)
+def test_a_bad_keymap_is_one_line_naming_it_and_exit_2(tmp_path, content, complaint):
+    keymap = tmp_path / "bad.toml"
+    if isinstance(content, bytes):
+        keymap.write_bytes(content)
+    elif content is not None:
+        keymap.write_text(content)
+    for command in (["keys"], ["--json", "-n", "1", "--delay", "0"]):  # headless checks it too
+        done = fetchviz(*command, "--keymap", str(keymap))
+        assert done.returncode == 2 and done.stdout == ""
+        [line] = done.stderr.strip().splitlines()
+        assert f"{keymap}: {complaint}" in line, line
+
+
+def test_a_bad_user_keymap_stops_what_shows_a_screen_and_no_headless_run(tmp_path, monkeypatch):
+    (tmp_path / "fetchviz").mkdir()
+    keymap = tmp_path / "fetchviz" / "keymap.toml"
+    keymap.write_text('"fetch" = "x"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    for command in ([], ["keys"], ["tour"], ["sweep"], ["web"], ["replay", str(RECORDING)]):
+        done = fetchviz(*command, timeout=30)
+        assert done.returncode == 2, (command, done.stderr)
+        prog = " ".join(["fetchviz", *command[:1]])
+        said = f"{prog}: {keymap}: unknown action 'fetch'; `fetchviz keys` lists them\n"
+        assert done.stderr == said
+    assert fetchviz("--json", "-n", "1", "--delay", "0", "-s", "aiohttp").returncode == 0
+    assert fetchviz("replay", str(RECORDING), "--json").returncode == 0
+
+
+def test_the_keymap_reaches_every_screen_and_each_tab_of_web(tmp_path, monkeypatch):
+    """What launch is given: the keymap's keys as Textual names them; web's tabs, its path
+    made absolute (a tab's dashboard may not share this folder)."""
+    from fetchviz.ui import launch, web
+
+    given: list[tuple[str, dict[str, object]]] = []
+
+    def stand_in(name: str):
+        def shown(*args: object, **kwargs: object) -> int:
+            given.append((name, {"args": args, **kwargs}))
+            return 0
+
+        return shown
+
+    for name in ("dashboard", "replay", "sweep"):
+        monkeypatch.setattr(launch, name, stand_in(name))
+    monkeypatch.setattr(web, "run_web", stand_in("web"))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "keys.toml").write_text(REMAP)
+    quick = ["--keymap", "keys.toml", "-n", "1", "--delay", "0"]
+    for argv in ([], ["tour"], ["sweep"]):
+        assert main([*argv, *quick]) == 0
+    assert main(["replay", str(RECORDING), "--keymap", "keys.toml"]) == 0
+    assert main(["web", "--keymap", "keys.toml", "-n", "3"]) == 0
+    assert [name for name, _ in given] == ["dashboard", "dashboard", "sweep", "replay", "web"]
+    assert all(shown["keymap"] == REMAPPED for _, shown in given[:4])
+    assert given[0][1]["tour"] is False and given[1][1]["tour"] is True
+    assert given[4][1]["args"][2] == ["-n", "3", "--keymap", str(tmp_path / "keys.toml")]

@@ -15,8 +15,9 @@ from fetchviz.core.events import (
     TaskStarted,
 )
 from fetchviz.core.model import TaskState
-from fetchviz.ui.app import FetchvizApp
-from fetchviz.ui.widgets.dashboard import Summary, TaskTable
+from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.widgets.summary import Summary
+from fetchviz.ui.widgets.table import TaskTable
 from scripted import ScriptedSource
 from test_app import row_text, wait_until
 
@@ -52,20 +53,22 @@ def three_tasks(start: RunStarted) -> list:
 
 async def test_the_dashboard_shows_what_its_event_source_sent():
     source = ScriptedSource(three_tasks)
-    app = FetchvizApp(CONFIG, [BY_ID["executor"]], source=source)
+    app = dashboard_app(CONFIG, [BY_ID["executor"]], source=source)
     async with app.run_test(size=(110, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.closed)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.closed
+        )
         await pilot.pause(0.05)
-        run = app.current
+        run = app.session.current
         assert [row.state for row in run.tasks] == [
             TaskState.FINISHED,
             TaskState.FAILED,
             TaskState.FINISHED,
         ]
         assert abs(run.elapsed(0) - 0.1) < 0.01  # the stamps sent, not when they arrived
-        table = app.query_one(TaskTable)
+        table = app.screen.query_one(TaskTable)
         assert "HTTP 500" in row_text(table, 1) and " asyncio_10 " in row_text(table, 2)
-        summary = app.query_one(Summary).plain
+        summary = app.screen.query_one(Summary).plain
         assert "done  3/3 ok 2 failed 1" in summary
         assert "0.30 s estimate" in summary  # N × the scripted sample's median, 0.1 s
         assert "· 2 of 3 ok" in summary  # a partly failed run says so beside its ratio
@@ -85,13 +88,13 @@ def stalled(start: RunStarted) -> list:
 
 async def test_a_loop_that_stops_beating_reads_blocked_and_a_cancel_ends_the_run_as_an_event():
     source = ScriptedSource(stalled)
-    app = FetchvizApp(CONFIG, [BY_ID["gather-blocking"]], source=source)
+    app = dashboard_app(CONFIG, [BY_ID["gather-blocking"]], source=source)
     async with app.run_test(size=(110, 30)) as pilot:
-        summary = app.query_one(Summary)
+        summary = app.screen.query_one(Summary)
         await wait_until(pilot, lambda: "LOOP BLOCKED" in summary.plain)
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.current.done)
-        run = app.current
+        await wait_until(pilot, lambda: app.session.current.done)
+        run = app.session.current
         assert run.cancelled and source.runs[0].ended
         assert run.loop_lag_max == 0.001  # the worst the beats said, kept at the end
         assert run.tasks[0].state is TaskState.STARTED

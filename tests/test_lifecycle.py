@@ -22,7 +22,7 @@ from conftest import config_for
 from fetchviz.core.catalog import BY_ID
 from fetchviz.core.config import Config
 from fetchviz.runs.server import EmbeddedServer
-from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.launch import dashboard_app
 from test_app import run_done, wait_until
 from test_server import alive
 
@@ -208,28 +208,32 @@ async def test_a_killed_server_fails_the_rest_and_the_next_run_restarts_it():
     embedded.start()
     try:
         config = Config(tasks=6, url=embedded.url(), delay_ms=150, timeout=3)
-        app = FetchvizApp(config, [BY_ID["sync"]], embedded)
+        app = dashboard_app(config, [BY_ID["sync"]], embedded)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: app.current is not None and app.current.ok >= 1)
+            await wait_until(
+                pilot, lambda: app.session.current is not None and app.session.current.ok >= 1
+            )
             first_pid = embedded.pid
             os.kill(first_pid, signal.SIGKILL)
             await wait_until(pilot, run_done(app, "sync"))
-            assert app.current.failed >= 1
-            reasons = {row.error for row in app.current.tasks if row.error}
+            assert app.session.current.failed >= 1
+            reasons = {row.error for row in app.session.current.tasks if row.error}
             assert reasons <= {"connection refused", "server closed the connection"}
             await pilot.press("r")
-            await wait_until(pilot, lambda: run_done(app, "sync")() and app.current.ok == 6)
+            await wait_until(pilot, lambda: run_done(app, "sync")() and app.session.current.ok == 6)
             assert embedded.pid != first_pid and embedded.running
     finally:
         embedded.stop()
 
 
 async def test_cancel_drops_the_old_runs_events(server):
-    app = FetchvizApp(config_for(server, tasks=3, url=server.url(300)), [BY_ID["executor"]])
+    app = dashboard_app(config_for(server, tasks=3, url=server.url(300)), [BY_ID["executor"]])
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.started_count
+        )
         await pilot.press("escape")
-        cancelled = app.current
+        cancelled = app.session.current
         snapshot = [(row.started, row.finished) for row in cancelled.tasks]
         await pilot.pause(0.6)  # the old requests answer meanwhile; nobody may show it
         assert [(row.started, row.finished) for row in cancelled.tasks] == snapshot

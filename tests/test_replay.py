@@ -12,8 +12,10 @@ import pytest
 
 from fetchviz.records.recording import read_recording
 from fetchviz.records.replay import ReplaySource
-from fetchviz.ui.app import FetchvizApp
-from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary
+from fetchviz.ui.launch import replay_app
+from fetchviz.ui.widgets.board import StrategyBoard
+from fetchviz.ui.widgets.code import CodePanel
+from fetchviz.ui.widgets.summary import Summary
 from test_app import wait_until
 
 
@@ -60,34 +62,35 @@ async def test_the_dashboard_replays_the_recorded_values_and_source(recorded):
     recording = read_recording(path)
     recording.runs[1].source = "async def aiohttp_client(job):  # as it ran, that day\n"
     source = ReplaySource(recording, speed=10)
-    app = FetchvizApp(recording.runs[0].config, source=source)
+    app = replay_app(source)
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(
-            pilot, lambda: app.current is not None and app.current.strategy == "aiohttp"
+            pilot,
+            lambda: app.session.current is not None and app.session.current.strategy == "aiohttp",
         )
-        await wait_until(pilot, lambda: app.current.closed)
-        results = app.results()
+        await wait_until(pilot, lambda: app.session.current.closed)
+        results = app.session.results()
         assert {s: round(r.elapsed(0), 4) for s, r in results.items()} == expected
-        summary = app.query_one(Summary).plain
+        summary = app.screen.query_one(Summary).plain
         assert "measured" in summary  # the recorded sync run is the baseline
-        assert "replay 2/2 · 10×" in str(app.query_one(Summary).border_subtitle)
-        board = str(app.query_one(StrategyBoard).render())
+        assert "replay 2/2 · 10×" in str(app.screen.query_one(Summary).border_subtitle)
+        board = str(app.screen.query_one(StrategyBoard).render())
         assert f"{expected['aiohttp']:6.2f}s" in board
         await pilot.press("c")
-        assert "as it ran, that day" in app.query_one(CodePanel).content.code
+        assert "as it ran, that day" in app.screen.query_one(CodePanel).content.code
         await pilot.press("1")  # a live run's key
         await pilot.pause(0.2)
         toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
         assert "This is a replay" in toasts
-        assert app.current.strategy == "aiohttp"  # and nothing started
+        assert app.session.current.strategy == "aiohttp"  # and nothing started
 
 
 async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorded):
     path, _, _ = recorded
     source = ReplaySource(read_recording(path), speed=0.1)  # slow: there is time to press
-    app = FetchvizApp(read_recording(path).runs[0].config, source=source)
+    app = replay_app(source)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None)
+        await wait_until(pilot, lambda: app.session.current is not None)
         await pilot.press("space")
         assert source.clock.paused
         frozen = source.now()
@@ -98,16 +101,16 @@ async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorde
         await pilot.press("left_square_bracket")
         assert source.clock.speed == 0.25
         await pilot.press("right")  # the end of this run, at once, held there to be seen
-        await wait_until(pilot, lambda: app.current.done)
-        assert app.current.strategy == "sync" and source.clock.paused
+        await wait_until(pilot, lambda: app.session.current.done)
+        assert app.session.current.strategy == "sync" and source.clock.paused
         await pilot.press("space")  # the session goes on
-        await wait_until(pilot, lambda: app.current.strategy == "aiohttp")
+        await wait_until(pilot, lambda: app.session.current.strategy == "aiohttp")
         await pilot.press("right")
-        await wait_until(pilot, lambda: app.current.done)
+        await wait_until(pilot, lambda: app.session.current.done)
         await pilot.press("p")  # the run before, from its start
-        await wait_until(pilot, lambda: app.current.strategy == "sync")
+        await wait_until(pilot, lambda: app.session.current.strategy == "sync")
         await pilot.press("n")
-        await wait_until(pilot, lambda: app.current.strategy == "aiohttp")
+        await wait_until(pilot, lambda: app.session.current.strategy == "aiohttp")
 
 
 @pytest.mark.parametrize(
@@ -162,8 +165,10 @@ async def test_a_run_cut_short_ends_where_its_recording_stops(recorded, tmp_path
     first_end = next(i for i, line in enumerate(lines) if b'"RunFinished"' in line)
     cut.write_bytes(b"".join(lines[:first_end]))  # the first run's end never written
     source = ReplaySource(read_recording(cut), speed=10)
-    app = FetchvizApp(source.recording.runs[0].config, source=source)
+    app = replay_app(source)
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.closed)
-        assert "cut short" in (app.current.error or "")
-        assert "cut short" in app.query_one(Summary).plain.replace("\n", " ")
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.closed
+        )
+        assert "cut short" in (app.session.current.error or "")
+        assert "cut short" in app.screen.query_one(Summary).plain.replace("\n", " ")

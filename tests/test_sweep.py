@@ -17,6 +17,7 @@ import pytest
 from textual.app import App
 
 from conftest import DELAY_MS, config_for
+from fetchviz.cli.sweep import parse_sizes
 from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
@@ -28,7 +29,6 @@ from fetchviz.runs.sweep import (
     Point,
     estimate,
     fmt_point,
-    parse_sizes,
     plan,
     print_csv,
     print_table,
@@ -36,7 +36,8 @@ from fetchviz.runs.sweep import (
     sweep,
     time_per_request,
 )
-from fetchviz.ui.screens.sweep import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK, SweepScreen
+from fetchviz.ui.screens.sweep import SweepScreen
+from fetchviz.ui.widgets.chart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK
 from scripted import ScriptedSource
 
 SIZES = (1, 4, 16, 64)
@@ -354,18 +355,20 @@ def test_fetchviz_sweep_writes_csv_or_json_and_refuses_both(capsys):
 
 
 async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
-    from fetchviz.ui.app import FetchvizApp
+    from fetchviz.ui.launch import dashboard_app
 
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.done)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.done
+        )
         await pilot.press("s")
         await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
         screen = app.screen
         assert isinstance(screen, SweepScreen)
         await wait_until(pilot, lambda: len(screen.points) >= 2)
         await pilot.press("6")  # the dashboard's keys start nothing behind the sweep
-        assert len(app.history) == 1
+        assert len(app.session.history) == 1
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
         assert screen.cancelled

@@ -20,7 +20,8 @@ from fetchviz.core.events import (
     TaskStarted,
 )
 from fetchviz.core.model import RunState
-from fetchviz.core.tour import STEPS, WIDTH, Tour, caption, changed_lines, marked_code, ranking
+from fetchviz.core.tour import STEPS, WIDTH, Tour, caption, changed_lines, ranking
+from fetchviz.ui.widgets.code import marked_code
 
 STEP = {step.strategy: step for step in STEPS}
 

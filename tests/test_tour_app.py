@@ -4,35 +4,61 @@ from __future__ import annotations
 
 from conftest import config_for
 from fetchviz.ui.app import FetchvizApp
-from fetchviz.ui.widgets.dashboard import CodePanel
+from fetchviz.ui.dialogs.details import Details
+from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.widgets.code import CodePanel
 from test_app import run_done, wait_until
 
 
 def shown(app: FetchvizApp) -> str:
-    return str(app.description.render())
+    return str(app.screen.description.render())
 
 
 async def test_the_tour_goes_a_step_a_key_back_to_what_was_recorded_and_leaves(server):
-    app = FetchvizApp(config_for(server, tasks=4, url=server.url(60)), tour=True)
+    app = dashboard_app(config_for(server, tasks=4, url=server.url(60)), tour=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         await wait_until(pilot, lambda: "4 requests" in shown(app))
         assert shown(app).startswith("step 1/9 · sync — the staircase")
-        sync = app.current
+        sync = app.session.current
         await pilot.press("space")
         await wait_until(pilot, run_done(app, "async-sequential"))
         await wait_until(pilot, lambda: "heartbeat" in shown(app))
         await pilot.press("c")  # at 80 columns the code takes the rows' place
-        await wait_until(pilot, lambda: "▌" in str(app.query_one(CodePanel).render()))
+        await wait_until(pilot, lambda: "▌" in str(app.screen.query_one(CodePanel).render()))
         await pilot.press("c", "left")
-        assert app.current is sync and "step 1/9" in shown(app)  # recorded, not run again
+        assert app.session.current is sync and "step 1/9" in shown(app)  # recorded, not run again
         await pilot.press("right")
-        assert app.current.strategy == "async-sequential" and app.current.done
-        before = app.current
+        assert app.session.current.strategy == "async-sequential" and app.session.current.done
+        before = app.session.current
         await pilot.press("r")  # this step again: a new run, recorded in its place
-        await wait_until(pilot, lambda: app.current is not before and app.current.done)
-        assert app.tour.run is app.current
+        await wait_until(
+            pilot, lambda: app.session.current is not before and app.session.current.done
+        )
+        assert app.session.tour.run is app.session.current
         await pilot.press("escape")
-        assert app.tour is None and "step" not in shown(app)
+        assert app.session.tour is None and "step" not in shown(app)
         await pilot.press("1")  # the dashboard's keys again
         await wait_until(pilot, run_done(app, "sync"))
+
+
+async def test_a_window_over_the_tour_takes_every_key_but_quitting(server):
+    """The bug that started the house of screens: space under the failure window moved the
+    tour on behind it, and escape then left the tour with the window still up."""
+    # Nothing listens on port 9 here: every task fails at once, "connection refused".
+    config = config_for(server, tasks=3, url="http://127.0.0.1:9/", delay_ms=None)
+    app = dashboard_app(config, tour=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.closed
+        )
+        await pilot.press("f")
+        assert isinstance(app.screen, Details)
+        assert app.session.tour.index == 0
+        await pilot.press("right", "left")  # the tour's keys do nothing under the window
+        assert isinstance(app.screen, Details) and app.session.tour.index == 0
+        await pilot.press("space")  # the window's own key: it closes, the tour stays
+        assert not isinstance(app.screen, Details)
+        assert app.session.tour.index == 0 and len(app.session.history) == 1
+        await pilot.press("f", "escape")  # escape closes the window first
+        assert not isinstance(app.screen, Details) and app.session.tour is not None

@@ -15,8 +15,10 @@ from conftest import config_for
 from fetchviz.core.catalog import BY_ID
 from fetchviz.core.model import TaskState
 from fetchviz.runs.user import strategy_from
-from fetchviz.ui.app import FetchvizApp
-from fetchviz.ui.widgets.dashboard import CodePanel, StrategyBoard, Summary
+from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.widgets.board import StrategyBoard
+from fetchviz.ui.widgets.code import CodePanel
+from fetchviz.ui.widgets.summary import Summary
 from test_app import run_done, wait_until
 from test_cli import fetchviz
 
@@ -177,12 +179,12 @@ def test_a_bad_line_of_a_urls_file_is_named_by_its_number(tmp_path):
 async def test_an_edit_shows_at_the_next_r_and_a_bad_one_is_a_failed_run(server, tmp_path):
     path = write(tmp_path, answering("mine"))
     mine = strategy_from(f"{path}:mine", set(BY_ID), "9")
-    app = FetchvizApp(config_for(server, tasks=4), [mine])
+    app = dashboard_app(config_for(server, tasks=4), [mine])
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         await wait_until(pilot, run_done(app, "mine"))
-        assert app.current.ok == 4
+        assert app.session.current.ok == 4
         await pilot.press("c")
-        assert "fetch.done(200, 1)" in app.query_one(CodePanel).content.code
+        assert "fetch.done(200, 1)" in app.screen.query_one(CodePanel).content.code
 
         path.write_text(
             "def mine(job):\n"
@@ -192,16 +194,16 @@ async def test_an_edit_shows_at_the_next_r_and_a_bad_one_is_a_failed_run(server,
             encoding="utf-8",
         )
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.current.run_id > 1 and app.current.done)
-        assert app.current.failed == 4 and app.current.tasks[0].error == "HTTP 503"
-        assert "# edited" in app.query_one(CodePanel).content.code  # the code as it ran
+        await wait_until(pilot, lambda: app.session.current.run_id > 1 and app.session.current.done)
+        assert app.session.current.failed == 4 and app.session.current.tasks[0].error == "HTTP 503"
+        assert "# edited" in app.screen.query_one(CodePanel).content.code  # the code as it ran
 
         path.write_text("def mine(job):\n    return (\n", encoding="utf-8")
         await pilot.press("r")
-        await wait_until(pilot, lambda: app.current.run_id > 2 and app.current.done)
-        assert "syntax error" in (app.current.error or "")
+        await wait_until(pilot, lambda: app.session.current.run_id > 2 and app.session.current.done)
+        assert "syntax error" in (app.session.current.error or "")
         assert any("syntax error" in str(n.message) for n in app._notifications)
-        assert "run failed" in app.query_one(Summary).plain  # the dashboard stays
+        assert "run failed" in app.screen.query_one(Summary).plain  # the dashboard stays
 
 
 async def test_a_function_that_never_returns_is_cancelled_by_escape(server, tmp_path):
@@ -216,12 +218,17 @@ async def test_a_function_that_never_returns_is_cancelled_by_escape(server, tmp_
         """,
     )
     forever = strategy_from(f"{path}:forever", set(BY_ID), "9")
-    app = FetchvizApp(config_for(server, tasks=2), [forever])
+    app = dashboard_app(config_for(server, tasks=2), [forever])
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.current is not None and app.current.started_count)
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.started_count
+        )
         await pilot.press("escape")
-        await wait_until(pilot, lambda: app.current.done)
-        assert app.current.cancelled and app.current.tasks[0].state is TaskState.STARTED
+        await wait_until(pilot, lambda: app.session.current.done)
+        assert (
+            app.session.current.cancelled
+            and app.session.current.tasks[0].state is TaskState.STARTED
+        )
 
 
 async def test_the_users_strategies_take_keys_9_and_0_and_join_compare_all(server, tmp_path):
@@ -237,16 +244,18 @@ async def test_the_users_strategies_take_keys_9_and_0_and_join_compare_all(serve
         strategy_from(f"{path}:{name}", set(BY_ID), key)
         for name, key in (("one", "9"), ("two", "0"))
     ]
-    app = FetchvizApp(config_for(server, tasks=2), [BY_ID["aiohttp"], *ours])
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"], *ours])
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "aiohttp"))
         await pilot.press("0")
         await wait_until(pilot, run_done(app, "two"))
-        board = str(app.query_one(StrategyBoard).render())
+        board = str(app.screen.query_one(StrategyBoard).render())
         assert "0 two" in board and "9 one" in board
         await pilot.press("a")
-        await wait_until(pilot, lambda: not app.pending and run_done(app, "two")(), timeout=60)
-        assert {"sync", "threads", "one", "two"} <= set(app.results())
+        await wait_until(
+            pilot, lambda: not app.session.pending and run_done(app, "two")(), timeout=60
+        )
+        assert {"sync", "threads", "one", "two"} <= set(app.session.results())
 
 
 def test_a_path_in_the_urls_is_the_embedded_servers_beside_another_server(server, tmp_path):
@@ -336,8 +345,8 @@ def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
 
 
 def test_a_recording_keeps_a_users_strategy_its_code_and_its_summary(tmp_path):
+    from fetchviz.records.playback import recorded_strategies
     from fetchviz.records.recording import read_recording
-    from fetchviz.ui.app import recorded_strategies
 
     record = tmp_path / "mine.jsonl.gz"
     spec = f"{EXAMPLES / 'session_loop.py'}:session_loop"

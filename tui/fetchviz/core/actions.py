@@ -46,15 +46,32 @@ def _pick(index: int) -> Action:
         strategy.key,
         f"pick({strategy.id!r})",
         strategy.id,
-        f"run {strategy.id}: {strategy.summary}",
+        f"run {strategy.id}",
         frozenset({DASHBOARD}),
         footer=False,
         palette=f"Run {strategy.id}",
     )
 
 
+def _own(place: int, key: str) -> Action:
+    return Action(
+        f"pick.own{place}",
+        key,
+        f"pick_own({place - 1})",
+        f"own {place}",
+        f"run your own strategy {place} (-s PATH.py:FUNCTION)",
+        frozenset({DASHBOARD}),
+        footer=False,
+    )
+
+
+# Keys for a user's own strategies (-s PATH.py:FUNCTION), in the order given: after the
+# built-ins' 1-8. A third has no key; the palette runs it.
+OWN_KEYS = ("9", "0")
+
 ACTIONS: tuple[Action, ...] = (
     *(_pick(index) for index in range(len(STRATEGIES))),
+    *(_own(place, key) for place, key in enumerate(OWN_KEYS, 1)),
     Action(
         "rerun",
         "r",
@@ -391,17 +408,25 @@ def is_key(key: str) -> bool:
 
 
 def key_help(mode: str, actions: Iterable[Action] = ACTIONS) -> str:
-    """A mode's keys as `--help` lists them: "r run again, b run the sync baseline, …"."""
+    """A mode's keys as `--help` lists them: "1-8 run a strategy, r run again, …"."""
     shown = []
-    picks = [a for a in of_mode(mode, actions) if a.id.startswith("pick.")]
-    if picks:
-        shown.append(f"{picks[0].keys}-{picks[-1].keys} run a strategy")
-    for action in of_mode(mode, actions):
+    mine = of_mode(mode, actions)
+    builtin = [a for a in mine if a.id.startswith("pick.") and not a.id.startswith("pick.own")]
+    own = [a for a in mine if a.id.startswith("pick.own")]
+    if builtin:
+        shown.append(f"{builtin[0].keys}-{builtin[-1].keys} run a strategy")
+    if own:
+        shown.append(f"{' and '.join(a.keys for a in own)} your own")
+    for action in mine:
         if action.palette is None or action.id.startswith("pick."):
             continue
-        keys = "/".join(DISPLAY.get(key, key) for key in action.key_list)
+        keys = "/".join(DISPLAY.get(k, k) for k in action.key_list if k not in SECOND_KEYS)
         shown.append(f"{keys} {action.palette[0].lower()}{action.palette[1:]}")
     return ", ".join(shown)
+
+
+# The second keys of + and - (where a keyboard has = and _ unshifted): left out of the help.
+SECOND_KEYS = frozenset({"equals_sign", "underscore"})
 
 
 # How --help and `fetchviz keys` write a key whose Textual name is long.

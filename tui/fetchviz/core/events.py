@@ -12,6 +12,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+# The phases of a request, in order: a task's `phases` holds their seconds in this order.
+PHASES = ("wait", "connect", "tls", "first_byte", "receive")
+
 
 def wire(cls: type[T]) -> type[T]:
     """Pickle an event as its constructor's arguments. A slotted dataclass unpickles field by
@@ -61,7 +64,7 @@ class TaskFinished:
     at: float
     status: int
     nbytes: int
-    # Seconds per phase (phases.PHASES: wait, connect, tls, first_byte, receive), each None
+    # Seconds per phase (PHASES: wait, connect, tls, first_byte, receive), each None
     # where the client cannot say; None: nothing known of the phases at all.
     phases: tuple[float | None, ...] | None = None
     reused: bool | None = None  # an open connection served it; None: not known

@@ -11,6 +11,7 @@ from typing import Any
 
 from fetchviz.core.events import (
     BEAT_INTERVAL,
+    PHASES,
     Event,
     LoopBeat,
     RunFinished,
@@ -22,7 +23,6 @@ from fetchviz.core.events import (
     TasksQueued,
     TaskStarted,
 )
-from fetchviz.runs.phases import PHASES
 
 # A loop that went this long without a turn is blocked, not just busy.
 BLOCKED = 0.1
@@ -49,7 +49,7 @@ class TaskRow:
     error: str | None = None
     thread: str | None = None
     cancelled: bool = False  # ended by a cancellation, with no answer
-    phases: tuple[float | None, ...] | None = None  # seconds per phases.PHASES; None: unknown
+    phases: tuple[float | None, ...] | None = None  # seconds per PHASES; None: unknown
     reused: bool | None = None  # an open connection served it; None: unknown
 
     @property

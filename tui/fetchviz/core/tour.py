@@ -11,12 +11,8 @@ from __future__ import annotations
 import difflib
 import itertools
 import statistics
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from rich.style import Style
-from rich.syntax import Syntax
-from rich.text import Text
 
 from fetchviz.core.baseline import Baseline, rank
 from fetchviz.core.catalog import BY_ID, STRATEGIES
@@ -418,10 +414,6 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
 
 # The code, with what changed marked
 
-MARK = "▌ "  # the gutter of a changed line; every other line gets as many spaces
-MARK_STYLE = Style(color="green", bold=True)
-CHANGED_STYLE = Style(bgcolor="#1f3a26")  # a dark green band, legible on a projector too
-
 
 def changed_lines(previous_source: str | None, source: str) -> set[int]:
     """0-based lines of `source` that `previous_source` did not have as they are; none on
@@ -438,29 +430,6 @@ def changed_lines(previous_source: str | None, source: str) -> set[int]:
         for j in range(j1, j2)
         if after[j].strip()
     }
-
-
-def marked_code(source: str, changed: Collection[int], theme: str = "ansi_dark") -> Text:
-    """The code highlighted as the code panel shows it, with a gutter mark and a band on
-    the changed lines; as wide as its longest line, so the band is one block."""
-    syntax = Syntax(source, "python", theme=theme, background_color="default")
-    lines = list(syntax.highlight(source).split("\n", allow_blank=True))
-    if lines and not lines[-1].plain:  # highlight() ends the code with a newline
-        lines = lines[:-1]
-    width = max((line.cell_len for line in lines), default=0)
-    out = Text(no_wrap=True, overflow="ignore", end="")
-    for number, line in enumerate(lines):
-        if number:
-            out.append("\n")
-        if number in changed:
-            line = line.copy()
-            line.pad_right(width - line.cell_len)
-            line.stylize(CHANGED_STYLE)
-            out.append(MARK, MARK_STYLE)
-        else:
-            out.append(" " * len(MARK))
-        out.append_text(line)
-    return out
 
 
 # Where the tour is, and what each step recorded

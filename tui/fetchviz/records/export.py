@@ -18,10 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from fetchviz import __version__
-from fetchviz.core.events import BEAT_INTERVAL, LoopBeat
+from fetchviz.core.events import BEAT_INTERVAL, PHASES, LoopBeat
 from fetchviz.core.model import RunState, TaskRow
 from fetchviz.records.recording import RecordedRun, Recording
-from fetchviz.runs.phases import PHASES
 
 CSV_HEADER = ["run", "strategy", "index", "queued", "started", "finished", "status", "bytes"]
 CSV_HEADER += ["error", "thread"]

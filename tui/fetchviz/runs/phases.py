@@ -18,8 +18,6 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-PHASES = ("wait", "connect", "tls", "first_byte", "receive")
-
 
 class Marks:
     """The moments of one request, stamped with perf_counter() as they happen."""

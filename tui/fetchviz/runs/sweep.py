@@ -2,7 +2,7 @@
 processes and with the same events as any run; written as a table, JSON or CSV.
 
 No Textual here: `fetchviz sweep --json | --csv | --headless` and the dashboard's sweep screen
-(sweepchart.py) share it.
+(ui/screens/sweep.py) share it.
 
 The sequential strategies are estimated past a size unless asked to run (`--run-all-sizes`):
 at the default 500 ms a request, sync alone at N = 1,000 would take eight minutes, and their
@@ -12,22 +12,19 @@ from their runs at N = 10, 4.23-4.37 s run). An estimate says so wherever it is 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import csv
 import inspect
 import json
-import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from fetchviz.core.catalog import Strategy
-from fetchviz.core.config import MAX_TASKS, Config
+from fetchviz.core.config import Config
 from fetchviz.core.model import RunState
 from fetchviz.core.source import Batch, EventSource, RunRequest
-from fetchviz.runs.server import EmbeddedServer
 
 DEFAULT_SIZES = (1, 10, 100, 1000)
 # One request after another: their time grows as N (by id: nothing is assumed of a user's).
@@ -37,46 +34,6 @@ ESTIMATED = "~"  # marks an estimate in the table and on screen
 INCOMPLETE = "!"  # marks a run in which not every task was answered
 
 BeforeEach = Callable[[Strategy, int], Awaitable[None] | None]
-
-
-def parse_sizes(text: str) -> tuple[int, ...]:
-    """`--tasks 1,10,100`: the sizes, each from 1 to MAX_TASKS, smallest first (the
-    estimates scale the largest size run below them)."""
-    sizes = set()
-    for part in text.split(","):
-        try:
-            size = int(part.strip())
-        except ValueError:
-            raise argparse.ArgumentTypeError(
-                f"{text!r} is not a list of whole numbers; e.g. 1,10,100,1000"
-            ) from None
-        if not 1 <= size <= MAX_TASKS:
-            raise argparse.ArgumentTypeError(f"{size} is out of range; use 1 to {MAX_TASKS:,}")
-        sizes.add(size)
-    return tuple(sorted(sizes))
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The sweep's own options; the rest are the dashboard's."""
-    parser.add_argument(
-        "-n",
-        "--tasks",
-        dest="sizes",
-        type=parse_sizes,
-        default=DEFAULT_SIZES,
-        metavar="N,N,...",
-        help="the sizes to run each strategy at (default 1,10,100,1000)",
-    )
-    parser.add_argument("--json", action="store_true", help="no UI: JSON on stdout")
-    parser.add_argument("--csv", action="store_true", help="no UI: CSV on stdout")
-    parser.add_argument(
-        "--run-all-sizes",
-        action="store_true",
-        help=(
-            "run the sequential strategies (sync, async-sequential, gather-blocking) at every "
-            f"size too; by default they are estimated past N = {RUN_SEQUENTIAL_UP_TO}"
-        ),
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,60 +314,3 @@ def print_csv(points: Sequence[Point], out: TextIO) -> None:
                 for v in (row[field] for field in CSV_FIELDS)
             ]
         )
-
-
-# The command
-
-
-def run_command(
-    args: argparse.Namespace, config: Config, server: EmbeddedServer | None, source: EventSource
-) -> int:
-    """`fetchviz sweep`: the chart on screen, or with --json, --csv or --headless, on stdout;
-    an embedded server that died is started again before the next run."""
-    strategies: list[Strategy] = args.strategies
-    up_to = None if args.run_all_sizes else RUN_SEQUENTIAL_UP_TO
-    if not (args.json or args.csv or args.headless):
-        from fetchviz.runs import tuning
-
-        with tuning.dashboard_settings():
-            from fetchviz.ui.screens.sweep import (  # Textual: for the chart alone
-                SweepApp,
-                SweepScreen,
-            )
-
-            app = SweepApp(
-                SweepScreen(config, strategies, args.sizes, up_to, server, lambda: source)
-            )
-            app.run()
-        return app.return_code or 0
-    steps = plan(strategies, args.sizes, up_to)
-    runs = sum(not step.estimated for step in steps)
-    progress = sys.stderr.isatty()  # someone waits at a terminal: say what runs
-    done = iter(range(1, runs + 1))
-
-    def before_each(strategy: Strategy, n: int) -> None:
-        if progress:
-            print(f"fetchviz: {strategy.id} at N = {n:,} ({next(done)}/{runs})…", file=sys.stderr)
-        if server is not None and not server.running:
-            print("fetchviz: the latency server had stopped: restarting it", file=sys.stderr)
-            server.restart()
-        if server is not None:
-            server.wait_ready()
-
-    def show(points: list[Point]) -> None:
-        if args.json:
-            print_json(config, args.sizes, points, up_to, sys.stdout)
-        elif args.csv:
-            print_csv(points, sys.stdout)
-        else:
-            print_table(config, args.sizes, points, sys.stdout)
-
-    points: list[Point] = []  # filled as they come: what was measured survives a Ctrl+C
-    try:
-        asyncio.run(sweep(config, strategies, args.sizes, source, up_to, before_each, None, points))
-    except KeyboardInterrupt:
-        show(points)
-        print("fetchviz: interrupted", file=sys.stderr)
-        return 130
-    show(points)
-    return 0

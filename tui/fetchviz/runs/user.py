@@ -15,11 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from fetchviz.core.actions import OWN_KEYS
 from fetchviz.core.catalog import Strategy
 
 # Keys for the user's strategies, after the built-ins' 1–8; a third and more run from the
 # command palette and in compare-all.
-KEYS = ("9", "0")
+KEYS = OWN_KEYS  # the keys of a user's strategies, in the order given
 
 
 class UserStrategyError(Exception):

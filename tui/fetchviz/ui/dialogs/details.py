@@ -5,13 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import ClassVar
 
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
-from textual.widgets import Static
 
 from fetchviz.core.model import RunState, TaskRow
+from fetchviz.ui.dialogs.window import Window
 
 
 def fmt_offset(run: RunState, stamp: float | None) -> str:
@@ -60,26 +57,13 @@ def failure_summary(run: RunState) -> str:
     return "\n".join(lines)
 
 
-class Details(ModalScreen[None]):
-    """A window over the dashboard; any of its keys closes it."""
+class Details(Window):
+    """A task's or a run's reasons, whole; f and space close it too."""
 
-    DEFAULT_CSS = """
-    Details { align: center middle; }
-    Details > VerticalScroll {
-        width: 80%; max-width: 100; height: auto; max-height: 80%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
-    """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,enter,f,space", "dismiss", "Close"),
     ]
 
     def __init__(self, title: str, text: str) -> None:
-        super().__init__()
-        self.title_text = title
+        super().__init__(title, text)
         self.text = text
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll() as frame:
-            frame.border_title = self.title_text
-            yield Static(self.text, markup=False)

@@ -1,8 +1,7 @@
-"""The dashboard's widgets. They draw RunStates; they never touch the runner."""
+"""The rows: one line per task, its state, its times and its timeline, and the header above."""
 
 from __future__ import annotations
 
-import textwrap
 import time
 from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
@@ -10,23 +9,17 @@ from typing import ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import events
 from textual.color import Color
-from textual.containers import Horizontal, Vertical
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.widget import Widget
-from textual.widgets import Static
 
-from fetchviz.core.baseline import Baseline, rank
-from fetchviz.core.catalog import Strategy
-from fetchviz.core.model import BLOCKED, RunState, TaskRow, TaskState, fmt_lag, loop_blocked
+from fetchviz.core.events import PHASES
+from fetchviz.core.model import RunState, TaskRow, TaskState
 from fetchviz.core.timeline import (
     FINAL_STEPS,
     FULL,
@@ -34,13 +27,10 @@ from fetchviz.core.timeline import (
     WAIT,
     axis,
     bar,
-    histogram,
-    meter,
     nice_scale,
     phase_runs,
 )
-from fetchviz.core.tour import marked_code
-from fetchviz.runs.phases import PHASES
+from fetchviz.ui.widgets.layout import Steady
 
 
 @dataclass(frozen=True, slots=True)
@@ -351,7 +341,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _phases(
         self, row: TaskRow, started: float, req: str, before: str, scale: float, cols: Columns
     ) -> list[Segment]:
-        """The request's bar in the shades of its phases (phases.PHASES)."""
+        """The request's bar in the shades of its phases (PHASES)."""
         assert row.phases is not None
         styles = list(PHASE_STYLES)
         styles[PHASES.index("first_byte")] = f"tasktable--{row.state.name.lower()}"
@@ -369,39 +359,6 @@ class TaskTable(ScrollView, can_focus=True):
 PHASE_STYLES = tuple(f"tasktable--{name.replace('_', '-')}" for name in PHASES)
 
 
-def set_titles(widget: Widget, title: str, subtitle: str | None = None) -> None:
-    """Set a border's titles only when they change: each assignment repaints the widget."""
-    if widget.border_title != title:
-        widget.border_title = title
-    if subtitle is not None and widget.border_subtitle != subtitle:
-        widget.border_subtitle = subtitle
-
-
-class Band(Horizontal):
-    """A row of panels."""
-
-
-class Column(Vertical):
-    """A column of panels."""
-
-
-class DashboardScreen(Screen[None]):
-    """The dashboard's screen."""
-
-
-class Steady(Static):
-    """A Static that repaints only when what it shows has changed: frames cost CPU."""
-
-    _shown: object = None
-
-    def set_content(self, content: Text | str) -> None:
-        if content != self._shown:
-            self._shown = content
-            # Its size is set by the CSS, not by what it shows: a layout pass would redo
-            # the whole screen, every frame.
-            self.update(content, layout=False)
-
-
 class TableHeader(Steady):
     """Column titles, and the timeline's axis with its scale."""
 
@@ -413,288 +370,3 @@ class TableHeader(Steady):
         if cols.timeline:
             text += " " + axis(scale, cols.timeline)
         self.set_content(Text(text, style="bold"))
-
-
-class StrategyBoard(Steady):
-    """The strategies with their keys and, once run, their time: the comparison at a glance.
-
-    Each line: key, name, elapsed, ratio to the sync baseline, a bar on a scale shared by all
-    lines, and the worst loop lag where there is room. Best first in compare mode.
-    """
-
-    _showing: object = None  # what the lines were made from
-
-    def __init__(self, strategies: tuple[Strategy, ...], *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self.strategies = strategies  # the built-ins, then the user's own
-
-    def show(
-        self,
-        selected: Strategy,
-        running: str | None,
-        results: dict[str, RunState],
-        baseline: float | None,
-        best_first: bool,
-    ) -> None:
-        width = max(30, self.content_size.width or 40)
-        shown = (
-            selected.id,
-            running,
-            [(id(run), run.end, run.loop_lag_max, run.ok) for run in results.values()],
-            baseline,
-            best_first,
-            width,
-        )
-        if shown == self._showing:  # called every frame; it changes a few times a run
-            return
-        self._showing = shown
-        order = list(self.strategies)
-        if best_first:  # runs that failed after those that did not, strategies not run last
-            order.sort(
-                key=lambda s: (
-                    s.id not in results,
-                    rank(results[s.id]) if s.id in results else (0, 0.0),
-                )
-            )
-        comparable = [r for r in results.values() if r.comparable]
-        slowest = max((r.elapsed(0) for r in comparable), default=0.0)
-        show_lag = width >= 62
-        bar_width = max(3, width - 34 - (13 if show_lag else 0))
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for strategy in order:
-            run = results.get(strategy.id)
-            is_running = strategy.id == running
-            line = Text()
-            line.append(
-                f"{'▶' if is_running else ' '}{strategy.key} ",
-                style="bold yellow" if is_running else "",
-            )
-            name = strategy.id if len(strategy.id) <= 16 else strategy.id[:15] + "…"
-            line.append(f"{name:<16}", style="reverse bold" if strategy is selected else "")
-            line.append(" ")
-            if run is None:
-                line.append("running…" if is_running else "—", style="dim")
-            elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
-                why = "run failed" if run.error else f"0/{len(run.tasks)} ok"
-                line.append(f"{run.elapsed(0):6.2f}s {why} ✗", style="red")
-            else:
-                elapsed = run.elapsed(0)
-                blocked = loop_blocked(run.loop_lag_max, elapsed)
-                ratio = f"{baseline / elapsed:4.1f}×" if baseline and elapsed > 0 else "    "
-                line.append(f"{elapsed:6.2f}s {ratio} ")
-                # Partly failed: said beside its ratio, where the lag would be, or in the bar's
-                # room on a narrow board.
-                partly = f"{run.ok}/{len(run.tasks)}" if run.failed else ""
-                if partly and show_lag:
-                    partly = f" {partly} ok"
-                # On a narrow board "8/12" takes the bar's room: the count is worth more.
-                room = bar_width if show_lag or not partly else bar_width - len(partly) - 1
-                if room > 0 or not partly:
-                    line.append(
-                        meter(elapsed / slowest if slowest else 0, max(1, room)),
-                        style="red" if blocked else ("yellow" if run.failed else "green"),
-                    )
-                if partly:
-                    line.append(partly, style="bold yellow")
-                elif show_lag and run.loop_lag_max is not None:
-                    line.append(
-                        f" lag {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
-                    )
-            text.append_text(line)
-            text.append("\n")
-        self.set_content(text)
-
-
-def connections(run: RunState) -> str:
-    """'  10 connections': how many the run opened (a session reuses them; requests.get not)."""
-    if run.connections is None:
-        return ""
-    return f"  {run.connections} connection{'' if run.connections == 1 else 's'}"
-
-
-def progress_bar(done: int, total: int, width: int) -> str:
-    return meter(done / total if total else 0, width).replace(" ", "░")
-
-
-class TextLines(Widget):
-    """Lines of Rich Text, drawn with Textual's line API.
-
-    A frame repaints only the lines whose text changed. And the lines are one widget: with a
-    widget per line, every frame cost more, because Textual asks each widget beside a changed
-    line for its lines, changed or not (15 widgets for a one-line change, ~0.1 ms each).
-    """
-
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
-        self._texts: list[Text] = []
-        self._strips: dict[int, Strip] = {}  # rendered lines, by line
-
-    @property
-    def plain(self) -> str:
-        """What the widget shows, as plain text."""
-        return "\n".join(text.plain for text in self._texts)
-
-    def set_lines(self, texts: list[Text]) -> None:
-        """Show these lines; repaint those that differ from what is shown."""
-        width = self.content_size.width
-        for y in range(max(len(texts), len(self._texts))):
-            new = texts[y] if y < len(texts) else None
-            old = self._texts[y] if y < len(self._texts) else None
-            if new is None or old is None or new != old or new.style != old.style:
-                self._strips.pop(y, None)
-                self.refresh(Region(0, y, width, 1))
-        self._texts = texts
-
-    def render_line(self, y: int) -> Strip:
-        strip = self._strips.get(y)
-        if strip is None:
-            width, base = self.content_size.width, self.rich_style
-            if y < len(self._texts):
-                text = self._texts[y].copy()
-                text.truncate(width, overflow="ellipsis")
-                segments = Segment.apply_style(text.render(self.app.console, end=""), base)
-                strip = Strip(segments).adjust_cell_length(width, base)
-            else:
-                strip = Strip.blank(width, base)
-            self._strips[y] = strip
-        return strip
-
-    def on_resize(self) -> None:
-        self._strips.clear()
-
-    def notify_style_update(self) -> None:
-        self._strips.clear()  # the theme or the CSS changed
-        super().notify_style_update()
-
-
-def no_baseline(run: RunState, replay: bool = False) -> str:
-    """Why there is no sync figure yet, and what would give one."""
-    if run.strategy == "sync" and not run.done:
-        return "this run measures it"
-    if replay:
-        return "none recorded"
-    if run.sample_pending:
-        return "timing a sample…" if run.done else "sampled after this run"
-    if run.sample_error:
-        return "sample failed · b"
-    return "b measures it"
-
-
-class Summary(TextLines):
-    replay = False  # a replay: nothing can be measured now
-    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
-
-    def show(
-        self,
-        run: RunState | None,
-        now: float,
-        baseline: Baseline | None,
-        comparison: str,
-        lag: tuple[float, float] | None,
-    ) -> None:
-        # Built line by line (not one Text split at newlines): it is made again every frame.
-        line = Text.assemble
-        if run is None:
-            self.set_lines([line(("starting the latency server…", "italic"))])
-            return
-        total = len(run.tasks)
-        if run.error:  # the reason, whole, is on the comparison's lines below
-            status, style = "run failed", "bold red"
-        elif run.cancelled:
-            status, style = "cancelled", "bold yellow"
-        elif run.done:
-            status, style = "done", "bold green"
-        else:
-            status, style = "running", "bold yellow"
-        width = max(10, self.content_size.width or 36)
-        elapsed = run.elapsed(now)
-        in_flight = 0 if run.done else run.started_count - run.finished_count
-        lines = [
-            line(
-                (f"{run.strategy} ", "bold"),
-                (status, style),
-                f"  {run.finished_count}/{total}",
-                (f" ok {run.ok}", "green"),
-                (f" failed {run.failed}" if run.failed else "", "bold red"),
-                (f" cancelled {run.cancelled_tasks}" if run.cancelled_tasks else "", "yellow"),
-            ),
-            line((progress_bar(run.finished_count, total, width), "green")),
-            line(
-                "elapsed ",
-                (f"{elapsed:7.2f} s", "bold"),
-                (f"  {in_flight} in flight" if in_flight else "", "yellow"),
-                (connections(run) if run.done and not in_flight else "", "dim"),
-            ),
-            line("sync    ", (f"      —   {no_baseline(run, self.replay)}", "dim"))
-            if baseline is None
-            else line(
-                "sync    ",
-                (f"{baseline.elapsed:7.2f} s ", "bold"),
-                ("measured" if baseline.measured else "estimate (b measures)", "dim"),
-            ),
-            *(
-                line((part, "bold red" if run.error else "bold cyan"))
-                # A reason is worth reading whole: on two lines where one is too short.
-                for part in (textwrap.wrap(comparison, width)[:2] or [" "])
-            ),
-        ]
-        if lag is None:
-            lines.append(line(("loop lag — (no event loop)", "dim")))
-        else:
-            current, worst = lag
-            blocked = current > BLOCKED if not run.done else loop_blocked(worst, elapsed)
-            if blocked:
-                shown = max(current, worst) if run.done else current
-                lines.append(
-                    line(
-                        (" LOOP BLOCKED ", "bold white on red"), (f" {fmt_lag(shown)}", "bold red")
-                    )
-                )
-            else:
-                lines.append(line(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}"))
-        latency = run.latency() if run.done else None
-        if latency:
-            ms = {key: round(value * 1000) for key, value in latency.items()}
-            lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
-            bins = min(width - len("durations "), max(4, len(run.durations) // 2))
-            lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
-        self.set_lines(lines)
-
-
-class CodePanel(Static):
-    """The selected strategy's source, read from the function that runs."""
-
-    _showing: tuple[Strategy, str | None, frozenset[int] | None, str] | None = None
-
-    def show(
-        self,
-        strategy: Strategy,
-        source: str | None = None,
-        changed: frozenset[int] | None = None,
-        since: str = "",
-    ) -> None:
-        """`source`: the code as it ran, where it is known (a recording's), else today's.
-        `changed`: the tour's marks, the lines new `since` the step before (None: no gutter)."""
-        if (strategy, source, changed, since) == self._showing:
-            return
-        self._showing = (strategy, source, changed, since)
-        title = f"the code that runs: {strategy.id}"
-        if changed:
-            title += f" · ▌ new since {since}"
-        if self.parent is not None:  # the scrolling frame around it carries the border
-            set_titles(self.parent, title)  # type: ignore[arg-type]
-        code = source if source is not None else strategy.source()
-        if changed is not None:
-            self.update(marked_code(code, changed))
-            return
-        self.update(
-            Syntax(
-                code,
-                "python",
-                theme="ansi_dark",
-                background_color="default",
-                # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a
-                # narrow screen the panel scrolls sideways.
-                word_wrap=False,
-            )
-        )

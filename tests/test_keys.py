@@ -1,0 +1,117 @@
+"""One table of actions: the README's Keys tables, the screens' bindings and a user's keymap
+all agree with it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import config_for
+from fetchviz.core.actions import (
+    ACTIONS,
+    BY_ACTION,
+    DASHBOARD,
+    EVERY_MODE,
+    REPLAY,
+    SWEEP,
+    TOUR,
+    KeymapError,
+    normal_keys,
+    of_mode,
+    remapped,
+)
+from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.screens.dashboard import DashboardScreen
+from fetchviz.ui.screens.replay import ReplayScreen
+from fetchviz.ui.screens.sweep import SweepScreen
+from fetchviz.ui.screens.tour import TourScreen
+from test_app import run_done, wait_until
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+ARROWS = {"→": "right", "←": "left"}  # how the README writes them
+SECTIONS = {  # the README's heading for each mode's table
+    DASHBOARD: "### The dashboard",
+    TOUR: "### The tour",
+    REPLAY: "### A replay",
+    SWEEP: "### The sweep's screen",
+    "every": "### Everywhere",
+}
+
+
+def readme_rows(heading: str) -> list[tuple[list[str], list[str]]]:
+    """The (keys, action ids) of each row of the table under a heading."""
+    text = README.read_text(encoding="utf-8")
+    section = text[text.index(heading) :].split("\n### ", 1)[0].split("\n## ", 1)[0]
+    rows = []
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 3 and cells[0].startswith("`"):
+            rows.append((re.findall(r"`([^`]+)`", cells[0]), re.findall(r"`([^`]+)`", cells[1])))
+    return rows
+
+
+def readme_ids(heading: str) -> set[str]:
+    ids: set[str] = set()
+    for _, named in readme_rows(heading):
+        if "…" in " ".join(named) or (len(named) == 2 and named[0].startswith("pick.")):
+            first, last = (ACTIONS.index(BY_ACTION[n]) for n in (named[0], named[-1]))
+            ids |= {action.id for action in ACTIONS[first : last + 1]}
+        ids |= set(named)
+    return ids
+
+
+@pytest.mark.parametrize("mode", [DASHBOARD, TOUR, REPLAY, SWEEP])
+def test_the_readme_lists_every_key_of_each_mode_as_the_table_has_it(mode):
+    own = {a.id for a in of_mode(mode) if a.modes != EVERY_MODE}
+    assert readme_ids(SECTIONS[mode]) == own
+    assert readme_ids(SECTIONS["every"]) == {a.id for a in ACTIONS if a.modes == EVERY_MODE}
+    for keys, named in readme_rows(SECTIONS[mode]):
+        if len(named) == 1:  # one action: its keys as the table has them
+            written = [ARROWS.get(key) or normal_keys(key) for key in keys]
+            assert written == list(BY_ACTION[named[0]].key_list), named
+
+
+@pytest.mark.parametrize(
+    "screen, mode",
+    [
+        (DashboardScreen, DASHBOARD),
+        (TourScreen, TOUR),
+        (ReplayScreen, REPLAY),
+        (SweepScreen, SWEEP),
+    ],
+)
+def test_each_screen_binds_its_modes_actions_and_no_other(screen, mode):
+    ids = {binding.id for binding in screen.BINDINGS if getattr(binding, "id", None)}
+    assert ids == {a.id for a in of_mode(mode) if a.modes != EVERY_MODE}
+
+
+def test_a_keymap_that_cannot_apply_says_what_is_wrong():
+    with pytest.raises(KeymapError, match=r"unknown action 'tour\.nxt'"):
+        remapped({"tour.nxt": "pagedown"})
+    with pytest.raises(KeymapError, match="'pgdn' is not a key name"):
+        remapped({"tour.next": "pgdn"})
+    with pytest.raises(KeymapError, match="'c' is given to both 'rerun' and 'code'"):
+        remapped({"rerun": "c"})
+    # Two modes may share a key: the tour's next and a replay's pause are both space.
+    moved = {a.id: a.keys for a in remapped({"tour.next": "pagedown", "replay.pause": "x"})}
+    assert moved["tour.next"] == "pagedown" and moved["replay.pause"] == "x"
+    assert remapped({"keys": "?"})[ACTIONS.index(BY_ACTION["keys"])].keys == "question_mark"
+
+
+async def test_a_clicker_moves_the_tour_with_pageup_and_pagedown(server):
+    keymap = {"tour.next": "pagedown", "tour.previous": "pageup"}
+    app = dashboard_app(config_for(server, tasks=2), tour=True, keymap=keymap)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("space")  # its default key no longer moves it
+        await pilot.pause(0.1)
+        assert app.session.tour.index == 0
+        await pilot.press("pagedown")
+        await wait_until(pilot, run_done(app, "async-sequential"))
+        assert app.session.tour.index == 1
+        footer = app.export_screenshot()
+        assert "pgdn" in footer
+        await pilot.press("pageup")
+        assert app.session.tour.index == 0 and app.session.current.strategy == "sync"

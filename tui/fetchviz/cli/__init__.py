@@ -1,0 +1,84 @@
+"""The command line: a command word picks the module that reads its options and does its work
+(no word: the dashboard); outcomes become exit codes, 0 done, 2 a bad command line or input
+file, 1 anything else, 130 Ctrl+C, always with a one-line reason."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from typing import NoReturn, Protocol
+
+from fetchviz.cli import export, keys, replay, run, serve, sweep, tour, web
+from fetchviz.cli.args import UsageError, one_line
+from fetchviz.core.actions import KeymapError
+from fetchviz.records.recording import RecordingError
+
+__all__ = ["COMMANDS", "UsageError", "entry", "main", "parse"]
+
+
+class Command(Protocol):
+    """A command's module: `parse` raises UsageError; `run` returns the exit code."""
+
+    def parse(self, argv: list[str]) -> argparse.Namespace: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+COMMANDS: dict[str, Command] = {
+    "serve": serve,
+    "replay": replay,
+    "export": export,
+    "sweep": sweep,
+    "tour": tour,
+    "web": web,
+    "keys": keys,
+}
+BAD_INPUT = (RecordingError, KeymapError)  # a file given that cannot be used: exit 2
+
+
+def _command(argv: list[str]) -> tuple[str, Command, list[str]]:
+    """The command word, its module and its options; no word is the dashboard's."""
+    if argv[:1] and argv[0] in COMMANDS:
+        return argv[0], COMMANDS[argv[0]], argv[1:]
+    return "run", run, argv
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line, checked; raises UsageError saying what is wrong."""
+    name, command, rest = _command(argv)
+    args = command.parse(rest)
+    args.command = name
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    name, command, _ = _command(argv)
+    prog = "fetchviz" if command is run else f"fetchviz {name}"
+    try:
+        return command.run(parse(argv))
+    except UsageError as exc:
+        print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
+        return 2
+    except BAD_INPUT as exc:
+        print(one_line(f"{prog}: {exc}"), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def entry() -> NoReturn:
+    """The console script: exit promptly, waiting for no thread still going.
+
+    Runs and the server are killed by now, not drained; what threads are left only wait to
+    reap them (the kernel may take a second to close 10,000 sockets), and init reaps them as
+    well. Everything that matters (the output) is done by now.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    if any(t is not threading.main_thread() and t.is_alive() for t in threading.enumerate()):
+        os._exit(code)
+    sys.exit(code)

@@ -1,0 +1,55 @@
+"""`fetchviz replay FILE`: a recording played back on the dashboard with its recorded timing,
+or printed as --headless and --json printed it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from fetchviz.cli import keymap, recorded
+from fetchviz.cli.args import UsageError, add_keymap, add_theme, speed
+from fetchviz.core.actions import REPLAY, key_help
+
+
+def parser() -> argparse.ArgumentParser:
+    parser = recorded.parser(
+        "replay",
+        "Play a recording (--record FILE) back: no server, no network.",
+        f"Keys: {key_help(REPLAY)}.",
+    )
+    parser.add_argument(
+        "--speed", type=speed, default=1.0, metavar="X", help="0.1 to 10 (default 1)"
+    )
+    parser.add_argument("--headless", action="store_true", help="no UI: the table")
+    parser.add_argument("--json", action="store_true", help="the JSON --json printed")
+    add_theme(parser)
+    add_keymap(parser)
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    args = parser().parse_args(argv)
+    if args.json and args.headless:
+        raise UsageError("--json is headless already; give one of the two")
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    return recorded.offline("replay", lambda: _replay(args))
+
+
+def _replay(args: argparse.Namespace) -> int:
+    recording = recorded.load(args.file)
+    if args.json or args.headless:
+        from fetchviz.records.replay import replayed_state
+        from fetchviz.runs.headless import print_json, print_table
+
+        runs = [replayed_state(run) for run in recording.runs]
+        config = recording.runs[0].config
+        (print_json if args.json else print_table)(config, runs, sys.stdout)
+        return 0
+    keys = keymap.for_screen(args.keymap)
+    from fetchviz.records.replay import ReplaySource
+    from fetchviz.ui import launch  # Textual loads only for the screens
+
+    return launch.replay(ReplaySource(recording, args.speed), theme=args.theme, keymap=keys)

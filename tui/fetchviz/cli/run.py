@@ -1,0 +1,147 @@
+"""`fetchviz [OPTIONS]`: the dashboard, or with --headless or --json the same runs with no UI.
+What every command that runs strategies shares is here too: the embedded server started and
+stopped around the runs, and a failure said in one line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable
+
+from fetchviz.cli import keymap
+from fetchviz.cli.args import checked, config_of, dashboard_parser
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import DEFAULT_DELAY_MS, Config
+from fetchviz.core.source import EventSource
+from fetchviz.runs import tuning
+from fetchviz.runs.procs import raise_open_file_limit
+from fetchviz.runs.server import EmbeddedServer
+
+Work = Callable[[Config, EmbeddedServer | None], int]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    return checked(dashboard_parser(), argv)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.headless or args.json:  # the user's keymap file is not even read
+        return started(args, lambda config, server: _headless(args, config, server))
+    return dashboard(args, tour=False)
+
+
+def dashboard(args: argparse.Namespace, tour: bool) -> int:
+    """The dashboard, or the tour, on screen."""
+    keys = keymap.for_screen(args.keymap)  # a bad file: exit 2, before any server starts
+
+    def show(config: Config, server: EmbeddedServer | None) -> int:
+        from fetchviz.ui import launch  # Textual loads only for the screens
+
+        return launch.dashboard(
+            config,
+            args.strategies,
+            server,
+            source(args.record, live=True),
+            compare_all=args.all,
+            tour=tour,
+            theme=args.theme,
+            keymap=keys,
+        )
+
+    return started(args, show)
+
+
+def started(args: argparse.Namespace, work: Work) -> int:
+    """`work` with the runs' settings and the embedded server if they need one, stopped
+    after (not drained); SIGTERM unwinds through here too. Returns work's exit code, or 130
+    on Ctrl+C, or 1 with a one-line reason."""
+    with tuning.terminate_as_exit():
+        raise_open_file_limit()
+        server = None
+        if args.embedded:
+            server = EmbeddedServer(
+                DEFAULT_DELAY_MS if args.delay is None else args.delay,
+                args.jitter or 0,
+                args.fail_rate or 0.0,
+                tls=bool(args.tls),
+            )
+        try:
+            if server:
+                server.start()
+            return work(config_of(args, server), server)
+        except KeyboardInterrupt:
+            print("fetchviz: interrupted", file=sys.stderr)
+            return 130
+        except BrokenPipeError:  # `fetchviz --json | head`: the reader has all it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+            return 1
+        except Exception as exc:  # a traceback on the user's screen is a bug: one line instead
+            if os.environ.get("FETCHVIZ_DEBUG"):
+                raise
+            print(f"fetchviz: {exc} (FETCHVIZ_DEBUG=1 shows the traceback)", file=sys.stderr)
+            return 1
+        finally:
+            if server:
+                server.close()
+
+
+def source(record: str | None, live: bool) -> EventSource:
+    """The live runner, recorded to a file if asked."""
+    from fetchviz.runs.runner import Runner
+
+    runner = Runner(live=live)
+    if record is None:
+        return runner
+    from fetchviz.records.recording import RecordingSource, RecordingWriter
+
+    return RecordingSource(runner, RecordingWriter(record))
+
+
+def progress(runs: int) -> Callable[[str], None]:
+    """Says on stderr what runs, `what (i/runs)…`, when someone waits at a terminal."""
+    shown = sys.stderr.isatty()
+    done = iter(range(1, runs + 1))
+
+    def say(what: str) -> None:
+        if shown:
+            print(f"fetchviz: {what} ({next(done)}/{runs})…", file=sys.stderr)
+
+    return say
+
+
+def ready(server: EmbeddedServer | None) -> None:
+    """Before a run, as the dashboard does: a run after the server died fetches from a new
+    one."""
+    if server is None:
+        return
+    if not server.running:
+        print("fetchviz: the latency server had stopped: restarting it", file=sys.stderr)
+        server.restart()
+    server.wait_ready()
+
+
+def _headless(args: argparse.Namespace, config: Config, server: EmbeddedServer | None) -> int:
+    from fetchviz.core.model import RunState
+    from fetchviz.runs.headless import print_json, print_table, run_all
+
+    strategies: list[Strategy] = args.strategies
+    say = progress(len(strategies))
+
+    def before_each(strategy: Strategy) -> None:
+        say(strategy.id)
+        ready(server)
+
+    runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
+    show = print_json if args.json else print_table
+    events = source(args.record, live=False)
+    try:
+        asyncio.run(run_all(config, strategies, events, before_each=before_each, runs=runs))
+    except KeyboardInterrupt:
+        if runs:
+            show(config, runs, sys.stdout)  # the interrupted run says it was cancelled
+        print("fetchviz: interrupted", file=sys.stderr)
+        return 130
+    show(config, runs, sys.stdout)
+    return 0

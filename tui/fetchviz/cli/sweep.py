@@ -1,0 +1,138 @@
+"""`fetchviz sweep`: how time grows with N, each strategy at each size; the chart on screen,
+or with --json, --csv or --headless, on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from fetchviz.cli import keymap
+from fetchviz.cli.args import Parser, UsageError, check, dashboard_parser
+from fetchviz.cli.run import progress, ready, source, started
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.config import MAX_TASKS, Config
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.runs.sweep import (
+    DEFAULT_SIZES,
+    RUN_SEQUENTIAL_UP_TO,
+    Point,
+    plan,
+    print_csv,
+    print_json,
+    print_table,
+    sweep,
+)
+
+
+def parse_sizes(text: str) -> tuple[int, ...]:
+    """`--tasks 1,10,100`: the sizes, each from 1 to MAX_TASKS, smallest first (the
+    estimates scale the largest size run below them)."""
+    sizes = set()
+    for part in text.split(","):
+        try:
+            size = int(part.strip())
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not a list of whole numbers; e.g. 1,10,100,1000"
+            ) from None
+        if not 1 <= size <= MAX_TASKS:
+            raise argparse.ArgumentTypeError(f"{size} is out of range; use 1 to {MAX_TASKS:,}")
+        sizes.add(size)
+    return tuple(sorted(sizes))
+
+
+def parser() -> Parser:
+    """The sweep's own options; the rest are the dashboard's."""
+    parser = Parser(
+        prog="fetchviz sweep",
+        usage="fetchviz sweep [OPTIONS] [--tasks 1,10,100,1000] [--json | --csv]",
+        description="How time grows with N: each strategy at each size, elapsed on log axes.",
+        epilog="Every option of the dashboard is accepted (see fetchviz --help); with no -s "
+        "or --all, every built-in strategy.",
+        allow_abbrev=False,  # `--t 5` is the dashboard's --timeout, never taken for --tasks
+    )
+    parser.add_argument(
+        "-n",
+        "--tasks",
+        dest="sizes",
+        type=parse_sizes,
+        default=DEFAULT_SIZES,
+        metavar="N,N,...",
+        help="the sizes to run each strategy at (default 1,10,100,1000)",
+    )
+    parser.add_argument("--json", action="store_true", help="no UI: JSON on stdout")
+    parser.add_argument("--csv", action="store_true", help="no UI: CSV on stdout")
+    parser.add_argument(
+        "--run-all-sizes",
+        action="store_true",
+        help=(
+            "run the sequential strategies (sync, async-sequential, gather-blocking) at every "
+            f"size too; by default they are estimated past N = {RUN_SEQUENTIAL_UP_TO}"
+        ),
+    )
+    return parser
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """sweep's own options (its --tasks is a list of sizes); the rest are the dashboard's,
+    checked as the dashboard checks them."""
+    own, rest = parser().parse_known_args(argv)
+    args = dashboard_parser().parse_args(rest)
+    args.sizes, args.csv, args.run_all_sizes = own.sizes, own.csv, own.run_all_sizes
+    args.json = own.json or args.json
+    if args.json and args.csv:
+        raise UsageError("--json or --csv: give one of the two")
+    if not args.strategy and not args.all:
+        args.all = True  # one strategy's line is no picture: every built-in
+    check(args)
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    up_to = None if args.run_all_sizes else RUN_SEQUENTIAL_UP_TO
+    if args.json or args.csv or args.headless:
+        return started(args, lambda config, server: _printed(args, config, server, up_to))
+    keys = keymap.for_screen(args.keymap)  # a bad file: exit 2, before any server starts
+
+    def chart(config: Config, server: EmbeddedServer | None) -> int:
+        from fetchviz.ui import launch  # Textual loads only for the screens
+
+        events = source(args.record, live=False)
+        return launch.sweep(config, args.strategies, args.sizes, up_to, server, events, keymap=keys)
+
+    return started(args, chart)
+
+
+def _printed(
+    args: argparse.Namespace,
+    config: Config,
+    server: EmbeddedServer | None,
+    up_to: int | None,
+) -> int:
+    """On stdout; an embedded server that died is started again before the next run."""
+    strategies: list[Strategy] = args.strategies
+    say = progress(sum(not step.estimated for step in plan(strategies, args.sizes, up_to)))
+
+    def before_each(strategy: Strategy, n: int) -> None:
+        say(f"{strategy.id} at N = {n:,}")
+        ready(server)
+
+    def show(points: list[Point]) -> None:
+        if args.json:
+            print_json(config, args.sizes, points, up_to, sys.stdout)
+        elif args.csv:
+            print_csv(points, sys.stdout)
+        else:
+            print_table(config, args.sizes, points, sys.stdout)
+
+    points: list[Point] = []  # filled as they come: what was measured survives a Ctrl+C
+    try:
+        events = source(args.record, live=False)
+        asyncio.run(sweep(config, strategies, args.sizes, events, up_to, before_each, None, points))
+    except KeyboardInterrupt:
+        show(points)
+        print("fetchviz: interrupted", file=sys.stderr)
+        return 130
+    show(points)
+    return 0

@@ -1,0 +1,138 @@
+"""A replay's session: the recorded runs played one after another, as the session went, with
+pause, speed, the end of a run, and the runs before and after. No Textual."""
+
+from __future__ import annotations
+
+from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.config import Config
+from fetchviz.core.model import RunState
+from fetchviz.core.session import Applied, Session
+from fetchviz.records.recording import Recording
+from fetchviz.records.replay import ReplaySource, empty_state
+from fetchviz.runs.user import KEYS
+
+
+def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
+    """The strategies of a recording that are not built in (a user's), with the keys they
+    had: the board lists them as it did."""
+    names: dict[str, str] = {}
+    for run in recording.runs:
+        if run.strategy not in BY_ID:
+            names.setdefault(run.strategy, run.summary or "a strategy of the recording")
+    keys = [*KEYS, *[""] * len(names)]
+    return tuple(
+        Strategy(name, key, summary, name)
+        for (name, summary), key in zip(names.items(), keys, strict=False)
+    )
+
+
+class ReplaySession(Session):
+    """The session of a recording: it starts no run; it plays the recorded ones."""
+
+    def __init__(self, replay: ReplaySource) -> None:
+        recording = replay.recording
+        super().__init__(
+            recording.runs[0].config, STRATEGIES + recorded_strategies(recording), replay
+        )
+        self.replay = replay
+        self.advance_when_resumed = False  # held at a run's end (→): space goes on
+        self.last_played = -1  # the index of the recorded run played last
+        self.played: list[tuple[int, RunState]] = []  # each run played, with its index
+
+    @property
+    def runs_recorded(self) -> int:
+        return len(self.replay.recording.runs)
+
+    def play(self, index: int) -> str | None:
+        """Play run `index` of the recording, through the same path as a live run's events;
+        past either end, what to say instead."""
+        runs = self.replay.recording.runs
+        if not 0 <= index < len(runs):
+            return f"That was the {'first' if index < 0 else 'last'} run of the recording."
+        recorded = runs[index]
+        strategy = self.by_id.get(recorded.strategy) or Strategy(
+            recorded.strategy, "", "a strategy of the recording", ""
+        )
+        self.select(strategy, recorded.source)
+        self.last_played = index
+        self.advance_when_resumed = False
+        self.best_first = recorded.compare
+        self.handle = self.replay.play(index)
+        run = empty_state(recorded)
+        self.show(recorded.config, run)
+        self.config = recorded.config
+        self.history.append((recorded.config, run))
+        self.played.append((index, run))
+        self.open_runs[run.run_id] = (recorded.config, run)
+        self.handle.begin()  # it plays from the next turn of the loop: its rows are shown first
+        return None
+
+    def compare_all_of(self, index: int) -> range:
+        """The recorded runs of the compare-all that run `index` belongs to: a row of
+        compare runs, each compare-all beginning with the catalog's first strategy."""
+        runs = self.replay.recording.runs
+        if not runs[index].compare:
+            return range(index, index + 1)
+        first = STRATEGIES[0].id
+        start = index
+        while start > 0 and runs[start - 1].compare and runs[start].strategy != first:
+            start -= 1
+        end = index + 1
+        while end < len(runs) and runs[end].compare and runs[end].strategy != first:
+            end += 1
+        return range(start, end)
+
+    def results(self) -> dict[str, RunState]:
+        """While a recorded compare-all plays, its board: the latest played end of each of
+        its runs, whichever way n and p went (a step back kept only the runs played since)."""
+        playing = self.replay.current
+        if not self.best_first or playing is None:
+            return super().results()
+        group = self.compare_all_of(playing.index)
+        latest: dict[str, RunState] = {}
+        for index, run in self.played:
+            if index in group and run.done and not run.cancelled:
+                latest[run.strategy] = run
+        return latest
+
+    def _closed(self, config: Config, run: RunState, applied: Applied) -> None:
+        """The session goes on, as recorded: the next run plays (held at a run's end by →,
+        once space is pressed)."""
+        was_current = run is self.current
+        super()._closed(config, run, applied)
+        applied.warnings.clear()  # nothing can be measured now: no toast about a sample
+        playing = self.replay.current
+        if was_current and playing is not None and playing.index + 1 < self.runs_recorded:
+            if self.replay.clock.paused:
+                self.advance_when_resumed = True
+            else:
+                self.play(playing.index + 1)
+
+    def toggle_pause(self) -> None:
+        paused = self.replay.toggle_pause()
+        if not paused and self.advance_when_resumed:
+            self.advance_when_resumed = False
+            playing = self.replay.current
+            self.play(playing.index + 1 if playing is not None else 0)
+
+    def change_speed(self, step: int) -> None:
+        self.replay.change_speed(step)
+
+    def skip(self) -> None:
+        """The end of this run, held there (paused) to be looked at: space goes on."""
+        if self.replay.current is not None:
+            if not self.replay.clock.paused:
+                self.replay.toggle_pause()
+            self.replay.current.finish()
+
+    def step(self, by: int) -> str | None:
+        """The next (+1) or previous (-1) run, playing; a skipped run is not lost: it ends as
+        recorded (its time, a baseline)."""
+        playing = self.replay.current
+        if playing is None:
+            return None
+        if self.replay.clock.paused:
+            self.replay.toggle_pause()
+        if by > 0:
+            playing.finish()
+        return self.play(playing.index + by)

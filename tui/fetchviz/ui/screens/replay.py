@@ -1,0 +1,99 @@
+"""`fetchviz replay`: a recording on the dashboard, in its recorded timing, with its own keys
+(pause, speed, the end of a run, the runs before and after). It starts no run."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import events
+from textual.binding import BindingType
+
+from fetchviz.core.actions import DASHBOARD, REPLAY, Action, of_mode
+from fetchviz.records.playback import ReplaySession
+from fetchviz.ui.keys import bindings
+from fetchviz.ui.screens.board import BoardScreen
+
+
+class ReplayScreen(BoardScreen, inherit_bindings=False):
+    """The recorded runs, played one after another as the session went."""
+
+    MODE: ClassVar[str] = REPLAY
+    BINDINGS: ClassVar[list[BindingType]] = bindings(REPLAY)
+
+    def __init__(self, session: ReplaySession, actions: tuple[Action, ...]) -> None:
+        super().__init__(session)
+        self.session: ReplaySession = session
+        # The dashboard's keys that would start a run, which a replay cannot: said, not done.
+        own = {key for action in of_mode(REPLAY, actions) for key in action.key_list}
+        self.live_keys = {
+            key
+            for action in of_mode(DASHBOARD, actions)
+            if action.id not in ("cancel",)
+            for key in action.key_list
+        } - own
+
+    def mounted(self) -> None:
+        super().mounted()
+        self.summary.replay = True
+        self.call_after_refresh(self._first)
+
+    def _first(self) -> None:
+        if self.session.replay.recording.truncated:
+            self.notify(
+                "This recording was cut short (its process was stopped): it plays what "
+                "it holds, and its last run says where it stops.",
+                severity="warning",
+                timeout=8,
+            )
+        self._play(0)
+
+    def _play(self, index: int) -> None:
+        said = self.session.play(index)
+        if said:
+            self.notify(said, timeout=3)
+            return
+        self.redraw()
+
+    def target(self) -> str:
+        replay = self.session.replay
+        target = super().target()
+        if replay.current is None:
+            return target
+        paused = " paused" if replay.clock.paused else ""
+        place = f"{replay.current.index + 1}/{len(replay.recording.runs)}"
+        return f"replay {place} · {replay.clock.speed:g}×{paused} · {target}"
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.live_keys:
+            self.notify(
+                "This is a replay: it starts no run. Run fetchviz without replay for live runs.",
+                timeout=4,
+            )
+
+    def action_pause(self) -> None:
+        self.session.toggle_pause()
+        self.redraw()
+
+    def action_slower(self) -> None:
+        self.session.change_speed(-1)
+        self.redraw()
+
+    def action_faster(self) -> None:
+        self.session.change_speed(+1)
+        self.redraw()
+
+    def action_skip(self) -> None:
+        self.session.skip()
+        self.redraw()
+
+    def action_next_run(self) -> None:
+        self._step(+1)
+
+    def action_previous_run(self) -> None:
+        self._step(-1)
+
+    def _step(self, by: int) -> None:
+        said = self.session.step(by)
+        if said:
+            self.notify(said, timeout=3)
+        self.redraw()

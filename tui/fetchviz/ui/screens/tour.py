@@ -1,0 +1,89 @@
+"""`fetchviz tour`: the tutorial's story on the dashboard, one key a step; escape leaves it for
+the dashboard as it is."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import BindingType
+
+from fetchviz.core.actions import TOUR
+from fetchviz.core.baseline import Baseline
+from fetchviz.core.tour import Tour
+from fetchviz.ui.keys import bindings
+from fetchviz.ui.screens.dashboard import DashboardScreen
+
+
+class TourScreen(DashboardScreen, inherit_bindings=False):
+    """The dashboard's runs, with the tour's steps for keys and its captions for a story."""
+
+    MODE: ClassVar[str] = TOUR
+    BINDINGS: ClassVar[list[BindingType]] = bindings(TOUR)
+
+    @property
+    def tour(self) -> Tour:
+        assert self.session.tour is not None
+        return self.session.tour
+
+    def mounted(self) -> None:
+        super().mounted()
+        self.description.add_class("tour")
+        self.code_frame.display = self.app.size.width >= 140  # beside the rows, where it fits
+
+    def first_run(self) -> None:
+        self.step()
+
+    def step(self) -> None:
+        """Show the tour's step: as recorded if it ran (← shows what was seen), else run it."""
+        self.workers.cancel_group(self, "start")
+        start = self.session.tour_step()
+        if start is not None:
+            self.start_run(*start)
+            return
+        self.redraw()
+
+    def show_code(self) -> None:
+        """The step's code, with what is new since the step it builds on marked."""
+        session, step = self.session, self.tour.step
+        if not self.shown():
+            return
+        if step.strategy == session.selected.id:
+            since = step.after or ""
+            self.code.show(session.selected, session.selected_source, step.changed(), since)
+        else:
+            self.code.show(session.selected, session.selected_source)
+
+    def description_text(self, baseline: Baseline | None) -> Text:
+        """The step, and what to watch in its run or what the run showed, in its own figures."""
+        caption = self.tour.caption(baseline)
+        return Text.assemble(
+            (self.next_run(), "bold yellow"),
+            (self.tour.header(), "bold"),
+            *(f"\n{line}" for line in caption),
+            no_wrap=True,
+            overflow="ellipsis",
+        )
+
+    def action_rerun(self) -> None:
+        """r in the tour runs the step again."""
+        strategy = self.tour.step.strategy
+        if strategy is None:
+            self.action_compare_all()
+        else:
+            self.run_asked(self.session.by_id[strategy])
+
+    def action_next_step(self) -> None:
+        if self.tour.next():
+            self.step()
+        else:
+            self.notify("That was the last step: ← goes back, escape leaves the tour.", timeout=4)
+
+    def action_previous_step(self) -> None:
+        if self.tour.previous():
+            self.step()
+
+    def action_leave_tour(self) -> None:
+        """escape in the tour: the dashboard, as it is (a run going on goes on)."""
+        self.session.leave_tour()
+        self.app.switch_screen(DashboardScreen(self.session, self.server, launch=None))

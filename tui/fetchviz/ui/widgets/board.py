@@ -1,0 +1,101 @@
+"""The strategies with their keys and their times: the comparison at a glance."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from fetchviz.core.baseline import rank
+from fetchviz.core.catalog import Strategy
+from fetchviz.core.model import RunState, fmt_lag, loop_blocked
+from fetchviz.core.timeline import meter
+from fetchviz.ui.widgets.layout import Steady
+
+
+class StrategyBoard(Steady):
+    """The strategies with their keys and, once run, their time: the comparison at a glance.
+
+    Each line: key, name, elapsed, ratio to the sync baseline, a bar on a scale shared by all
+    lines, and the worst loop lag where there is room. Best first in compare mode.
+    """
+
+    _showing: object = None  # what the lines were made from
+
+    def __init__(self, strategies: tuple[Strategy, ...], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.strategies = strategies  # the built-ins, then the user's own
+
+    def show(
+        self,
+        selected: Strategy,
+        running: str | None,
+        results: dict[str, RunState],
+        baseline: float | None,
+        best_first: bool,
+    ) -> None:
+        width = max(30, self.content_size.width or 40)
+        shown = (
+            selected.id,
+            running,
+            [(id(run), run.end, run.loop_lag_max, run.ok) for run in results.values()],
+            baseline,
+            best_first,
+            width,
+        )
+        if shown == self._showing:  # called every frame; it changes a few times a run
+            return
+        self._showing = shown
+        order = list(self.strategies)
+        if best_first:  # runs that failed after those that did not, strategies not run last
+            order.sort(
+                key=lambda s: (
+                    s.id not in results,
+                    rank(results[s.id]) if s.id in results else (0, 0.0),
+                )
+            )
+        comparable = [r for r in results.values() if r.comparable]
+        slowest = max((r.elapsed(0) for r in comparable), default=0.0)
+        show_lag = width >= 62
+        bar_width = max(3, width - 34 - (13 if show_lag else 0))
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for strategy in order:
+            run = results.get(strategy.id)
+            is_running = strategy.id == running
+            line = Text()
+            line.append(
+                f"{'▶' if is_running else ' '}{strategy.key} ",
+                style="bold yellow" if is_running else "",
+            )
+            name = strategy.id if len(strategy.id) <= 16 else strategy.id[:15] + "…"
+            line.append(f"{name:<16}", style="reverse bold" if strategy is selected else "")
+            line.append(" ")
+            if run is None:
+                line.append("running…" if is_running else "—", style="dim")
+            elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
+                why = "run failed" if run.error else f"0/{len(run.tasks)} ok"
+                line.append(f"{run.elapsed(0):6.2f}s {why} ✗", style="red")
+            else:
+                elapsed = run.elapsed(0)
+                blocked = loop_blocked(run.loop_lag_max, elapsed)
+                ratio = f"{baseline / elapsed:4.1f}×" if baseline and elapsed > 0 else "    "
+                line.append(f"{elapsed:6.2f}s {ratio} ")
+                # Partly failed: said beside its ratio, where the lag would be, or in the bar's
+                # room on a narrow board.
+                partly = f"{run.ok}/{len(run.tasks)}" if run.failed else ""
+                if partly and show_lag:
+                    partly = f" {partly} ok"
+                # On a narrow board "8/12" takes the bar's room: the count is worth more.
+                room = bar_width if show_lag or not partly else bar_width - len(partly) - 1
+                if room > 0 or not partly:
+                    line.append(
+                        meter(elapsed / slowest if slowest else 0, max(1, room)),
+                        style="red" if blocked else ("yellow" if run.failed else "green"),
+                    )
+                if partly:
+                    line.append(partly, style="bold yellow")
+                elif show_lag and run.loop_lag_max is not None:
+                    line.append(
+                        f" lag {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
+                    )
+            text.append_text(line)
+            text.append("\n")
+        self.set_content(text)

@@ -1,0 +1,79 @@
+"""The code that runs, highlighted; in the tour, with what is new since the step before marked."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from rich.style import Style
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.widgets import Static
+
+from fetchviz.core.catalog import Strategy
+from fetchviz.ui.widgets.layout import set_titles
+
+MARK = "▌ "  # the gutter of a changed line; every other line gets as many spaces
+MARK_STYLE = Style(color="green", bold=True)
+CHANGED_STYLE = Style(bgcolor="#1f3a26")  # a dark green band, legible on a projector too
+
+
+def marked_code(source: str, changed: Collection[int], theme: str = "ansi_dark") -> Text:
+    """The code highlighted as the code panel shows it, with a gutter mark and a band on
+    the changed lines; as wide as its longest line, so the band is one block."""
+    syntax = Syntax(source, "python", theme=theme, background_color="default")
+    lines = list(syntax.highlight(source).split("\n", allow_blank=True))
+    if lines and not lines[-1].plain:  # highlight() ends the code with a newline
+        lines = lines[:-1]
+    width = max((line.cell_len for line in lines), default=0)
+    out = Text(no_wrap=True, overflow="ignore", end="")
+    for number, line in enumerate(lines):
+        if number:
+            out.append("\n")
+        if number in changed:
+            line = line.copy()
+            line.pad_right(width - line.cell_len)
+            line.stylize(CHANGED_STYLE)
+            out.append(MARK, MARK_STYLE)
+        else:
+            out.append(" " * len(MARK))
+        out.append_text(line)
+    return out
+
+
+class CodePanel(Static):
+    """The selected strategy's source, read from the function that runs."""
+
+    _showing: tuple[Strategy, str | None, frozenset[int] | None, str] | None = None
+
+    def show(
+        self,
+        strategy: Strategy,
+        source: str | None = None,
+        changed: frozenset[int] | None = None,
+        since: str = "",
+    ) -> None:
+        """`source`: the code as it ran, where it is known (a recording's), else today's.
+        `changed`: the tour's marks, the lines new `since` the step before (None: no gutter)."""
+        if (strategy, source, changed, since) == self._showing:
+            return
+        self._showing = (strategy, source, changed, since)
+        title = f"the code that runs: {strategy.id}"
+        if changed:
+            title += f" · ▌ new since {since}"
+        if self.parent is not None:  # the scrolling frame around it carries the border
+            set_titles(self.parent, title)  # type: ignore[arg-type]
+        code = source if source is not None else strategy.source()
+        if changed is not None:
+            self.update(marked_code(code, changed))
+            return
+        self.update(
+            Syntax(
+                code,
+                "python",
+                theme="ansi_dark",
+                background_color="default",
+                # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a
+                # narrow screen the panel scrolls sideways.
+                word_wrap=False,
+            )
+        )

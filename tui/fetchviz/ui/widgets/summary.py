@@ -1,0 +1,171 @@
+"""The run panel: progress, elapsed time beside the sync baseline, the loop's lag, latency."""
+
+from __future__ import annotations
+
+import textwrap
+
+from rich.segment import Segment
+from rich.text import Text
+from textual.geometry import Region
+from textual.strip import Strip
+from textual.widget import Widget
+
+from fetchviz.core.baseline import Baseline
+from fetchviz.core.model import BLOCKED, RunState, fmt_lag, loop_blocked
+from fetchviz.core.timeline import histogram, meter
+
+
+def connections(run: RunState) -> str:
+    """'  10 connections': how many the run opened (a session reuses them; requests.get not)."""
+    if run.connections is None:
+        return ""
+    return f"  {run.connections} connection{'' if run.connections == 1 else 's'}"
+
+
+def progress_bar(done: int, total: int, width: int) -> str:
+    return meter(done / total if total else 0, width).replace(" ", "░")
+
+
+class TextLines(Widget):
+    """Lines of Rich Text, drawn with Textual's line API.
+
+    A frame repaints only the lines whose text changed. And the lines are one widget: with a
+    widget per line, every frame cost more, because Textual asks each widget beside a changed
+    line for its lines, changed or not (15 widgets for a one-line change, ~0.1 ms each).
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._texts: list[Text] = []
+        self._strips: dict[int, Strip] = {}  # rendered lines, by line
+
+    @property
+    def plain(self) -> str:
+        """What the widget shows, as plain text."""
+        return "\n".join(text.plain for text in self._texts)
+
+    def set_lines(self, texts: list[Text]) -> None:
+        """Show these lines; repaint those that differ from what is shown."""
+        width = self.content_size.width
+        for y in range(max(len(texts), len(self._texts))):
+            new = texts[y] if y < len(texts) else None
+            old = self._texts[y] if y < len(self._texts) else None
+            if new is None or old is None or new != old or new.style != old.style:
+                self._strips.pop(y, None)
+                self.refresh(Region(0, y, width, 1))
+        self._texts = texts
+
+    def render_line(self, y: int) -> Strip:
+        strip = self._strips.get(y)
+        if strip is None:
+            width, base = self.content_size.width, self.rich_style
+            if y < len(self._texts):
+                text = self._texts[y].copy()
+                text.truncate(width, overflow="ellipsis")
+                segments = Segment.apply_style(text.render(self.app.console, end=""), base)
+                strip = Strip(segments).adjust_cell_length(width, base)
+            else:
+                strip = Strip.blank(width, base)
+            self._strips[y] = strip
+        return strip
+
+    def on_resize(self) -> None:
+        self._strips.clear()
+
+    def notify_style_update(self) -> None:
+        self._strips.clear()  # the theme or the CSS changed
+        super().notify_style_update()
+
+
+def no_baseline(run: RunState, replay: bool = False) -> str:
+    """Why there is no sync figure yet, and what would give one."""
+    if run.strategy == "sync" and not run.done:
+        return "this run measures it"
+    if replay:
+        return "none recorded"
+    if run.sample_pending:
+        return "timing a sample…" if run.done else "sampled after this run"
+    if run.sample_error:
+        return "sample failed · b"
+    return "b measures it"
+
+
+class Summary(TextLines):
+    replay = False  # a replay: nothing can be measured now
+    """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
+
+    def show(
+        self,
+        run: RunState | None,
+        now: float,
+        baseline: Baseline | None,
+        comparison: str,
+        lag: tuple[float, float] | None,
+    ) -> None:
+        # Built line by line (not one Text split at newlines): it is made again every frame.
+        line = Text.assemble
+        if run is None:
+            self.set_lines([line(("starting the latency server…", "italic"))])
+            return
+        total = len(run.tasks)
+        if run.error:  # the reason, whole, is on the comparison's lines below
+            status, style = "run failed", "bold red"
+        elif run.cancelled:
+            status, style = "cancelled", "bold yellow"
+        elif run.done:
+            status, style = "done", "bold green"
+        else:
+            status, style = "running", "bold yellow"
+        width = max(10, self.content_size.width or 36)
+        elapsed = run.elapsed(now)
+        in_flight = 0 if run.done else run.started_count - run.finished_count
+        lines = [
+            line(
+                (f"{run.strategy} ", "bold"),
+                (status, style),
+                f"  {run.finished_count}/{total}",
+                (f" ok {run.ok}", "green"),
+                (f" failed {run.failed}" if run.failed else "", "bold red"),
+                (f" cancelled {run.cancelled_tasks}" if run.cancelled_tasks else "", "yellow"),
+            ),
+            line((progress_bar(run.finished_count, total, width), "green")),
+            line(
+                "elapsed ",
+                (f"{elapsed:7.2f} s", "bold"),
+                (f"  {in_flight} in flight" if in_flight else "", "yellow"),
+                (connections(run) if run.done and not in_flight else "", "dim"),
+            ),
+            line("sync    ", (f"      —   {no_baseline(run, self.replay)}", "dim"))
+            if baseline is None
+            else line(
+                "sync    ",
+                (f"{baseline.elapsed:7.2f} s ", "bold"),
+                ("measured" if baseline.measured else "estimate (b measures)", "dim"),
+            ),
+            *(
+                line((part, "bold red" if run.error else "bold cyan"))
+                # A reason is worth reading whole: on two lines where one is too short.
+                for part in (textwrap.wrap(comparison, width)[:2] or [" "])
+            ),
+        ]
+        if lag is None:
+            lines.append(line(("loop lag — (no event loop)", "dim")))
+        else:
+            current, worst = lag
+            blocked = current > BLOCKED if not run.done else loop_blocked(worst, elapsed)
+            if blocked:
+                shown = max(current, worst) if run.done else current
+                lines.append(
+                    line(
+                        (" LOOP BLOCKED ", "bold white on red"), (f" {fmt_lag(shown)}", "bold red")
+                    )
+                )
+            else:
+                lines.append(line(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}"))
+        latency = run.latency() if run.done else None
+        if latency:
+            ms = {key: round(value * 1000) for key, value in latency.items()}
+            lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
+            bins = min(width - len("durations "), max(4, len(run.durations) // 2))
+            lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
+        self.set_lines(lines)
