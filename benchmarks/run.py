@@ -10,6 +10,7 @@ dashboard under Textual's headless driver, and the real `fetchviz` on a pseudo-t
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -21,8 +22,11 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from confidence import MET, UNDECIDED, Interval, decide
 
 from fetchviz.runs.server import EmbeddedServer
 
@@ -100,6 +104,20 @@ def interleaved(a: Any, b: Any, repeat: int) -> tuple[list[float], list[float]]:
     return first, second
 
 
+def paired(a: Any, b: Any) -> Callable[[], tuple[float, float]]:
+    """One round of A and B, the order swapped each round, so drift hits both alike."""
+    count = itertools.count()
+
+    def round_() -> tuple[float, float]:
+        if next(count) % 2:
+            second = b()
+            return a(), second
+        first = a()
+        return first, b()
+
+    return round_
+
+
 def time_to_first_frame(delay_ms: int) -> float:
     """From launching `fetchviz` on a pseudo-terminal to its first full frame on screen."""
     import fcntl
@@ -166,12 +184,24 @@ def main() -> None:
         default=15,
         help="A/B rounds per comparison (the noise floor row: why 15)",
     )
+    parser.add_argument(
+        "--most-rounds",
+        type=int,
+        default=30,
+        help="an undecided ratio runs more rounds, up to this many (confidence.py)",
+    )
     parser.add_argument("--scale", type=int, default=10_000, help="tasks for the scale runs")
     args = parser.parse_args()
     n, rows = args.tasks, []
 
     def row(
-        figure: str, value: float | None, unit: str, target: str, met: bool | None, command: str
+        figure: str,
+        value: float | None,
+        unit: str,
+        target: str,
+        met: bool | None,
+        command: str,
+        decided: tuple[Interval, str] | None = None,
     ) -> None:
         rows.append(
             {
@@ -181,6 +211,9 @@ def main() -> None:
                 "target": target,
                 "met": met,
                 "command": command,
+                # A ratio's 95 % interval, and met / MISSED / undecided by the whole of it.
+                "interval": None if decided is None else [decided[0].low, decided[0].high],
+                "verdict": None if decided is None else decided[1],
             }
         )
         if not args.json:
@@ -204,35 +237,44 @@ def main() -> None:
             None,
             "the same A/B with the bare script on both sides: how far 1.00 moves by chance",
         )
+
+        def decided_ratio(
+            a: Any, b: Any, at_most: float
+        ) -> tuple[Interval, str, list[tuple[float, float]]]:
+            return decide(paired(a, b), at_most, args.repeat, max(args.repeat, args.most_rounds))
+
         for strategy in ("executor", "aiohttp"):
-            base, ours = interleaved(
+            interval, said, rounds = decided_ratio(
                 lambda s=strategy: bare(s, url, n),
                 lambda s=strategy: headless(s, url, n),
-                args.repeat,
+                1.05,
             )
-            ratio = statistics.median(ours) / statistics.median(base)
             row(
                 f"overhead with phases, {strategy}, N={n}",
-                ratio,
+                interval.value,
                 "× bare",
                 "≤ 1.05",
-                ratio <= 1.05,
+                said == MET if said != UNDECIDED else None,
                 f"median fetchviz --headless / median bare script, "
-                f"{args.repeat} interleaved rounds",
+                f"{len(rounds)} interleaved rounds",
+                (interval, said),
             )
-        quiet, drawn = interleaved(
-            lambda: headless("aiohttp", url, n),
-            lambda: dashboard("aiohttp", url, n),
-            args.repeat,
-        )
-        ratio = statistics.median(d["elapsed"] for d in drawn) / statistics.median(quiet)
+        drawn: list[dict[str, Any]] = []
+
+        def drawn_run() -> float:
+            drawn.append(dashboard("aiohttp", url, n))
+            return float(drawn[-1]["elapsed"])
+
+        interval, said, rounds = decided_ratio(lambda: headless("aiohttp", url, n), drawn_run, 1.10)
+        quiet = [headless_time for headless_time, _ in rounds]
         row(
             f"dashboard overhead, aiohttp, N={n}",
-            ratio,
+            interval.value,
             "× headless",
             "≤ 1.10",
-            ratio <= 1.10,
-            "median dashboard run / median headless run",
+            said == MET if said != UNDECIDED else None,
+            f"median dashboard run / median headless run, {len(rounds)} rounds",
+            (interval, said),
         )
         p99 = statistics.median(d["event_to_screen_p99"] for d in drawn)
         p50 = statistics.median(d["event_to_screen_p50"] for d in drawn)
@@ -254,19 +296,19 @@ def main() -> None:
         )
         with tempfile.TemporaryDirectory() as folder:
             recording = os.path.join(folder, "run.jsonl.gz")
-            plain, recorded = interleaved(
+            interval, said, rounds = decided_ratio(
                 lambda: headless("aiohttp", url, n),
                 lambda: headless("aiohttp", url, n, "--record", recording),
-                args.repeat,
+                1.02,
             )
-            ratio = statistics.median(recorded) / statistics.median(plain)
             row(
                 f"recording overhead, aiohttp, N={n}",
-                ratio,
+                interval.value,
                 "× not recording",
                 "≤ 1.02",
-                ratio <= 1.02,
-                f"median headless run with --record FILE.gz / without, {args.repeat} rounds",
+                said == MET if said != UNDECIDED else None,
+                f"median headless run with --record FILE.gz / without, {len(rounds)} rounds",
+                (interval, said),
             )
             big_recording = os.path.join(folder, "big.jsonl.gz")
             headless("aiohttp", url, args.scale, "--record", big_recording)
@@ -407,11 +449,13 @@ def main() -> None:
         print()
         return
     print(f"\nfetchviz benchmarks · N={n} · delay {args.delay} ms · {os.cpu_count()} cores")
-    print(f"{'figure':<48}{'value':>18}  {'target':<10}{'':<8}how")
+    print(f"{'figure':<48}{'value [95 % interval]':>34}  {'target':<10}{'':<10}how")
     for r in rows:
         value = "n/a" if r["value"] is None else f"{r['value']:.3f} {r['unit']}"
-        verdict = {True: "met", False: "MISSED", None: ""}[r["met"]]
-        print(f"{r['figure']:<48}{value:>18}  {r['target']:<10}{verdict:<8}{r['command']}")
+        verdict = r["verdict"] or {True: "met", False: "MISSED", None: ""}[r["met"]]
+        if r["interval"] is not None:  # a ratio: how sure, as its 95 % interval
+            value += f" [{r['interval'][0]:.3f}, {r['interval'][1]:.3f}]"
+        print(f"{r['figure']:<48}{value:>34}  {r['target']:<10}{verdict:<10}{r['command']}")
 
 
 if __name__ == "__main__":

@@ -26,7 +26,9 @@ class ScriptedRun:
         self.ended = False
 
     def begin(self) -> None:
-        self._task = asyncio.get_running_loop().create_task(self._play())
+        """Once, as the live runner's: a second call changes nothing."""
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._play())
 
     async def _play(self) -> None:
         """As a run's process does: it starts when told to, and stamps that moment."""

@@ -387,6 +387,10 @@ async def test_what_plus_changed_is_said_on_one_line_not_in_toasts(server):
         await pilot.pause(0.1)
         assert not app.screen.query("Toast")  # nothing piles up over the board
         assert "next run: N = 100,000 (the most)" in str(app.screen.description.render())
+        app.session.config = app.session.config.with_tasks(2)  # as the run on screen had
+        await pilot.press("minus", "minus", "minus")  # 2 → 1, then nothing lower: it says so
+        assert app.session.config.tasks == 1
+        assert "next run: N = 1 (the least)" in str(app.screen.description.render())
 
 
 async def test_the_code_panel_follows_the_size_the_screen_has_now(server):

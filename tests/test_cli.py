@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ import pytest
 from fetchviz.cli import main
 from fetchviz.core.actions import ACTIONS
 from fetchviz.core.catalog import BY_ID, STRATEGIES
+from fetchviz.core.config import Config
 
 BUILT_IN = list(BY_ID)
 
@@ -228,6 +230,18 @@ def test_keys_shows_the_keys_of_a_keymap(tmp_path, capsys):
     assert rows["tour.leave"][1] == "escape"  # what the keymap leaves out keeps its keys
 
 
+def test_keys_with_a_broken_keymap_file_still_shows_the_ids_to_mend_it(
+    tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "fetchviz").mkdir()
+    (tmp_path / "fetchviz" / "keymap.toml").write_text('"tour.nxt" = "pagedown"\n')
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["keys"]) == 2
+    out, err = capsys.readouterr()
+    assert keys_rows(out)["tour.next"][1] == "space,right"  # the defaults, every id
+    assert "unknown action 'tour.nxt'" in err and len(err.strip().splitlines()) == 1
+
+
 def test_the_user_s_keymap_file_is_read_where_no_keymap_is_given(tmp_path, monkeypatch, capsys):
     (tmp_path / "fetchviz").mkdir()
     (tmp_path / "fetchviz" / "keymap.toml").write_text('"tour.next" = "pagedown"\n')
@@ -271,8 +285,10 @@ def test_a_bad_user_keymap_stops_what_shows_a_screen_and_no_headless_run(tmp_pat
         done = fetchviz(*command, timeout=30)
         assert done.returncode == 2, (command, done.stderr)
         prog = " ".join(["fetchviz", *command[:1]])
-        said = f"{prog}: {keymap}: unknown action 'fetch'; `fetchviz keys` lists them\n"
-        assert done.stderr == said
+        said = f"{prog}: {keymap}: unknown action 'fetch'; `fetchviz keys` lists them"
+        # keys shows the defaults all the same: the ids it takes to mend the file
+        shown = " (the defaults are shown)" if command == ["keys"] else ""
+        assert done.stderr == f"{said}{shown}\n"
     assert fetchviz("--json", "-n", "1", "--delay", "0", "-s", "aiohttp").returncode == 0
     assert fetchviz("replay", str(RECORDING), "--json").returncode == 0
 
@@ -305,3 +321,20 @@ def test_the_keymap_reaches_every_screen_and_each_tab_of_web(tmp_path, monkeypat
     assert all(shown["keymap"] == REMAPPED for _, shown in given[:4])
     assert given[0][1]["tour"] is False and given[1][1]["tour"] is True
     assert given[4][1]["args"][2] == ["-n", "3", "--keymap", str(tmp_path / "keys.toml")]
+
+
+def test_live_json_replay_json_and_the_recording_say_the_config_with_the_same_keys(tmp_path):
+    """One function writes a Config: every setting (jitter_ms and cacert too), everywhere."""
+    path = tmp_path / "session.jsonl"
+    args = ["-n", "2", "--delay", "20", "--jitter", "5", "-s", "aiohttp", "--record", str(path)]
+    live = fetchviz("--json", *args)
+    assert live.returncode == 0, live.stderr
+    replayed = fetchviz("replay", str(path), "--json")
+    assert replayed.returncode == 0, replayed.stderr
+    config = json.loads(live.stdout)["config"]
+    assert list(config) == list(json.loads(replayed.stdout)["config"])
+    assert json.loads(replayed.stdout)["config"] == config
+    assert list(config) == [field.name for field in fields(Config)]
+    assert (config["jitter_ms"], config["cacert"]) == (5, None)
+    run_line = json.loads(path.read_text().splitlines()[1])["run"]  # after the header
+    assert list(run_line["config"]) == list(config)

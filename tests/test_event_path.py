@@ -16,6 +16,7 @@ from fetchviz.core.events import (
 )
 from fetchviz.core.model import TaskState
 from fetchviz.ui.launch import dashboard_app
+from fetchviz.ui.widgets.board import StrategyBoard
 from fetchviz.ui.widgets.summary import Summary
 from fetchviz.ui.widgets.table import TaskTable
 from scripted import ScriptedSource
@@ -97,6 +98,32 @@ async def test_a_loop_that_stops_beating_reads_blocked_and_a_cancel_ends_the_run
         run = app.session.current
         assert run.cancelled and source.runs[0].ended
         assert run.loop_lag_max == 0.001  # the worst the beats said, kept at the end
-        assert run.tasks[0].state is TaskState.STARTED
+        assert run.tasks[0].state is TaskState.CANCELLED  # in flight, cut short by escape
         await wait_until(pilot, lambda: "cancelled" in summary.plain)
     assert source.closed  # quitting closes the source: nothing of it outlives the app
+
+
+def half_reported(start: RunStarted) -> list:
+    """A strategy that answers for 2 of its 4 tasks and returns."""
+    run_id, t0 = start.run_id, start.at
+    answered = [TaskStarted(run_id, i, t0 + 0.001, "asyncio_0") for i in range(2)]
+    answered += [TaskFinished(run_id, i, t0 + 0.01, 200, 11) for i in range(2)]
+    return [(0.01, answered), (0.01, [RunFinished(run_id, t0 + 0.02, False)])]
+
+
+async def test_a_half_reported_run_reads_as_partial_on_the_board():
+    source = ScriptedSource(half_reported)
+    app = dashboard_app(
+        Config(tasks=4, url="http://scripted.invalid/", delay_ms=None),
+        [BY_ID["aiohttp"]],
+        source=source,
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(
+            pilot, lambda: app.session.current is not None and app.session.current.closed
+        )
+        await pilot.pause(0.05)
+        board = str(app.screen.query_one(StrategyBoard).render())
+        line = next(line for line in board.splitlines() if "aiohttp" in line)
+        assert "2/4" in line  # as a partly failed run's is: not a full bar
+        assert "2 never reported" in app.screen.query_one(Summary).plain

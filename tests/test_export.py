@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 import stat
 from dataclasses import replace
 from datetime import datetime
@@ -17,8 +18,16 @@ from pathlib import Path
 import pytest
 
 from conftest import config_for
+from fetchviz.cli import main
 from fetchviz.core.config import Config
-from fetchviz.core.events import BEAT_INTERVAL, LoopBeat, RunStarted, TasksQueued, TaskStarted
+from fetchviz.core.events import (
+    BEAT_INTERVAL,
+    PHASES,
+    LoopBeat,
+    RunStarted,
+    TasksQueued,
+    TaskStarted,
+)
 from fetchviz.records.export import CSV_HEADER, csv_rows, to_har, to_trace, write_aside
 from fetchviz.records.recording import RecordedRun, Recording, RecordingWriter, read_recording
 from test_recording import record, refused_url
@@ -29,6 +38,7 @@ REQUEST |= {"headersSize", "bodySize"}
 RESPONSE = {"status", "statusText", "httpVersion", "cookies", "headers", "content"}
 RESPONSE |= {"redirectURL", "headersSize", "bodySize"}
 TIMINGS = {"blocked", "dns", "connect", "ssl", "send", "wait", "receive"}
+RECORDINGS = Path(__file__).resolve().parent / "recordings"
 
 
 @pytest.fixture(scope="module")
@@ -228,41 +238,121 @@ def test_trace_shows_the_waits_and_the_loop_lag(recording, unfinished):
     assert unfinished_task[0]["dur"] == pytest.approx((100.05 - 100.002) * 1e6)  # to its last
 
 
-def test_csv_has_a_row_per_task_with_times_from_its_runs_start(recording):
+# The CSV's columns, as README (Record, replay, export) lists them.
+CSV_COLUMNS = ["run", "strategy", "index", "queued", "started", "finished", "status", "bytes"]
+CSV_COLUMNS += ["error", "thread", "state", "url", "reused", "phase_wait", "phase_connect"]
+CSV_COLUMNS += ["phase_tls", "phase_first_byte", "phase_receive"]
+
+
+def test_csv_has_a_row_per_task_with_every_field_of_its_json(recording):
     rows = csv_rows(recording)
-    assert (
-        rows[0]
-        == CSV_HEADER
-        == [
-            "run",
-            "strategy",
-            "index",
-            "queued",
-            "started",
-            "finished",
-            "status",
-            "bytes",
-            "error",
-            "thread",
-        ]
-    )
+    assert rows[0] == CSV_HEADER == CSV_COLUMNS
     body = rows[1:]
     assert len(body) == sum(run.config.tasks for run in recording.runs)
+
+    def cell(value: object) -> object:
+        if isinstance(value, bool):
+            return str(value).lower()
+        return "" if value is None else value
+
     expected = []
     for run in recording.runs:
-        state = run.state()
-        for row in state.tasks:
-            values = [state.offset(row.queued), state.offset(row.started)]
-            values += [state.offset(row.finished), row.status, row.nbytes, row.error, row.thread]
-            expected.append(
-                [run.run_id, run.strategy, row.index, *("" if v is None else v for v in values)]
-            )
+        for task in run.state().to_json()["tasks"]:
+            phases = task.pop("phases") or dict.fromkeys(PHASES)
+            task |= {f"phase_{name}": value for name, value in phases.items()}
+            assert sorted(task) == sorted(CSV_COLUMNS[2:])  # every field of the JSON, no other
+            values = [task[column] for column in CSV_COLUMNS[2:]]
+            expected.append([run.run_id, run.strategy, *map(cell, values)])
     assert body == expected
     refused = [row for row in body if row[0] == 9]
     assert {(row[6], row[7], row[8]) for row in refused} == {("", "", "connection refused")}
+    assert {row[10] for row in refused} == {"failed"}
+    assert {row[12] for row in body} <= {"true", "false", ""}
+    assert any(row[12] == "false" for row in body)  # a new connection, as the client said
     text = io.StringIO()
     csv.writer(text).writerows(rows)  # it is something the csv module writes
     assert len(list(csv.reader(io.StringIO(text.getvalue())))) == len(rows)
+
+
+@pytest.fixture(scope="module")
+def two_urls(server, tmp_path_factory) -> Path:
+    """A real run over two targets, task i fetching target i mod 2, recorded."""
+    path = tmp_path_factory.mktemp("urls") / "two.jsonl"
+    targets = (server.url(10), server.url(30))
+    record(path, config_for(server, tasks=4, url=targets[0], urls=targets), ["aiohttp"])
+    return path
+
+
+def exported(argv: list[str], capsys) -> tuple[int, str]:
+    code = main(["export", *argv])
+    return code, capsys.readouterr().err
+
+
+def test_a_csv_row_says_its_url_and_its_phases_as_the_json_does(two_urls, tmp_path, capsys):
+    code, said = exported([str(two_urls), "--csv", str(tmp_path / "two.csv")], capsys)
+    assert code == 0 and said == f"fetchviz export: wrote {tmp_path / 'two.csv'}\n"
+    with open(tmp_path / "two.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert main(["replay", str(two_urls), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    targets = result["config"]["urls"]
+    assert len(targets) == 2
+    assert [row["url"] for row in rows] == [targets[i % 2] for i in range(4)]
+    assert rows[0]["url"] != rows[1]["url"]  # the rows of a run can be told apart
+    (run,) = result["runs"]
+    assert len(rows) == len(run["tasks"]) == 4
+    for row, task in zip(rows, run["tasks"], strict=True):
+        assert row["url"] == task["url"] and int(row["index"]) == task["index"]
+        assert row["state"] == task["state"] == "finished"
+        assert task["phases"]["first_byte"] > 0  # aiohttp says what happened inside it
+        for name, value in task["phases"].items():
+            assert row[f"phase_{name}"] == ("" if value is None else str(value))
+            assert value is None or float(row[f"phase_{name}"]) == value
+
+
+@pytest.fixture
+def at_home(tmp_path, monkeypatch) -> Path:
+    """A copy of a real recording in a folder of its own, the current one."""
+    shutil.copy(RECORDINGS / "sync.jsonl.gz", tmp_path / "x.jsonl.gz")
+    os.symlink("x.jsonl.gz", tmp_path / "link.jsonl.gz")
+    os.link(tmp_path / "x.jsonl.gz", tmp_path / "hard.jsonl.gz")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    "argv, complaint",
+    [
+        (["x.jsonl.gz", "--csv", "x.jsonl.gz"], "--csv x.jsonl.gz is the recording itself"),
+        (["x.jsonl.gz", "--har", "a.har", "--csv", "./x.jsonl.gz"], "is the recording itself"),
+        (["link.jsonl.gz", "--trace", "x.jsonl.gz"], "--trace x.jsonl.gz is the recording"),
+        (["x.jsonl.gz", "--har", "a.har", "--trace", "link.jsonl.gz"], "is the recording"),
+        (["x.jsonl.gz", "--csv", "hard.jsonl.gz"], "--csv hard.jsonl.gz is the recording"),
+        (["x.jsonl.gz", "--har", "o.json", "--trace", "./o.json"], "are the same file"),
+        (["x.jsonl.gz", "--har", "a.har", "--csv", "no/c.csv"], "--csv no/c.csv: there is no"),
+        (["x.jsonl.gz", "--csv", "."], "--csv . is a folder"),
+    ],
+)
+def test_an_export_that_would_overwrite_its_recording_or_cannot_be_written_writes_nothing(
+    at_home, argv, complaint, capsys
+):
+    before = sorted(os.listdir(at_home))
+    original = (at_home / "x.jsonl.gz").read_bytes()
+    code, said = exported(argv, capsys)
+    assert code == 2
+    [line] = said.splitlines()
+    assert complaint in line and ".tmp" not in line, line
+    assert sorted(os.listdir(at_home)) == before  # none of the outputs, nothing beside them
+    assert (at_home / "x.jsonl.gz").read_bytes() == original
+    assert read_recording(at_home / "link.jsonl.gz").runs
+
+
+def test_an_output_that_cannot_be_written_names_the_path_given(at_home, capsys):
+    # /sys takes no new file, even from root (as CI runs): chmod would not stop root.
+    assert os.path.isdir("/sys"), "a Linux machine: /sys is where nobody may write"
+    code, said = exported(["x.jsonl.gz", "--csv", "/sys/c.csv"], capsys)
+    assert code == 1
+    assert said == "fetchviz export: cannot write /sys/c.csv: Permission denied\n"
 
 
 def test_write_aside_writes_the_file_and_nothing_else(tmp_path):

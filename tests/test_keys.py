@@ -22,11 +22,16 @@ from fetchviz.core.actions import (
     of_mode,
     remapped,
 )
-from fetchviz.ui.launch import dashboard_app
+from fetchviz.core.catalog import BY_ID
+from fetchviz.records.recording import read_recording
+from fetchviz.records.replay import ReplaySource
+from fetchviz.ui.launch import dashboard_app, replay_app
 from fetchviz.ui.screens.dashboard import DashboardScreen
 from fetchviz.ui.screens.replay import ReplayScreen
 from fetchviz.ui.screens.sweep import SweepScreen
 from fetchviz.ui.screens.tour import TourScreen
+from fetchviz.ui.widgets.board import StrategyBoard
+from scenes import RECORDINGS
 from test_app import run_done, wait_until
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -115,3 +120,40 @@ async def test_a_clicker_moves_the_tour_with_pageup_and_pagedown(server):
         assert "pgdn" in footer
         await pilot.press("pageup")
         assert app.session.tour.index == 0 and app.session.current.strategy == "sync"
+
+
+async def test_a_moved_pick_shows_its_new_key_on_the_board_and_runs(server):
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["sync"]], keymap={"pick.aiohttp": "x"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        board = str(app.screen.query_one(StrategyBoard).render())
+        assert " x aiohttp" in board and " 6 aiohttp" not in board
+        await pilot.press("6")  # its old key: nothing
+        await pilot.pause(0.1)
+        assert app.session.selected.id == "sync"
+        await pilot.press("x")
+        await wait_until(pilot, run_done(app, "aiohttp"))
+
+
+async def test_a_key_the_rows_scroll_with_goes_to_the_action_it_was_given():
+    """The rows (focused) scroll with pagedown; a keymap that gives it to replay.next wins."""
+    recording = read_recording(RECORDINGS / "compare-all.jsonl.gz")
+    app = replay_app(ReplaySource(recording, speed=10), keymap={"replay.next": "pagedown"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session.current is not None)
+        assert app.session.replay.current.index == 0
+        await pilot.press("pagedown")
+        assert app.session.replay.current.index == 1
+
+
+async def test_over_a_window_the_palette_offers_only_what_every_mode_has(server):
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["sync"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("f")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Quit" in titles and "Keys" in titles
+        assert "Run sync" not in titles and "Compare all strategies" not in titles
+        await pilot.press("escape")
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert "Run sync" in titles and "Compare all strategies" in titles

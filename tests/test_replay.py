@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from fetchviz.cli.replay import MEASURE
 from fetchviz.records.recording import read_recording
 from fetchviz.records.replay import ReplaySource
+from fetchviz.runs.headless import MEASURE_LIVE
 from fetchviz.ui.launch import replay_app
 from fetchviz.ui.widgets.board import StrategyBoard
 from fetchviz.ui.widgets.code import CodePanel
@@ -54,6 +56,21 @@ def test_replay_headless_is_the_table_the_run_printed(recorded):
     replayed = fetchviz("replay", str(path.with_name("table.jsonl")), "--headless")
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout == table
+
+
+def test_the_advice_on_an_estimated_baseline_is_what_the_command_in_use_can_do(tmp_path):
+    """Live, add -s sync; a replay has no -s: the recording holds no sync run, record one."""
+    path = tmp_path / "no-sync.jsonl"
+    args = ["-n", "3", "--delay", "30", "-s", "aiohttp", "--record", str(path)]
+    live = fetchviz("--headless", *args)
+    assert live.returncode == 0, live.stderr
+    assert live.stdout.rstrip().endswith(MEASURE_LIVE)
+    replayed = fetchviz("replay", str(path), "--headless")
+    assert replayed.returncode == 0, replayed.stderr
+    assert "-s sync to measure" not in replayed.stdout
+    assert replayed.stdout.rstrip().endswith(MEASURE)
+    assert "record one (fetchviz -s sync … --record FILE)" in MEASURE
+    assert replayed.stdout.replace(MEASURE, MEASURE_LIVE) == live.stdout  # and nothing else
 
 
 async def test_the_dashboard_replays_the_recorded_values_and_source(recorded):

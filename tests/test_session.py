@@ -14,11 +14,14 @@ from fetchviz.core.events import (
     TaskFinished,
     TaskStarted,
 )
+from fetchviz.core.model import TaskState
 from fetchviz.core.session import Session, catalog_of
 from fetchviz.core.source import Batch, RunRequest
 from fetchviz.records.playback import ReplaySession
 from fetchviz.records.recording import RecordedRun, Recording
 from fetchviz.records.replay import ReplaySource
+from fetchviz.ui.dialogs.details import failure_summary
+from fetchviz.ui.widgets.summary import no_baseline
 
 CONFIG = Config(tasks=4, url="http://127.0.0.1:1/delay/40", delay_ms=40)
 
@@ -108,22 +111,36 @@ def test_a_measured_baseline_holds_for_its_settings_only():
     assert estimate is not None and not estimate.measured and abs(estimate.elapsed - 0.2) < 1e-9
 
 
-def test_a_failed_sample_is_said_once_and_a_cancelled_run_is_no_failed_sample():
+def test_a_failed_sample_leaves_no_estimate_until_a_later_one_gives_it():
+    """What the run panel shows comes from the session as it is now: a sample that failed
+    says so beside its run, never over a later good estimate (a toast did, for 5 s)."""
     session = Session(CONFIG, catalog_of([]), FakeSource())
     run = session.start(BY_ID["aiohttp"])
-    applied = session.apply(
-        [answered(run.run_id, 4, 0.05), [SyncSample(run.run_id, 0.1, (), "HTTP 500")]]
-    )
-    assert applied.warnings == ["No sync estimate: HTTP 500"]
-    cut = session.start(BY_ID["httpx"])
+    session.apply([answered(run.run_id, 4, 0.05), [SyncSample(run.run_id, 0.1, (), "HTTP 500")]])
+    assert session.baseline() is None and session.current.sample_error == "HTTP 500"
+    assert no_baseline(session.current) == "no sample: HTTP 500 · b"
+    again = session.start(BY_ID["httpx"])
+    assert session.source.started[-1].request.sample  # asked again, after the next run
+    session.apply([answered(again.run_id, 4, 0.05), [SyncSample(again.run_id, 0.1, (0.04,) * 3)]])
+    assert session.baseline() is not None and not session.baseline().measured
+
+
+def test_a_cancelled_run_is_cut_short_not_a_failed_sample():
+    session = Session(CONFIG, catalog_of([]), FakeSource())
+    run = session.start(BY_ID["sync"])
+    session.apply([[RunStarted(run.run_id, "sync", 4, 0.0), TaskStarted(run.run_id, 0, 0.0, "t")]])
     session.cancel()
-    applied = session.apply(
+    assert session.source.started[-1].cancelled
+    session.apply(
         [
-            [RunFinished(cut.run_id, 0.01, cancelled=True)],
-            [SyncSample(cut.run_id, 0.01, (), "cancelled")],
+            [RunFinished(run.run_id, 0.01, cancelled=True)],
+            [SyncSample(run.run_id, 0.01, (), "cancelled")],
         ]
     )
-    assert applied.warnings == [] and session.current.cancelled
+    rows = [row.state for row in session.current.tasks]
+    assert rows == [TaskState.CANCELLED] + [TaskState.QUEUED] * 3  # in flight: cut short
+    assert no_baseline(session.current) == "b measures it"
+    assert "cancelled" in failure_summary(session.current)
 
 
 def test_escape_ends_a_compare_all_and_it_ranks_nothing():
@@ -177,3 +194,15 @@ async def test_a_replay_steps_back_and_forth_and_keeps_the_compare_all_it_replay
     settle()
     shown = session.results()
     assert set(shown) == {s.id for s in STRATEGIES[:3]}, "the replayed compare-all's board"
+
+
+async def test_n_and_p_keep_a_paused_replay_paused():
+    runs = [recorded(i + 1, s.id, False, 0.1) for i, s in enumerate(STRATEGIES[:2])]
+    replay = ReplaySource(Recording("0", 1, runs, truncated=False), speed=1)
+    replay.open(lambda batch: None)
+    session = ReplaySession(replay)
+    session.play(0)
+    session.toggle_pause()
+    assert session.step(+1) is None and replay.clock.paused  # at run 2's start, paused
+    assert session.current.strategy == STRATEGIES[1].id and session.current.start is None
+    assert session.step(-1) is None and replay.clock.paused

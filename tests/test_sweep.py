@@ -372,3 +372,24 @@ async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
         assert screen.cancelled
+
+
+async def test_the_standalone_sweep_once_over_offers_only_what_works():
+    """`fetchviz sweep` at a terminal: done, escape has nothing left to do, so the footer no
+    longer offers it; q quits (the shared App's)."""
+    from fetchviz.ui.launch import sweep_app
+
+    screen = SweepScreen(
+        config_for_table(), [BY_ID["aiohttp"]], (1, 2), source=lambda: ScriptedSource(modelled_run)
+    )
+    app = sweep_app(screen)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.done)
+        await pilot.pause()
+        footer = app.screen.query_one("Footer")
+        shown = " ".join(str(item.render()) for item in footer.query("FooterKey"))
+        assert "Cancel" not in shown and "Quit" in shown
+        await pilot.press("escape")  # still nothing: the chart stays
+        assert app.screen is screen
+        await pilot.press("q")
+    assert app.return_code == 0

@@ -1,5 +1,6 @@
 """`fetchviz web` end to end: a real headless Chromium loads the page, a tab drives its own
-dashboard through textual-serve's websocket, and no process outlives its tab or the command.
+dashboard through textual-serve's websocket, and no process outlives its tab or the command;
+the page is titled, and everything it asks for comes from the machine that serves it.
 
 What the page shows is read from what it received: the terminal output in the websocket's
 frames, as the browser reports them (Playwright's `framereceived`).
@@ -7,6 +8,7 @@ frames, as the browser reports them (Playwright's `framereceived`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -16,6 +18,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,6 +26,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TASKS = 10
 ESCAPE = re.compile(r"\x1b(?:\[[0-9;?<>=]*[ -/]*[@-~]|[@-_])")  # CSI sequences, then the rest
 WAIT_MS = 90_000  # generous: two dashboards and a browser share 2 cores with other tests
+ROBOTO_MONO_LOADED = """[...document.fonts].some(
+  (face) => face.family.replace(/["']/g, "") === "Roboto Mono" && face.status === "loaded"
+)"""
 
 
 def stat(pid: int) -> tuple[int, str, int] | None:
@@ -113,9 +119,20 @@ class Tab:
     def __init__(self, browser: Any, url: str) -> None:
         self.page = browser.new_page(viewport={"width": 1400, "height": 900})
         self.sockets: list[Any] = []
+        self.requested: list[str] = []  # every URL the page asked for, from its first
         self.output = ""
         self.page.on("websocket", self._on_websocket)
-        self.page.goto(url)
+        self.page.on("request", lambda request: self.requested.append(request.url))
+        self.page.goto(url)  # returns once the page's load event has fired
+
+    def hosts(self) -> set[str]:
+        """Every host the page asked something of, its websocket's too."""
+        asked = [*self.requested, *(socket.url for socket in self.sockets)]
+        return {urlsplit(url).netloc for url in asked if urlsplit(url).scheme != "data"}
+
+    def font_loaded(self) -> bool:
+        """The terminal's typeface, Roboto Mono, is in (from the machine: hosts() says so)."""
+        return bool(self.page.evaluate(ROBOTO_MONO_LOADED))
 
     def _on_websocket(self, socket: Any) -> None:
         self.sockets.append(socket)
@@ -175,8 +192,8 @@ def browser() -> Iterator[Any]:
             browser.close()
 
 
-@pytest.fixture
-def web() -> Iterator[subprocess.Popen[str]]:
+@contextlib.contextmanager
+def serving(*dashboard_args: str) -> Iterator[subprocess.Popen[str]]:
     """`fetchviz web` as the CLI runs it, in a process of its own; killed with what it started
     if the test fails before it stops."""
     code = (
@@ -184,7 +201,7 @@ def web() -> Iterator[subprocess.Popen[str]]:
         "sys.exit(web.run_web('127.0.0.1', 0, sys.argv[1:]))"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, "--delay", "200", "-n", str(TASKS)],
+        [sys.executable, "-c", code, *dashboard_args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -201,17 +218,43 @@ def web() -> Iterator[subprocess.Popen[str]]:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.mark.timeout(400)
-def test_each_tab_drives_its_own_dashboard_and_no_process_outlives_it(browser, web):
+@pytest.fixture
+def web() -> Iterator[subprocess.Popen[str]]:
+    with serving("--delay", "200", "-n", str(TASKS)) as proc:
+        yield proc
+
+
+def url_of(web: subprocess.Popen[str]) -> str:
+    """The address the first line gives."""
+    assert web.stdout is not None and web.stderr is not None
     line = web.stdout.readline()
     found = re.fullmatch(
         r"fetchviz web: open (http://127\.0\.0\.1:\d+) in a browser \(Ctrl\+C to stop\)\n", line
     )
     assert found, f"the first line gives the URL: {line!r} {web.stderr.read() if not line else ''}"
-    url = found.group(1)
+    return found.group(1)
+
+
+def stopped_by_ctrl_c(web: subprocess.Popen[str]) -> None:
+    web.send_signal(signal.SIGINT)
+    try:
+        out, err = web.communicate(timeout=60)
+    except subprocess.TimeoutExpired:
+        pytest.fail("fetchviz web did not stop on Ctrl+C (SIGINT)")
+    assert web.returncode == 0, err
+    assert "Traceback" not in out + err
+
+
+@pytest.mark.timeout(400)
+def test_each_tab_drives_its_own_dashboard_and_no_process_outlives_it(browser, web):
+    url = url_of(web)
 
     first = Tab(browser, url)
+    # The page is whole from this machine: a stage with no network waits for nothing.
+    assert first.page.title() == "fetchviz"
+    assert first.font_loaded(), "the terminal was drawn before its typeface was in"
     first.wait_for(lambda out: run_finished("sync", out), "the launch's sync run finished")
+    assert first.hosts() == {urlsplit(url).netloc}, first.requested
     [first_dashboard] = dashboards(web.pid)
     second = Tab(browser, url)
     second.wait_for(lambda out: run_finished("sync", out), "the second tab's sync run")
@@ -232,13 +275,22 @@ def test_each_tab_drives_its_own_dashboard_and_no_process_outlives_it(browser, w
     )
     assert second_dashboard in alive(second_tree), "closing one tab stopped another tab's"
 
-    web.send_signal(signal.SIGINT)
-    try:
-        out, err = web.communicate(timeout=60)
-    except subprocess.TimeoutExpired:
-        pytest.fail("fetchviz web did not stop on Ctrl+C (SIGINT)")
-    assert web.returncode == 0, err
-    assert "Traceback" not in out + err
+    stopped_by_ctrl_c(web)
     assert wait_until(lambda: not alive(second_tree), 30), (
         f"Ctrl+C left {[cmdline(p) for p in alive(second_tree)]}"
     )
+
+
+@pytest.mark.timeout(200)
+def test_the_tour_s_page_is_titled_so_and_asks_no_other_host(browser):
+    """?delay=1 is textual-serve's page before its Start button: no websocket, no dashboard;
+    the page, its statics and its typeface all the same."""
+    with serving("tour", "--delay", "200") as web:
+        url = url_of(web)
+        tab = Tab(browser, f"{url}/?delay=1")
+        assert tab.page.title() == "fetchviz tour"
+        assert tab.font_loaded()
+        assert tab.hosts() == {urlsplit(url).netloc}, tab.requested
+        assert any(asked.endswith(".ttf") for asked in tab.requested), tab.requested
+        assert not dashboards(web.pid)
+        stopped_by_ctrl_c(web)

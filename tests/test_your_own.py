@@ -227,7 +227,7 @@ async def test_a_function_that_never_returns_is_cancelled_by_escape(server, tmp_
         await wait_until(pilot, lambda: app.session.current.done)
         assert (
             app.session.current.cancelled
-            and app.session.current.tasks[0].state is TaskState.STARTED
+            and app.session.current.tasks[0].state is TaskState.CANCELLED
         )
 
 

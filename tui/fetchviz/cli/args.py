@@ -1,14 +1,17 @@
 """What the commands share: the parser that raises UsageError, the option types that say what
-is wrong with a value, and the dashboard's options (which tour, sweep and web accept too)."""
+is wrong with a value, and the dashboard's options (which tour, sweep and web take too, each
+but those it refuses)."""
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import math
 import os
 import re
 import ssl
+from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -31,10 +34,29 @@ class UsageError(Exception):
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse's, raising UsageError where it would print the usage and exit."""
+    """argparse's, raising UsageError where it would print the usage and exit.
+
+    An option a command refuses is not one of its options, so its --help never shows it; if
+    it is given all the same, `refused` says why and what to do instead (by long flag)."""
+
+    def __init__(self, *args: Any, refused: Mapping[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused = dict(refused or {})
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)
+
+    def parse(self, argv: list[str]) -> argparse.Namespace:
+        """parse_args, with a refused option's own line rather than argparse's 'unrecognized
+        arguments'."""
+        args, extras = self.parse_known_args(argv)
+        for arg in itertools.takewhile(lambda arg: arg != "--", extras):
+            flag = arg.split("=", 1)[0]
+            if flag in self.refused:
+                raise UsageError(f"{flag}: {self.refused[flag]}")
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return args
 
 
 def one_line(text: str) -> str:
@@ -170,9 +192,32 @@ def dashboard_parser() -> Parser:
         description="Watch N HTTP fetches race under eight concurrency strategies, or yours.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
     )
-    parser.add_argument("--headless", action="store_true", help="no UI: print a table")
-    parser.add_argument("--json", action="store_true", help="headless, JSON on stdout")
-    parser.add_argument(
+    add_run_options(parser)
+    return parser
+
+
+def add_run_options(
+    parser: Parser,
+    leave_out: Collection[str] = (),
+    changes: Mapping[str, Mapping[str, Any]] | None = None,
+) -> None:
+    """The dashboard's options, which tour, sweep and web take too, but those in `leave_out`
+    (long flags): a command that refuses one does not have it, so its --help does not show
+    it, and its field keeps the default, so that every command's namespace has the same
+    fields. `changes` says what an option is to this command (help, metavar), by long flag."""
+
+    def option(*flags: str, **settings: Any) -> None:
+        name = flags[-1]
+        if name in leave_out:
+            dest = settings.get("dest", name.lstrip("-").replace("-", "_"))
+            unset = False if settings.get("action") == "store_true" else None
+            parser.set_defaults(**{dest: settings.get("default", unset)})
+            return
+        parser.add_argument(*flags, **{**settings, **(changes or {}).get(name, {})})
+
+    option("--headless", action="store_true", help="no UI: print a table")
+    option("--json", action="store_true", help="headless, JSON on stdout")
+    option(
         "-n",
         "--tasks",
         type=whole(1, MAX_TASKS),
@@ -180,7 +225,7 @@ def dashboard_parser() -> Parser:
         metavar="N",
         help=f"number of fetch tasks (default {DEFAULT_TASKS})",
     )
-    parser.add_argument(
+    option(
         "-s",
         "--strategy",
         type=_strategy,
@@ -188,57 +233,57 @@ def dashboard_parser() -> Parser:
         metavar="NAME",
         help="a built-in's name, or your own PATH.py:FUNCTION; repeatable (default sync)",
     )
-    parser.add_argument("--all", action="store_true", help="every built-in strategy, in order")
-    parser.add_argument(
+    option("--all", action="store_true", help="every built-in strategy, in order")
+    option(
         "--url",
         type=_url,
         action="append",
         help="a real URL instead of the embedded server; repeatable: task i fetches URL i mod k",
     )
-    parser.add_argument(
+    option(
         "--urls",
         type=_targets_file,
         metavar="FILE",
         help="URLs to fetch, one a line (# comments), as with --url repeated",
     )
-    parser.add_argument(
+    option(
         "--delay",
         type=whole(0, MAX_DELAY_MS),
         metavar="MS",
         help=f"embedded server latency (default {DEFAULT_DELAY_MS})",
     )
-    parser.add_argument(
+    option(
         "--jitter",
         type=whole(0, MAX_DELAY_MS),
         metavar="MS",
         help="embedded server: extra random latency 0..MS (default 0)",
     )
-    parser.add_argument(
+    option(
         "--fail-rate",
         type=fraction,
         metavar="F",
         help="embedded server: answer HTTP 500 to this fraction (default 0)",
     )
-    parser.add_argument(
+    option(
         "--tls",
         action="store_true",
         default=None,
         help="embedded server: HTTPS, with a certificate made for the session (trusted by "
         "fetchviz's clients for that server only)",
     )
-    parser.add_argument(
+    option(
         "--workers",
         type=whole(1, 10_000),
         metavar="N",
         help="executor pool size (default: Python's default)",
     )
-    parser.add_argument(
+    option(
         "--limit",
         type=whole(1, MAX_TASKS),
         metavar="N",
         help="most requests in flight for the async clients (default: N)",
     )
-    parser.add_argument(
+    option(
         "--timeout",
         type=_seconds,
         default=DEFAULT_TIMEOUT,
@@ -249,20 +294,20 @@ def dashboard_parser() -> Parser:
             f"request (default {DEFAULT_TIMEOUT:g})"
         ),
     )
-    parser.add_argument(
+    option(
         "--loop",
         type=_loop,
         default="asyncio",
         metavar="asyncio|uvloop",
         help="the event loop of the asyncio strategies (default asyncio)",
     )
-    parser.add_argument(
+    option(
         "--record",
         type=_writable,
         metavar="FILE",
         help="write every run's events to FILE (JSON Lines; .gz compresses): fetchviz replay",
     )
-    parser.add_argument(
+    option(
         "--cacert",
         type=_ca_file,
         metavar="FILE",
@@ -271,7 +316,14 @@ def dashboard_parser() -> Parser:
     add_theme(parser)
     add_keymap(parser)
     parser.add_argument("--version", action="version", version=f"fetchviz {__version__}")
-    return parser
+
+
+def add_address(parser: Parser) -> None:
+    """Where a command that serves listens: loopback and a free port unless told."""
+    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
+    parser.add_argument(
+        "--port", type=whole(0, 65535), default=0, help="port (default 0: a free one)"
+    )
 
 
 def _theme(text: str) -> str:
@@ -365,7 +417,7 @@ def check(args: argparse.Namespace) -> None:
 
 def checked(parser: Parser, argv: list[str]) -> argparse.Namespace:
     """The dashboard's options, parsed and checked as a whole."""
-    args = parser.parse_args(argv)
+    args = parser.parse(argv)
     check(args)
     return args
 

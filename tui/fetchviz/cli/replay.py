@@ -10,6 +10,11 @@ from fetchviz.cli import keymap, recorded
 from fetchviz.cli.args import UsageError, add_keymap, add_theme, speed
 from fetchviz.core.actions import REPLAY, key_help
 
+# What print_table advises for an estimated baseline: a replay can only play what it holds.
+MEASURE = (
+    "the recording holds no sync run: to measure it, record one (fetchviz -s sync … --record FILE)"
+)
+
 
 def parser() -> argparse.ArgumentParser:
     parser = recorded.parser(
@@ -46,7 +51,10 @@ def _replay(args: argparse.Namespace) -> int:
 
         runs = [replayed_state(run) for run in recording.runs]
         config = recording.runs[0].config
-        (print_json if args.json else print_table)(config, runs, sys.stdout)
+        if args.json:
+            print_json(config, runs, sys.stdout)
+        else:  # a replay has no -s: a baseline is measured when it is recorded
+            print_table(config, runs, sys.stdout, MEASURE)
         return 0
     keys = keymap.for_screen(args.keymap)
     from fetchviz.records.replay import ReplaySource

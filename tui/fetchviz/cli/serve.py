@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from fetchviz.cli.args import Parser, fraction, whole
+from fetchviz.cli.args import Parser, add_address, fraction, whole
 from fetchviz.core.config import DEFAULT_DELAY_MS
 from fetchviz.runs import tuning
 from fetchviz.runs.certs import SessionCerts
@@ -14,10 +14,7 @@ from fetchviz.runs.server import MAX_DELAY_MS, bind, listen_error, make_app, rea
 
 def parser() -> Parser:
     parser = Parser(prog="fetchviz serve", description="Run the latency server alone.")
-    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=whole(0, 65535), default=0, help="port (default 0: a free one)"
-    )
+    add_address(parser)
     parser.add_argument(
         "--delay",
         type=whole(0, MAX_DELAY_MS),

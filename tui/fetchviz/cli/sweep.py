@@ -8,7 +8,7 @@ import asyncio
 import sys
 
 from fetchviz.cli import keymap
-from fetchviz.cli.args import Parser, UsageError, check, dashboard_parser
+from fetchviz.cli.args import Parser, UsageError, add_run_options, check
 from fetchviz.cli.run import progress, ready, source, started
 from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import MAX_TASKS, Config
@@ -43,14 +43,12 @@ def parse_sizes(text: str) -> tuple[int, ...]:
 
 
 def parser() -> Parser:
-    """The sweep's own options; the rest are the dashboard's."""
+    """The sweep's own options, and the dashboard's but its --tasks (the sweep's is a list)."""
     parser = Parser(
         prog="fetchviz sweep",
-        usage="fetchviz sweep [OPTIONS] [--tasks 1,10,100,1000] [--json | --csv]",
+        usage="fetchviz sweep [OPTIONS] [--tasks 1,10,100,1000] [--headless | --json | --csv]",
         description="How time grows with N: each strategy at each size, elapsed on log axes.",
-        epilog="Every option of the dashboard is accepted (see fetchviz --help); with no -s "
-        "or --all, every built-in strategy.",
-        allow_abbrev=False,  # `--t 5` is the dashboard's --timeout, never taken for --tasks
+        epilog="With no -s or --all, every built-in strategy.",
     )
     parser.add_argument(
         "-n",
@@ -61,7 +59,6 @@ def parser() -> Parser:
         metavar="N,N,...",
         help="the sizes to run each strategy at (default 1,10,100,1000)",
     )
-    parser.add_argument("--json", action="store_true", help="no UI: JSON on stdout")
     parser.add_argument("--csv", action="store_true", help="no UI: CSV on stdout")
     parser.add_argument(
         "--run-all-sizes",
@@ -71,16 +68,22 @@ def parser() -> Parser:
             f"size too; by default they are estimated past N = {RUN_SEQUENTIAL_UP_TO}"
         ),
     )
+    add_run_options(
+        parser,
+        leave_out={"--tasks"},
+        changes={
+            "--strategy": {
+                "help": "a built-in's name, or your own PATH.py:FUNCTION; repeatable "
+                "(default: every built-in)"
+            },
+        },
+    )
     return parser
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    """sweep's own options (its --tasks is a list of sizes); the rest are the dashboard's,
-    checked as the dashboard checks them."""
-    own, rest = parser().parse_known_args(argv)
-    args = dashboard_parser().parse_args(rest)
-    args.sizes, args.csv, args.run_all_sizes = own.sizes, own.csv, own.run_all_sizes
-    args.json = own.json or args.json
+    """Checked as the dashboard checks its options."""
+    args = parser().parse(argv)
     if args.json and args.csv:
         raise UsageError("--json or --csv: give one of the two")
     if not args.strategy and not args.all:
@@ -99,7 +102,16 @@ def run(args: argparse.Namespace) -> int:
         from fetchviz.ui import launch  # Textual loads only for the screens
 
         events = source(args.record, live=False)
-        return launch.sweep(config, args.strategies, args.sizes, up_to, server, events, keymap=keys)
+        return launch.sweep(
+            config,
+            args.strategies,
+            args.sizes,
+            up_to,
+            server,
+            events,
+            keymap=keys,
+            theme=args.theme,
+        )
 
     return started(args, chart)
 

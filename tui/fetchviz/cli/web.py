@@ -6,42 +6,52 @@ from __future__ import annotations
 import argparse
 
 from fetchviz.cli import keymap, tour
-from fetchviz.cli.args import Parser, UsageError, add_keymap, checked, dashboard_parser, whole
+from fetchviz.cli.args import Parser, add_address, add_keymap, add_run_options, check
+
+NO_UI = "a tab shows the dashboard already; drop it (fetchviz --headless runs with no UI)"
+# The dashboard's options web has not: its --help does not show them.
+REFUSED = {
+    "--headless": NO_UI,
+    "--json": NO_UI,
+    "--record": "every tab would write the same file; record with fetchviz --record, "
+    "then fetchviz web is for live runs",
+}
+
+
+def _own(parser: Parser) -> Parser:
+    """web's own options."""
+    add_address(parser)
+    parser.add_argument(
+        "--tour", action="store_true", help="each tab takes the tour (-s NAME and --all: no)"
+    )
+    return parser
 
 
 def parser() -> Parser:
-    parser = Parser(
-        prog="fetchviz web",
-        usage="fetchviz web [--host H] [--port P] [DASHBOARD OPTIONS]",
-        description="The dashboard in a browser (textual-serve): a dashboard of its own per tab.",
-        epilog="Every option of the dashboard is accepted (see fetchviz --help).",
+    """web's own options, then the dashboard's it hands each tab."""
+    parser = _own(
+        Parser(
+            prog="fetchviz web",
+            usage="fetchviz web [--host H] [--port P] [--tour] [OPTIONS]",
+            description="The dashboard in a browser (textual-serve): a dashboard of its own "
+            "per tab, given the dashboard's options below.",
+            refused=REFUSED,
+        )
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=whole(0, 65535), default=0, help="port (default 0: a free one)"
-    )
-    parser.add_argument("--tour", action="store_true", help="each tab takes the tour")
-    add_keymap(parser)  # web's own: each tab is given its absolute path
+    add_run_options(parser, leave_out=REFUSED)
     return parser
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    """web's own options; the rest are the dashboard's, checked now."""
-    args, rest = parser().parse_known_args(argv)
-    for flag in ("--headless", "--json"):
-        if flag in rest:
-            raise UsageError(f"{flag} has no screen to show in a browser; drop it")
-    if any(arg == "--record" or arg.startswith("--record=") for arg in rest):
-        raise UsageError(
-            "--record: every tab would write the same file; record with fetchviz --record, "
-            "then fetchviz web is for live runs"
-        )
-    if args.tour:
-        tour.parse(rest)
-        args.dashboard = ["tour", *rest]
-    else:
-        checked(dashboard_parser(), rest)
-        args.dashboard = rest
+    """Every option checked now; the dashboard's handed on to each tab as they were typed."""
+    args = parser().parse(argv)
+    (tour.check if args.tour else check)(args)
+    # What is not web's own, verbatim (a unique abbreviation of web's own is web's here too);
+    # --keymap is web's: each tab is given its absolute path.
+    own = _own(Parser(add_help=False))
+    add_keymap(own)
+    rest = own.parse_known_args(argv)[1]
+    args.dashboard = ["tour", *rest] if args.tour else rest
     return args
 
 

@@ -228,6 +228,7 @@ ACTIONS: tuple[Action, ...] = (
         "the end of this run, held there: space goes on",
         frozenset({REPLAY}),
         display="→",
+        priority=True,  # before the rows' own → (they scroll sideways, with nothing there)
         palette="End of this run",
     ),
     Action(
@@ -314,11 +315,16 @@ def remapped(keymap: Mapping[str, str], actions: Iterable[Action] = ACTIONS) -> 
             raise KeymapError(f"unknown action {action_id!r}; `fetchviz keys` lists them")
         if not isinstance(keys, str) or not keys.strip():
             raise KeymapError(f'{action_id!r}: give its keys as a string, e.g. "pagedown,n"')
-        for key in keys.split(","):
-            if not is_key(key.strip()):
+        for key in (key.strip() for key in keys.split(",")):
+            if not is_key(key):
+                hint = f"; write {key[-1].upper()!r}" if key.startswith("shift+") else ""
                 raise KeymapError(
-                    f"{action_id!r}: {key.strip()!r} is not a key name (e.g. pagedown, f5, "
-                    "ctrl+n, x)"
+                    f"{action_id!r}: {key!r} is not a key name (e.g. pagedown, f5, ctrl+n, x){hint}"
+                )
+            if normal_keys(key) in RESERVED:
+                raise KeymapError(
+                    f"{action_id!r}: {key!r} is kept for {RESERVED[normal_keys(key)]}; "
+                    "choose another key"
                 )
     result = tuple(
         replace(action, keys=normal_keys(keymap[action.id]), display=None)
@@ -395,15 +401,27 @@ def _normal(key: str) -> str:
     return "+".join([*mods, CHARACTER_NAMES.get(last, last)])
 
 
+# Keys Textual takes before any of ours, whatever the keymap says.
+RESERVED = {
+    "ctrl+p": "the command palette",
+    "ctrl+q": "Textual's own quit",
+    "tab": "moving the focus",
+    "shift+tab": "moving the focus",
+}
+
+
 def is_key(key: str) -> bool:
-    """A key Textual can bind: a character, or a name it knows, with modifiers before it."""
+    """A key Textual can bind and will send: a character, or a name it knows, with modifiers
+    before it. (A shifted character comes as itself: "A", never "shift+a"; a modifier before
+    a character that is not a plain letter or digit never comes at all.)"""
     if len(key) == 1:
         return key.isprintable() and not key.isspace()
     *mods, last = key.split("+")
     if any(mod not in MODIFIERS for mod in mods):
         return False
     if len(last) == 1:
-        return last.isprintable() and not last.isspace()
+        shifted_char = "shift" in mods
+        return last.isascii() and last.isalnum() and not shifted_char
     return last in NAMED_KEYS or last in CHARACTER_NAMES.values()
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
 DEFAULT_TASKS = 10
 DEFAULT_DELAY_MS = 500
@@ -48,6 +49,13 @@ class Config:
     def in_flight_limit(self) -> int:
         """The async clients' concurrency bound: --limit, or every task at once."""
         return self.limit if self.limit is not None else self.tasks
+
+    def to_json(self) -> dict[str, Any]:
+        """The settings as every JSON prints them (--json, replay --json, the sweep's): every
+        field, so that none is left out; `urls` is every target, the first one alone too."""
+        settings = {field.name: getattr(self, field.name) for field in fields(self)}
+        settings["urls"] = list(self.targets)
+        return settings
 
     def with_tasks(self, tasks: int) -> Config:
         return replace(self, tasks=max(1, min(MAX_TASKS, tasks)))

@@ -230,6 +230,11 @@ class RunState:
                 if lag is None and self.loop is not None and self.loop.last_beat is not None:
                     lag = self.loop.worst  # cut short: the worst the beats said
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
+                if cancelled:  # cut short by the user: what was in flight says so
+                    for row in self.tasks:
+                        if row.started is not None and row.finished is None:
+                            row.finished, row.cancelled = at, True
+                            self.cancelled_tasks += 1
             case SyncSample(durations=durations, error=error):
                 self.sample, self.sample_error = durations, error
                 self.sample_pending = False

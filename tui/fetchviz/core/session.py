@@ -9,8 +9,9 @@ server answering) is the screen's, which then calls `start`.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from fetchviz.core.actions import ACTIONS, DISPLAY, OWN_KEYS, Action
 from fetchviz.core.baseline import Baseline, Baselines
 from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.core.config import MAX_TASKS, Config
@@ -35,7 +36,6 @@ class Applied:
     touched: set[int] | None = field(default_factory=set)  # rows of the run on screen; None: any
     finished_current: bool = False  # the run on screen has just ended
     start_next: tuple[Strategy, Config] | None = None  # a compare-all goes on with this
-    warnings: list[str] = field(default_factory=list)  # to tell the user, once
 
 
 class Session:
@@ -53,7 +53,8 @@ class Session:
         self.catalog = catalog  # on the board in this order
         self.by_id = {strategy.id: strategy for strategy in catalog}
         self.source = source
-        self.selected = selected or catalog[0]
+        # The catalog's own (with the keys it shows) for what the command line chose.
+        self.selected = self.by_id.get(selected.id, selected) if selected else catalog[0]
         self.selected_source: str | None = None  # its code as it ran, where it is known
         self.handle: Run | None = None
         self.current: RunState | None = None  # the run on screen
@@ -189,11 +190,7 @@ class Session:
         the sample and the next run never share the machine."""
         del self.open_runs[run.run_id]
         self.baselines.record(config, run)
-        if run is not self.current:
-            return
-        if run.sample_error and not run.cancelled:
-            applied.warnings.append(f"No sync estimate: {run.sample_error}")
-        if self.pending and not run.cancelled:
+        if run is self.current and self.pending and not run.cancelled:
             applied.start_next = self.pending.pop(0)
 
     # What is shown
@@ -249,9 +246,26 @@ class Session:
         self.tour = None
 
 
-def catalog_of(strategies: Iterable[Strategy]) -> tuple[Strategy, ...]:
-    """The built-ins, then the user's own (-s PATH.py:FUNCTION), in the order given."""
-    return STRATEGIES + tuple(s for s in strategies if s.path is not None)
+def catalog_of(
+    strategies: Iterable[Strategy], actions: Iterable[Action] = ACTIONS
+) -> tuple[Strategy, ...]:
+    """The built-ins, then the user's own (-s PATH.py:FUNCTION), in the order given, each with
+    the key its pick has (a keymap may have moved it): the board shows the key that works."""
+    return keyed(STRATEGIES + tuple(s for s in strategies if s.path is not None), actions)
+
+
+def keyed(catalog: Iterable[Strategy], actions: Iterable[Action]) -> tuple[Strategy, ...]:
+    picks = {action.id: action for action in actions if action.id.startswith("pick.")}
+    own = iter(picks[f"pick.own{place}"] for place in range(1, len(OWN_KEYS) + 1))
+    with_keys = []
+    for strategy in catalog:
+        pick = picks.get(f"pick.{strategy.id}") if strategy.path is None else next(own, None)
+        if strategy.path is None and pick is None:  # a recording's own: as it was recorded
+            with_keys.append(strategy)
+            continue
+        key = pick.key_list[0] if pick is not None and pick.key_list else ""
+        with_keys.append(replace(strategy, key=DISPLAY.get(key, key)))
+    return tuple(with_keys)
 
 
 def sync() -> Strategy:

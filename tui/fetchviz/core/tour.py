@@ -351,7 +351,7 @@ def caption(
         ]
     if run.cancelled:
         return [
-            f"This run was cut short, {run.finished_count:,} of {total:,} done: "
+            f"This run was cut short, {run.ok + run.failed:,} of {total:,} done: "
             "its time says nothing.",
             "r runs it again.",
         ]

@@ -1,7 +1,7 @@
 """A recording, exported for the tools people already have: HAR for a browser's network panel
 and HAR viewers, Chrome's trace format for Perfetto and chrome://tracing, CSV for a sheet.
 
-What a recording does not know (DNS, connect and TLS times per request, headers) is left
+What a recording does not know (DNS, headers, the phases a client did not report) is left
 unknown as each format says (-1, empty), never made up.
 """
 
@@ -22,8 +22,12 @@ from fetchviz.core.events import BEAT_INTERVAL, PHASES, LoopBeat
 from fetchviz.core.model import RunState, TaskRow
 from fetchviz.records.recording import RecordedRun, Recording
 
+# A row per task: its run, then every field its task has in the JSON (RunState.to_json), with
+# the same values; the first ten columns as they always were, the others after them, and the
+# phases flattened, one column each. README (Record, replay, export) lists them.
 CSV_HEADER = ["run", "strategy", "index", "queued", "started", "finished", "status", "bytes"]
-CSV_HEADER += ["error", "thread"]
+CSV_HEADER += ["error", "thread", "state", "url", "reused"]
+CSV_HEADER += [f"phase_{name}" for name in PHASES]
 UNKNOWN = -1  # HAR's word for a timing it does not have
 
 
@@ -272,29 +276,22 @@ def _lag(pid: int, us: Callable[[float], float], events: Iterable[object]) -> li
 
 
 def csv_rows(recording: Recording) -> list[list[object]]:
-    """A row per task of every run; times in seconds from its run's start, empty if unknown."""
+    """A row per task of every run, as the JSON says it (times in seconds from its run's
+    start); empty where the JSON has null."""
     rows: list[list[object]] = [list(CSV_HEADER)]
     for run in recording.runs:
-        state = run.state()
-        for row in state.tasks:
-            rows.append(
-                [
-                    run.run_id,
-                    run.strategy,
-                    row.index,
-                    _blank(state.offset(row.queued)),
-                    _blank(state.offset(row.started)),
-                    _blank(state.offset(row.finished)),
-                    _blank(row.status),
-                    _blank(row.nbytes),
-                    _blank(row.error),
-                    _blank(row.thread),
-                ]
-            )
+        for task in run.state().to_json()["tasks"]:
+            phases = task.pop("phases") or {}
+            task |= {f"phase_{name}": phases.get(name) for name in PHASES}
+            task |= {"run": run.run_id, "strategy": run.strategy}
+            rows.append([_cell(task[column]) for column in CSV_HEADER])
     return rows
 
 
-def _blank(value: object) -> object:
+def _cell(value: object) -> object:
+    """What a sheet reads: nothing for null, and a boolean as JSON writes it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     return "" if value is None else value
 
 

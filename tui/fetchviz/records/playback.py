@@ -3,13 +3,15 @@ pause, speed, the end of a run, and the runs before and after. No Textual."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from fetchviz.core.actions import ACTIONS, OWN_KEYS, Action
 from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.model import RunState
-from fetchviz.core.session import Applied, Session
+from fetchviz.core.session import Applied, Session, keyed
 from fetchviz.records.recording import Recording
 from fetchviz.records.replay import ReplaySource, empty_state
-from fetchviz.runs.user import KEYS
 
 
 def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
@@ -19,7 +21,7 @@ def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
     for run in recording.runs:
         if run.strategy not in BY_ID:
             names.setdefault(run.strategy, run.summary or "a strategy of the recording")
-    keys = [*KEYS, *[""] * len(names)]
+    keys = [*OWN_KEYS, *[""] * len(names)]
     return tuple(
         Strategy(name, key, summary, name)
         for (name, summary), key in zip(names.items(), keys, strict=False)
@@ -29,11 +31,10 @@ def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
 class ReplaySession(Session):
     """The session of a recording: it starts no run; it plays the recorded ones."""
 
-    def __init__(self, replay: ReplaySource) -> None:
+    def __init__(self, replay: ReplaySource, actions: Iterable[Action] = ACTIONS) -> None:
         recording = replay.recording
-        super().__init__(
-            recording.runs[0].config, STRATEGIES + recorded_strategies(recording), replay
-        )
+        catalog = keyed(STRATEGIES, actions) + recorded_strategies(recording)
+        super().__init__(recording.runs[0].config, catalog, replay)
         self.replay = replay
         self.advance_when_resumed = False  # held at a run's end (→): space goes on
         self.last_played = -1  # the index of the recorded run played last
@@ -100,7 +101,6 @@ class ReplaySession(Session):
         once space is pressed)."""
         was_current = run is self.current
         super()._closed(config, run, applied)
-        applied.warnings.clear()  # nothing can be measured now: no toast about a sample
         playing = self.replay.current
         if was_current and playing is not None and playing.index + 1 < self.runs_recorded:
             if self.replay.clock.paused:
@@ -126,13 +126,11 @@ class ReplaySession(Session):
             self.replay.current.finish()
 
     def step(self, by: int) -> str | None:
-        """The next (+1) or previous (-1) run, playing; a skipped run is not lost: it ends as
-        recorded (its time, a baseline)."""
+        """The next (+1) or previous (-1) run, from its start; paused, it stays paused there.
+        A skipped run is not lost: it ends as recorded (its time, a baseline)."""
         playing = self.replay.current
         if playing is None:
             return None
-        if self.replay.clock.paused:
-            self.replay.toggle_pause()
         if by > 0:
             playing.finish()
         return self.play(playing.index + by)

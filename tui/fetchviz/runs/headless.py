@@ -16,6 +16,8 @@ from fetchviz.core.timeline import meter
 from fetchviz.runs.runner import Runner
 
 BAR = 20
+# How to turn the baseline's estimate into a measurement, in the words of the command in use.
+MEASURE_LIVE = "add -s sync to measure it"
 
 
 async def run_all(
@@ -77,16 +79,7 @@ def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
 def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
     baseline = baseline_of(config, runs)
     return {
-        "config": {
-            "tasks": config.tasks,
-            "url": config.url,
-            "urls": list(config.targets),
-            "delay_ms": config.delay_ms,
-            "timeout": config.timeout,
-            "workers": config.workers,
-            "limit": config.limit,
-            "loop": config.loop,
-        },
+        "config": config.to_json(),
         "runs": [run.to_json() for run in runs],
         "baseline": (
             {
@@ -105,8 +98,11 @@ def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
     out.write("\n")
 
 
-def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
-    """One line per run, best first (runs that failed last), with a bar on a shared scale."""
+def print_table(
+    config: Config, runs: list[RunState], out: TextIO, measure: str = MEASURE_LIVE
+) -> None:
+    """One line per run, best first (runs that failed last), with a bar on a shared scale;
+    `measure` says how to measure a baseline that is only estimated, as the command can."""
     baseline = baseline_of(config, runs)
     targets = config.targets
     where = (
@@ -137,7 +133,7 @@ def print_table(config: Config, runs: list[RunState], out: TextIO) -> None:
     if baseline and not baseline.measured:
         out.write(
             f"\nsync baseline estimated at {baseline.elapsed:.3f}s ({baseline.how}, "
-            "timed after the first run); add -s sync to measure it\n"
+            f"timed after the first run); {measure}\n"
         )
     elif baseline is None:
         why = next((run.sample_error for run in runs if run.sample_error), None)

@@ -17,7 +17,7 @@ from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.screen import Screen
 
-from fetchviz.core.actions import ACTIONS, Action, of_mode
+from fetchviz.core.actions import ACTIONS, DASHBOARD, EVERY_MODE, Action, of_mode
 from fetchviz.core.session import Session
 from fetchviz.core.source import Batch, EventSource
 from fetchviz.runs import tuning
@@ -31,7 +31,7 @@ ScreenMaker = Callable[[], Screen]  # type: ignore[type-arg]
 class FetchvizApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "fetchviz"
-    BINDINGS: ClassVar[list[BindingType]] = bindings("dashboard", only_global=True)
+    BINDINGS: ClassVar[list[BindingType]] = bindings(DASHBOARD, only_global=True)
 
     def __init__(
         self,
@@ -79,10 +79,12 @@ class FetchvizApp(App[int]):
         from fetchviz.ui.dialogs.keys import KeysPanel
 
         if not isinstance(self.screen, KeysPanel):
-            self.push_screen(KeysPanel(self.mode_of(self.screen), self.actions))
+            self.push_screen(KeysPanel(self.mode_below(), self.actions))
 
     def leave(self, return_code: int) -> None:
         """Quit promptly: kill the run and the server now, and wait for neither."""
+        if self.session is not None:
+            self.session.close()  # a run that ends meanwhile starts no other
         if self.source is not None:
             self.source.close()
         if self.server is not None:
@@ -96,18 +98,30 @@ class FetchvizApp(App[int]):
             undo()
 
     @staticmethod
-    def mode_of(screen: Screen) -> str:  # type: ignore[type-arg]
-        """The mode a screen is of (a window over one: the mode below it)."""
-        return str(getattr(screen, "MODE", "dashboard"))
+    def mode_of(screen: Screen) -> str | None:  # type: ignore[type-arg]
+        """The mode a screen is of; None for a window over one."""
+        mode = getattr(screen, "MODE", None)
+        return mode if isinstance(mode, str) else None
+
+    def mode_below(self) -> str:
+        """The mode on screen, under any windows over it."""
+        modes = (self.mode_of(screen) for screen in reversed(self.screen_stack))
+        return next((mode for mode in modes if mode is not None), DASHBOARD)
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:  # type: ignore[type-arg]
         """Textual's own (themes, screenshot), then the actions of the mode on screen, from
-        the table; the keys panel is ours, a window over the screen."""
+        the table; over a window, only those of every mode (what is under it waits). The
+        keys panel is ours, a window over the screen."""
         for command in super().get_system_commands(screen):
             if command.title != "Keys":
                 yield command
         mode = self.mode_of(screen)
-        for action in of_mode(mode, self.actions):
+        actions = (
+            of_mode(mode, self.actions)
+            if mode is not None
+            else [a for a in self.actions if a.modes == EVERY_MODE]
+        )
+        for action in actions:
             if action.palette is None:
                 continue
             keys = action.display or action.keys

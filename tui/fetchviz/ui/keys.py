@@ -8,7 +8,7 @@ from textual.screen import Screen
 from fetchviz.core.actions import EVERY_MODE, Action, of_mode
 
 
-def binding(action: Action) -> Binding:
+def binding(action: Action, priority: bool = False) -> Binding:
     """A binding with the action's id, so that a user's keymap (App.set_keymap) moves it."""
     return Binding(
         action.keys,
@@ -16,7 +16,7 @@ def binding(action: Action) -> Binding:
         action.label,
         show=action.footer,
         key_display=action.display,
-        priority=action.priority,
+        priority=priority or action.priority,
         id=action.id,
     )
 
@@ -24,7 +24,9 @@ def binding(action: Action) -> Binding:
 def bindings(mode: str, *, only_global: bool = False) -> list[BindingType]:
     """A mode's own bindings (those of every mode are the App's), and a screen's own (tab
     moves the focus); `only_global`: the App's."""
-    own: list[BindingType] = [
-        binding(action) for action in of_mode(mode) if (action.modes == EVERY_MODE) == only_global
-    ]
-    return own if only_global else [*Screen.BINDINGS, *own]
+    if only_global:  # not priority (ctrl+c aside): q is a letter to type in the palette
+        return [binding(action) for action in of_mode(mode) if action.modes == EVERY_MODE]
+    # A mode's keys go before the focused widget's: a keymap may give one of them a key the
+    # rows scroll with (pagedown, a clicker's), and the user's choice wins.
+    own = [binding(action, True) for action in of_mode(mode) if action.modes != EVERY_MODE]
+    return [*Screen.BINDINGS, *own]

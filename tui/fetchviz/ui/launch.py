@@ -39,7 +39,9 @@ def dashboard_app(
     from fetchviz.ui.screens.tour import TourScreen
 
     source = source if source is not None else Runner()
-    catalog = catalog_of(strategies)
+    keys = dict(keymap or {})
+    actions = remapped(keys)
+    catalog = catalog_of(strategies, actions)
     session = Session(
         config,
         catalog,
@@ -53,8 +55,7 @@ def dashboard_app(
             return TourScreen(session, server)
         return DashboardScreen(session, server, launch="compare" if compare_all else "run")
 
-    keys = dict(keymap or {})
-    return FetchvizApp(first, source, server, theme, keys, remapped(keys), session)
+    return FetchvizApp(first, source, server, theme, keys, actions, session)
 
 
 def replay_app(
@@ -67,19 +68,21 @@ def replay_app(
 
     keys = dict(keymap or {})
     actions = remapped(keys)
-    session = ReplaySession(source)
+    session = ReplaySession(source, actions)
     return FetchvizApp(
         lambda: ReplayScreen(session, actions), source, None, theme, keys, actions, session
     )
 
 
-def sweep_app(screen: SweepScreen, keymap: Mapping[str, str] | None = None) -> FetchvizApp:
+def sweep_app(
+    screen: SweepScreen, keymap: Mapping[str, str] | None = None, theme: str | None = None
+) -> FetchvizApp:
     """`fetchviz sweep` at a terminal: the sweep's screen alone; q quits."""
     from fetchviz.ui.app import FetchvizApp
 
     screen.standalone = True  # its escape cancels and stays: q quits
     keys = dict(keymap or {})
-    return FetchvizApp(lambda: screen, None, None, None, keys, remapped(keys))
+    return FetchvizApp(lambda: screen, None, None, theme, keys, remapped(keys))
 
 
 def sweep(
@@ -90,12 +93,13 @@ def sweep(
     server: EmbeddedServer | None,
     source: EventSource,
     keymap: Mapping[str, str] | None = None,
+    theme: str | None = None,
 ) -> int:
     """`fetchviz sweep` on screen: the chart, drawn as its runs end."""
     from fetchviz.ui.screens.sweep import SweepScreen
 
     screen = SweepScreen(config, strategies, sizes, run_sequential_up_to, server, lambda: source)
-    return run(sweep_app(screen, keymap))
+    return run(sweep_app(screen, keymap, theme))
 
 
 def run(app: FetchvizApp) -> int:

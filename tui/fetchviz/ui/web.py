@@ -6,15 +6,18 @@ textual-serve runs a shell command per tab, speaks to it over its stdin and stdo
 closed tab asks it to quit. What it does not do, this module adds: a socket bound before
 serving (port 0 picks a free one, and the URL printed is the one listened on), tabs quit when
 the command stops (aiohttp would wait for them to close), dashboards that die with this
-process even if it is killed, and no dashboard for another site's page.
+process even if it is killed, no dashboard for another site's page, and a page served whole
+from this machine, titled, that asks no other host for anything (a stage may have no network).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import ipaddress
 import os
+import re
 import shlex
 import signal
 import socket
@@ -49,6 +52,32 @@ window.addEventListener("load", () => {
 });
 </script>"""
 
+# textual-serve's page asks Google Fonts for its typeface, Roboto Mono: on a stage with no
+# network the browser waits for it before falling back. textual-serve ships the font in its
+# statics; the page takes it from there, and nothing it asks for leaves this machine. The
+# preload holds the page's load event, on which the terminal measures its cells, until the
+# font is in: cells are measured with it, not with a fallback.
+GOOGLE_FONTS = re.compile(r'<link[^>]*\bhref="https://fonts\.googleapis\.com/[^>]*>')
+FONT = "fonts/RobotoMono-VariableFont_wght.ttf"
+LOCAL_FONT = """<link rel="preload" href="{url}" as="font" type="font/ttf" crossorigin>
+    <style>
+      @font-face {{
+        font-family: "Roboto Mono";
+        src: local("Roboto Mono"), url("{url}") format("truetype");
+        font-weight: 100 700;
+      }}
+    </style>"""
+NO_ICON = '<link rel="icon" href="data:,">'  # the browser would ask for /favicon.ico: a 404
+
+
+def whole_page(page: str, title: str, font_url: str) -> str:
+    """textual-serve's page with a title, its typeface from this machine and the terminal
+    focused on load."""
+    page = page.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>{NO_ICON}", 1)
+    local = LOCAL_FONT.format(url=html.escape(font_url))
+    page = GOOGLE_FONTS.sub(lambda _: local, page, count=1)
+    return page.replace("</body>", FOCUS_ON_LOAD + "</body>", 1)
+
 
 def dashboard_command(dashboard_args: list[str], parent: int) -> str:
     """The shell command textual-serve runs for a tab: `fetchviz` with the dashboard's options.
@@ -80,8 +109,8 @@ def url_of(sock: socket.socket) -> str:
 class _Server(Server):
     """textual-serve's server, with its tabs kept track of so that stopping can quit them."""
 
-    def __init__(self, command: str) -> None:
-        super().__init__(command, title="fetchviz")
+    def __init__(self, command: str, title: str) -> None:
+        super().__init__(command, title=title)
         self.tabs: set[asyncio.Task[Any]] = set()
 
     async def on_startup(self, app: web.Application) -> None:
@@ -93,7 +122,8 @@ class _Server(Server):
         self.public_url = f"{request.scheme}://{request.host}"
         page = await super().handle_index(request)
         if isinstance(page, web.Response) and page.text:
-            page.text = page.text.replace("</body>", FOCUS_ON_LOAD + "</body>", 1)
+            font = request.app.router["static"].url_for(filename=FONT)
+            page.text = whole_page(page.text, self.title, str(font))
         return page
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
@@ -145,7 +175,8 @@ def run_web(host: str, port: int, dashboard_args: list[str]) -> int:
         return 1
     if warning := reach_warning("fetchviz web", host):
         print(f"{warning}: anyone who reaches it can start dashboards here", file=sys.stderr)
-    server = _Server(dashboard_command(dashboard_args, os.getpid()))
+    title = "fetchviz tour" if dashboard_args[:1] == ["tour"] else "fetchviz"
+    server = _Server(dashboard_command(dashboard_args, os.getpid()), title)
     with sock:
         asyncio.run(_serve(server, sock, url_of(sock)))
     return 0

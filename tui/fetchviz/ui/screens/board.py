@@ -8,6 +8,7 @@ screens (dashboard.py, tour.py, replay.py); the keys here are those every board 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
@@ -22,6 +23,7 @@ from textual.widgets import Digits, Footer
 from fetchviz.core.baseline import Baseline, verdict
 from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session
+from fetchviz.core.source import Batch
 from fetchviz.runs import tuning
 from fetchviz.ui.dialogs.details import Details, failure_summary, task_details
 from fetchviz.ui.pacing import FramePacer
@@ -118,19 +120,19 @@ class BoardScreen(Screen[None], inherit_bindings=False):
         queue = self.fetchviz.event_queue
         next_frame = 0.0
         while True:
-            running = self.session.running
-            timeout = None
-            if running:  # until the clock on screen is due to move
-                next_tick = self.ticked_at + self.pacer.tick_interval(self.session.busy())
-                timeout = max(0.0, next_tick - time.perf_counter())
-            try:
-                first = await asyncio.wait_for(queue.get(), timeout)
-            except TimeoutError:
-                first = []
-            # At most one frame per interval: what arrives meanwhile joins this one.
+            # At most one frame per interval: what arrives meanwhile joins the next one. (A
+            # batch is never held across an await: a screen that goes loses none.)
             if (wait := next_frame - time.perf_counter()) > 0:
                 await asyncio.sleep(wait)
-            batches = [first]
+            running = self.session.running
+            batches: list[Batch] = []
+            if queue.empty():
+                timeout = None
+                if running:  # until the clock on screen is due to move
+                    next_tick = self.ticked_at + self.pacer.tick_interval(self.session.busy())
+                    timeout = max(0.0, next_tick - time.perf_counter())
+                with contextlib.suppress(TimeoutError):  # the tick came first: draw it
+                    batches.append(await asyncio.wait_for(queue.get(), timeout))
             while not queue.empty():
                 batches.append(queue.get_nowait())
             applied = self.session.apply(batches)
@@ -146,8 +148,6 @@ class BoardScreen(Screen[None], inherit_bindings=False):
         """What follows from the events just applied; a mode adds its own."""
         if applied.finished_current:
             tuning.release_memory()
-        for warning in applied.warnings:
-            self.notify(warning, severity="warning", timeout=5)
 
     # Drawing
 

@@ -11,7 +11,7 @@ from textual.app import SystemCommand
 from textual.binding import BindingType
 
 from fetchviz.core.actions import DASHBOARD
-from fetchviz.core.catalog import BY_ID, Strategy
+from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.session import Applied, Session
 from fetchviz.runs import tuning
@@ -28,18 +28,29 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = bindings(DASHBOARD)
 
     def __init__(
-        self, session: Session, server: EmbeddedServer | None = None, launch: str | None = "run"
+        self,
+        session: Session,
+        server: EmbeddedServer | None = None,
+        launch: str | None = "run",
+        code: bool = False,
     ) -> None:
         super().__init__(session)
         self.server = server
-        self.launch = launch  # "run" the selected strategy, "compare" all, or None: nothing
+        # "run" the selected strategy, "compare" all; None: the session goes on as it is (the
+        # tour just left), its run let go if it had not been yet.
+        self.launch = launch
+        self.code_at_start = code
 
     def mounted(self) -> None:
         super().mounted()
         # The first run starts once the first frame is up: drawing a whole screen for the
         # first time costs enough CPU to skew what the run measures.
+        if self.code_at_start:
+            self.action_toggle_code()
         if self.launch is not None:
             self.call_after_refresh(self.first_run)
+        else:
+            self.session.begin()
 
     def first_run(self) -> None:
         if self.launch == "compare":
@@ -113,22 +124,22 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         own = self.own_strategies()
         if place < len(own):
             self.run_asked(own[place])
+        else:
+            have = f"{len(own)} of yours" if own else "none of yours"
+            self.notify(
+                f"There is no strategy of yours number {place + 1} ({have}): add one with "
+                "-s PATH.py:FUNCTION.",
+                timeout=4,
+            )
 
     def own_strategies(self) -> list[Strategy]:
         return [strategy for strategy in self.session.catalog if strategy.path is not None]
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """The keys of a user's own strategies exist only when there are that many."""
-        if action == "pick_own":
-            place = parameters[0] if parameters else 0
-            return isinstance(place, int) and place < len(self.own_strategies())
-        return True
 
     def action_rerun(self) -> None:
         self.run_asked(self.session.selected)
 
     def action_baseline(self) -> None:
-        self.run_asked(BY_ID["sync"])
+        self.run_asked(self.session.by_id["sync"])
 
     def action_compare_all(self) -> None:
         self.start_run(*self.session.compare_all())

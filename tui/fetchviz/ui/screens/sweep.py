@@ -146,6 +146,12 @@ class SweepScreen(Screen[list[Point]], inherit_bindings=False):
         back = "q: quit" if self.standalone else "escape: back"
         leave = back if over else "escape: cancel"
         self.chart.border_title = f"sweep · {self.status} · {leave}"
+        self.refresh_bindings()  # the footer offers escape only while it does something
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Alone (`fetchviz sweep`), once over, escape has nothing left to do: q quits."""
+        over = self.done or self.cancelled
+        return not (action == "leave" and self.standalone and over)
 
     def action_leave(self) -> None:
         """Cancel the sweep (its run's process is killed) and go back; alone (`fetchviz

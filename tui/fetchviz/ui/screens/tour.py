@@ -3,15 +3,18 @@ the dashboard as it is."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import SystemCommand
 from textual.binding import BindingType
 
 from fetchviz.core.actions import TOUR
 from fetchviz.core.baseline import Baseline
 from fetchviz.core.tour import Tour
 from fetchviz.ui.keys import bindings
+from fetchviz.ui.screens.board import CODE_BESIDE
 from fetchviz.ui.screens.dashboard import DashboardScreen
 
 
@@ -29,7 +32,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
     def mounted(self) -> None:
         super().mounted()
         self.description.add_class("tour")
-        self.code_frame.display = self.app.size.width >= 140  # beside the rows, where it fits
+        self.code_frame.display = self.app.size.width >= CODE_BESIDE  # beside the rows
 
     def first_run(self) -> None:
         self.step()
@@ -86,4 +89,13 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
     def action_leave_tour(self) -> None:
         """escape in the tour: the dashboard, as it is (a run going on goes on)."""
         self.session.leave_tour()
-        self.app.switch_screen(DashboardScreen(self.session, self.server, launch=None))
+        # This screen's consumer stops now: the dashboard's takes the queue from its mount.
+        self.workers.cancel_group(self, "events")
+        dashboard = DashboardScreen(
+            self.session, self.server, launch=None, code=self.code_frame.display
+        )
+        self.app.switch_screen(dashboard)
+
+    def commands(self) -> Iterable[SystemCommand]:
+        """No picks in the tour: its steps choose what runs."""
+        return ()

@@ -66,7 +66,7 @@ class StrategyBoard(Steady):
                 style="bold yellow" if is_running else "",
             )
             name = strategy.id if len(strategy.id) <= 16 else strategy.id[:15] + "…"
-            line.append(f"{name:<16}", style="reverse bold" if strategy is selected else "")
+            line.append(f"{name:<16}", style="reverse bold" if strategy.id == selected.id else "")
             line.append(" ")
             if run is None:
                 line.append("running…" if is_running else "—", style="dim")
@@ -80,7 +80,8 @@ class StrategyBoard(Steady):
                 line.append(f"{elapsed:6.2f}s {ratio} ")
                 # Partly failed: said beside its ratio, where the lag would be, or in the bar's
                 # room on a narrow board.
-                partly = f"{run.ok}/{len(run.tasks)}" if run.failed else ""
+                # Not every task answered (failed, never reported, cut short): said, as a count.
+                partly = f"{run.ok}/{len(run.tasks)}" if run.ok < len(run.tasks) else ""
                 if partly and show_lag:
                     partly = f" {partly} ok"
                 # On a narrow board "8/12" takes the bar's room: the count is worth more.
@@ -88,7 +89,7 @@ class StrategyBoard(Steady):
                 if room > 0 or not partly:
                     line.append(
                         meter(elapsed / slowest if slowest else 0, max(1, room)),
-                        style="red" if blocked else ("yellow" if run.failed else "green"),
+                        style="red" if blocked else ("yellow" if partly else "green"),
                     )
                 if partly:
                     line.append(partly, style="bold yellow")

@@ -85,8 +85,8 @@ def no_baseline(run: RunState, replay: bool = False) -> str:
         return "none recorded"
     if run.sample_pending:
         return "timing a sample…" if run.done else "sampled after this run"
-    if run.sample_error:
-        return "sample failed · b"
+    if run.sample_error and not run.cancelled:  # a cancelled run is not a failed sample
+        return f"no sample: {run.sample_error} · b"
     return "b measures it"
 
 
