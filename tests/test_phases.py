@@ -132,3 +132,28 @@ def test_options_that_cannot_work_together_are_refused(tmp_path):
     ):
         done = fetchviz(*args)
         assert done.returncode == 2 and complaint in done.stderr
+
+
+def test_the_aiohttp_methods_phases_wraps_are_there_as_it_calls_them():
+    """phases.py times aiohttp through three of its methods, one of them private: a release
+    that renames or reshapes them fails here, not silently in every run's phases."""
+    import inspect
+
+    from aiohttp.client_reqrep import ClientResponse
+    from aiohttp.connector import BaseConnector, TCPConnector
+
+    for method, params in (
+        (TCPConnector._create_connection, ["self", "req", "traces", "timeout"]),
+        (BaseConnector.connect, ["self", "req", "traces", "timeout"]),
+        (ClientResponse.start, ["self", "connection"]),
+    ):
+        assert inspect.iscoroutinefunction(inspect.unwrap(method)), method
+        assert list(inspect.signature(inspect.unwrap(method)).parameters) == params, method
+
+
+def test_aiohttp_over_connections_of_their_own_says_each_ones_phases():
+    result = run("-n", "3", "-s", "aiohttp")
+    for task in result["tasks"]:  # three at once: three connections, each of its own
+        assert task["reused"] is False
+        assert task["phases"]["connect"] > 0 and task["phases"]["first_byte"] > 0.02
+        assert task["phases"]["tls"] == 0.0

@@ -1,9 +1,10 @@
 """Inside each request: when it connected, finished its TLS handshake, was sent, got its
 first byte; and whether it reused a connection. Installed in the run's process only.
 
-Each client reports what it can, through what it offers for the purpose: aiohttp a
-`TraceConfig`, httpx (httpcore) the `trace` request extension, requests (urllib3) nothing, so
-its connection class's methods are wrapped. They are added to every session and client made
+Each client reports what it can: httpx (httpcore) through the `trace` request extension it
+offers for the purpose; aiohttp and requests (urllib3) through three of their methods,
+wrapped (aiohttp's TraceConfig costs every request a dozen awaited signals; urllib3 has no
+hook). They are added to every session and client made
 in the run's process, so a user's own strategy is timed like a built-in. The request they
 belong to is the one `job.fetching(i)` opened in the same task or thread (a ContextVar).
 
@@ -90,50 +91,48 @@ def _stamp(name: str, first: bool = True) -> None:
             marks.answers += 1
 
 
-# aiohttp: a TraceConfig on every session.
-
-
-def _aiohttp_trace() -> Any:
-    import aiohttp
-
-    async def create_start(*_: object) -> None:
-        _stamp("connect_start")
-
-    async def create_end(*_: object) -> None:
-        _opened()
-        marks = CURRENT.get()
-        if marks is not None:
-            marks.tls_known = False  # one signal for TCP and TLS together
-        _stamp("connected")
-
-    async def reuse(*_: object) -> None:
-        _stamp("sent")
-
-    async def request_end(*_: object) -> None:
-        _stamp("headers", first=False)  # after a redirect, the last answer's
-
-    # Four signals, no more: on_request_headers_sent too made a 1,000-request run 8 % slower
-    # (measured, 15 interleaved rounds); the request is sent once the connection is in hand.
-    trace = aiohttp.TraceConfig()
-    trace.on_connection_create_start.append(create_start)
-    trace.on_connection_create_end.append(create_end)
-    trace.on_connection_reuseconn.append(reuse)
-    trace.on_request_end.append(request_end)
-    return trace
+# aiohttp: three of its methods wrapped, not a TraceConfig. With any trace config, aiohttp
+# builds a Trace per request and awaits a signal, with a params object, at each of a dozen
+# steps of every request, hooked or not (DNS, chunks, headers sent, …); these three cost a
+# stamp each. Measured: see benchmarks/README.md ("phases that cost nothing").
 
 
 def _install_aiohttp() -> None:
-    import aiohttp
+    from aiohttp.client_reqrep import ClientResponse
+    from aiohttp.connector import BaseConnector, TCPConnector
 
-    trace = _aiohttp_trace()
-    original = aiohttp.ClientSession.__init__
+    create = TCPConnector._create_connection  # private: tests/test_phases.py holds it
 
-    @functools.wraps(original)
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        kwargs["trace_configs"] = [*(kwargs.get("trace_configs") or ()), trace]
-        original(self, *args, **kwargs)
+    @functools.wraps(create)
+    async def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _stamp("connect_start")
+        proto = await create(self, *args, **kwargs)
+        _opened()
+        marks = CURRENT.get()
+        if marks is not None:
+            marks.tls_known = False  # it opens TCP and TLS in one call
+        _stamp("connected")
+        return proto
 
-    aiohttp.ClientSession.__init__ = init  # type: ignore[method-assign]
+    connect = BaseConnector.connect
+
+    @functools.wraps(connect)
+    async def connected(self: Any, *args: Any, **kwargs: Any) -> Any:
+        connection = await connect(self, *args, **kwargs)
+        _stamp("sent")  # a connection in hand, new or reused: the request goes out now
+        return connection
+
+    start = ClientResponse.start
+
+    @functools.wraps(start)
+    async def answered(self: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await start(self, *args, **kwargs)
+        _stamp("headers", first=False)  # after a redirect, the last answer's
+        return response
+
+    TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
+    BaseConnector.connect = connected  # type: ignore[method-assign]
+    ClientResponse.start = answered  # type: ignore[method-assign]
 
 
 # httpx: httpcore's `trace` extension, set on every request by an event hook.
