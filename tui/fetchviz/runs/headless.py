@@ -26,6 +26,7 @@ async def run_all(
     source: EventSource | None = None,
     before_each: Callable[[Strategy], None] | None = None,
     runs: list[RunState] | None = None,
+    sample: bool = True,
 ) -> list[RunState]:
     """Run each strategy in turn, to its end, and return what happened.
 
@@ -34,6 +35,7 @@ async def run_all(
     sync sample is asked for once, after the first run, when no sync run is still to come.
     `runs` is filled as each run starts: if this is cancelled (Ctrl+C), it holds what
     finished, and the run cut short, ended as cancelled by its source, the same way as any end.
+    `sample=False`: no sync sample at all (what asks nothing of the baseline saves its time).
     """
     queue: asyncio.Queue[Batch] = asyncio.Queue()
     source = source or Runner(live=False)
@@ -45,13 +47,13 @@ async def run_all(
             if before_each is not None:
                 before_each(strategy)
             sync_to_come = any(s.id == "sync" for s in strategies[i:])
-            sample = not sync_to_come and baselines.needs_sample(config)
+            sampled = sample and not sync_to_come and baselines.needs_sample(config)
             # Several strategies with the same settings are a compare-all: a replay ranks them.
             handle = source.start(
-                RunRequest(strategy, config, sample=sample, compare=len(strategies) > 1)
+                RunRequest(strategy, config, sample=sampled, compare=len(strategies) > 1)
             )
             run = RunState.new(
-                handle.run_id, strategy.id, config.tasks, strategy.is_async, sample, config.targets
+                handle.run_id, strategy.id, config.tasks, strategy.is_async, sampled, config.targets
             )
             runs.append(run)
             while not run.closed:
