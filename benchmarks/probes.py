@@ -181,6 +181,7 @@ async def _dashboard(
         "failed": run.failed,
         "event_to_screen_p50": percentile(to_screen, 0.5),
         "event_to_screen_p99": percentile(to_screen, 0.99),
+        "event_to_screen_samples": [round(s, 5) for s in to_screen],  # pooled by run.py
         "events_seen": len(to_screen),
         "ui_lag_p99": percentile(lags, 0.99),
         "ui_lag_max": max(lags, default=0.0),
@@ -243,6 +244,7 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
     return {
         "key_to_screen_p50": percentile(latencies, 0.5),
         "key_to_screen_p99": percentile(latencies, 0.99),
+        "key_to_screen_samples": [round(s, 5) for s in latencies],
         "key_to_screen_max": max(latencies),
         "presses": len(latencies),
         "all_during_the_run": still_running,
@@ -278,6 +280,7 @@ async def replay(path: str) -> dict[str, float]:
     return {
         "event_to_screen_p50": percentile(late, 0.5),
         "event_to_screen_p99": percentile(late, 0.99),
+        "event_to_screen_samples": [round(s, 5) for s in late],
         "recorded_elapsed": recorded.elapsed(0),
         # From the first frame of the replay to its end being applied: the run's own time
         # plus the wait before its first event, as recorded.
