@@ -138,10 +138,12 @@ async def test_a_moved_pick_shows_its_new_key_on_the_board_and_runs(server):
 async def test_a_key_the_rows_scroll_with_goes_to_the_action_it_was_given():
     """The rows (focused) scroll with pagedown; a keymap that gives it to replay.next wins."""
     recording = read_recording(RECORDINGS / "compare-all.jsonl.gz")
-    app = replay_app(ReplaySource(recording, speed=10), keymap={"replay.next": "pagedown"})
+    # Slow and paused: the replay goes on to no run by itself, whatever the machine's load.
+    app = replay_app(ReplaySource(recording, speed=0.1), keymap={"replay.next": "pagedown"})
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.session.current is not None)
-        assert app.session.replay.current.index == 0
+        await wait_until(pilot, lambda: app.session.replay.current is not None)
+        await pilot.press("space")
+        assert app.session.replay.clock.paused and app.session.replay.current.index == 0
         await pilot.press("pagedown")
         assert app.session.replay.current.index == 1
 
