@@ -203,7 +203,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--runs",
-        type=int,
+        type=lambda text: max(1, int(text)),
         default=3,
         help="runs whose samples a replay's and a key's p99 pool (the spread is each one's)",
     )

@@ -352,7 +352,8 @@ def test_an_output_that_cannot_be_written_names_the_path_given(at_home, capsys):
     assert os.path.isdir("/sys"), "a Linux machine: /sys is where nobody may write"
     code, said = exported(["x.jsonl.gz", "--csv", "/sys/c.csv"], capsys)
     assert code == 1
-    assert said == "fetchviz export: cannot write /sys/c.csv: Permission denied\n"
+    # Permission denied, or a read-only file system where a container mounts /sys so.
+    assert said.startswith("fetchviz export: cannot write /sys/c.csv: ") and said.count("\n") == 1
 
 
 def test_write_aside_writes_the_file_and_nothing_else(tmp_path):

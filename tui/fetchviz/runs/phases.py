@@ -94,7 +94,8 @@ def _stamp(name: str, first: bool = True) -> None:
 # aiohttp: three of its methods wrapped, not a TraceConfig. With any trace config, aiohttp
 # builds a Trace per request and awaits a signal, with a params object, at each of a dozen
 # steps of every request, hooked or not (DNS, chunks, headers sent, …); these three cost a
-# stamp each. Measured: see benchmarks/README.md ("phases that cost nothing").
+# stamp each (measured: benchmarks/README.md, "This round"). Like requests' and httpx's, a
+# redirected request's phases are not told apart: each hop's answer counts.
 
 
 def _install_aiohttp() -> None:
@@ -106,10 +107,13 @@ def _install_aiohttp() -> None:
     @functools.wraps(create)
     async def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
         _stamp("connect_start")
+        marks = CURRENT.get()
+        before = (marks.answers, marks.headers) if marks is not None else None
         proto = await create(self, *args, **kwargs)
         _opened()
-        marks = CURRENT.get()
-        if marks is not None:
+        if marks is not None and before is not None:
+            # A proxy's answer to CONNECT, read in there, is not the request's answer.
+            marks.answers, marks.headers = before
             marks.tls_known = False  # it opens TCP and TLS in one call
         _stamp("connected")
         return proto
@@ -119,7 +123,10 @@ def _install_aiohttp() -> None:
     @functools.wraps(connect)
     async def connected(self: Any, *args: Any, **kwargs: Any) -> Any:
         connection = await connect(self, *args, **kwargs)
-        _stamp("sent")  # a connection in hand, new or reused: the request goes out now
+        # A connection in hand, new or reused: the request goes out now. Only where opening
+        # one is timed too (TCP): another connector's new connection would read as reused.
+        if isinstance(self, TCPConnector):
+            _stamp("sent")
         return connection
 
     start = ClientResponse.start

@@ -32,6 +32,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
     def mounted(self) -> None:
         super().mounted()
         self.description.add_class("tour")
+        self.summary.measure_key = None  # the tour has no b: its sync step measures it
         self.code_frame.display = self.app.size.width >= CODE_BESIDE  # beside the rows
 
     def first_run(self) -> None:

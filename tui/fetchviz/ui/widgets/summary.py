@@ -77,8 +77,9 @@ class TextLines(Widget):
         super().notify_style_update()
 
 
-def no_baseline(run: RunState, replay: bool = False) -> str:
-    """Why there is no sync figure yet, and what would give one."""
+def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> str:
+    """Why there is no sync figure yet, and what would give one: `key`, the key that runs the
+    sync baseline in the mode on screen (None: the tour, whose first step does)."""
     if run.strategy == "sync" and not run.done:
         return "this run measures it"
     if replay:
@@ -86,13 +87,15 @@ def no_baseline(run: RunState, replay: bool = False) -> str:
     if run.sample_pending:
         return "timing a sample…" if run.done else "sampled after this run"
     if run.sample_error and not run.cancelled:  # a cancelled run is not a failed sample
-        return f"no sample: {run.sample_error} · b"
-    return "b measures it"
+        return f"no sample: {run.sample_error}" + (f" · {key}" if key else "")
+    return f"{key} measures it" if key else "step 1 measures it"
 
 
 class Summary(TextLines):
-    replay = False  # a replay: nothing can be measured now
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
+
+    replay = False  # a replay: nothing can be measured now
+    measure_key: str | None = "b"  # the key that measures the baseline (None in the tour)
 
     def show(
         self,
@@ -135,12 +138,12 @@ class Summary(TextLines):
                 (f"  {in_flight} in flight" if in_flight else "", "yellow"),
                 (connections(run) if run.done and not in_flight else "", "dim"),
             ),
-            line("sync    ", (f"      —   {no_baseline(run, self.replay)}", "dim"))
+            line("sync    ", (f"      —   {self._why_none(run)}", "dim"))
             if baseline is None
             else line(
                 "sync    ",
                 (f"{baseline.elapsed:7.2f} s ", "bold"),
-                ("measured" if baseline.measured else "estimate (b measures)", "dim"),
+                ("measured" if baseline.measured else self._estimate(), "dim"),
             ),
             *(
                 line((part, "bold red" if run.error else "bold cyan"))
@@ -169,3 +172,12 @@ class Summary(TextLines):
             bins = min(width - len("durations "), max(4, len(run.durations) // 2))
             lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
         self.set_lines(lines)
+
+    def _estimate(self) -> str:
+        """An estimate, and what would measure it here (a replay can measure nothing)."""
+        if self.replay:
+            return "estimate"
+        return f"estimate ({self.measure_key} measures)" if self.measure_key else "estimate"
+
+    def _why_none(self, run: RunState) -> str:
+        return no_baseline(run, self.replay, self.measure_key)
