@@ -1,0 +1,1 @@
+"""Windows over a screen (modal: under them, only quitting acts)."""

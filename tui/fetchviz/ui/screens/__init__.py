@@ -1,0 +1,1 @@
+"""A screen per mode, each owning its keys (from core/actions.py)."""
