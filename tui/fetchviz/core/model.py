@@ -199,18 +199,14 @@ class RunState:
             case TaskFinished(index=i) | TaskFailed(index=i) if self.tasks[i].finished is not None:
                 pass  # a task ends once: a second end (a strategy's mistake) changes nothing
             case TaskFinished(index=i, at=at, status=status, nbytes=nbytes):
-                row = self.tasks[i]
-                row.finished, row.status, row.nbytes = at, status, nbytes
-                row.phases, row.reused = known_phases(event.phases), event.reused
-                self.timed_phases = self.timed_phases or event.phases is not None
+                row = self._ended(event)
+                row.status, row.nbytes = status, nbytes
                 self.ok += 1
                 if row.started is not None:
                     self.durations.append(at - row.started)
             case TaskFailed(index=i, at=at, reason=reason, status=status):
-                row = self.tasks[i]
-                row.finished, row.error, row.status = at, reason, status
-                row.phases, row.reused = known_phases(event.phases), event.reused
-                self.timed_phases = self.timed_phases or event.phases is not None
+                row = self._ended(event)
+                row.error, row.status = reason, status
                 self.failed += 1
                 if row.started is None:
                     row.started = row.queued = at
@@ -238,6 +234,14 @@ class RunState:
             case SyncSample(durations=durations, error=error):
                 self.sample, self.sample_error = durations, error
                 self.sample_pending = False
+
+    def _ended(self, event: TaskFinished | TaskFailed) -> TaskRow:
+        """What a task's end says, answered or not: when, and how far its phases got."""
+        row = self.tasks[event.index]
+        row.finished = event.at
+        row.phases, row.reused = known_phases(event.phases), event.reused
+        self.timed_phases = self.timed_phases or event.phases is not None
+        return row
 
     def loop_lag(self, now: float) -> tuple[float, float] | None:
         """(the lag now, the worst so far) of the run's loop; None where it has none."""

@@ -118,25 +118,22 @@ def _install_aiohttp() -> None:
         _stamp("connected")
         return proto
 
-    connect = BaseConnector.connect
+    def stamped_after(method: Any, name: str, first: bool, only: type | None = None) -> Any:
+        """The method, then the stamp (`only`: where self is one of these)."""
 
-    @functools.wraps(connect)
-    async def connected(self: Any, *args: Any, **kwargs: Any) -> Any:
-        connection = await connect(self, *args, **kwargs)
-        # A connection in hand, new or reused: the request goes out now. Only where opening
-        # one is timed too (TCP): another connector's new connection would read as reused.
-        if isinstance(self, TCPConnector):
-            _stamp("sent")
-        return connection
+        @functools.wraps(method)
+        async def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await method(self, *args, **kwargs)
+            if only is None or isinstance(self, only):
+                _stamp(name, first)
+            return result
 
-    start = ClientResponse.start
+        return timed
 
-    @functools.wraps(start)
-    async def answered(self: Any, *args: Any, **kwargs: Any) -> Any:
-        response = await start(self, *args, **kwargs)
-        _stamp("headers", first=False)  # after a redirect, the last answer's
-        return response
-
+    # A connection in hand, new or reused: the request goes out now. Only where opening one
+    # is timed too (TCP): another connector's new connection would read as reused.
+    connected = stamped_after(BaseConnector.connect, "sent", True, TCPConnector)
+    answered = stamped_after(ClientResponse.start, "headers", False)  # a redirect's last
     TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
     BaseConnector.connect = connected  # type: ignore[method-assign]
     ClientResponse.start = answered  # type: ignore[method-assign]
