@@ -282,13 +282,13 @@ def main() -> None:
             drawn.append(dashboard("aiohttp", url, n))
             return float(drawn[-1]["elapsed"])
 
-        interval, said, rounds = decided_ratio(lambda: headless("aiohttp", url, n), drawn_run, 1.10)
+        interval, said, rounds = decided_ratio(lambda: headless("aiohttp", url, n), drawn_run, 1.05)
         quiet = [headless_time for headless_time, _ in rounds]
         row(
             f"dashboard overhead, aiohttp, N={n}",
             interval.value,
             "× headless",
-            "≤ 1.10",
+            "≤ 1.05",
             said == MET if said != UNDECIDED else None,
             f"median dashboard run / median headless run, {len(rounds)} rounds",
             (interval, said),
@@ -388,8 +388,8 @@ def main() -> None:
             f"key → screen p99 during an aiohttp run, N={args.scale}",
             p99 * 1000,
             "ms",
-            "≤ 50",
-            p99 <= 0.050 and during,
+            "≤ 20",
+            p99 <= 0.020 and during,
             f"{sum(keys['presses'] for keys in pressed)} presses of + and -, from the key's "
             f"arrival to the frame that shows it; {spread}"
             + ("" if during else "; a run ended first: not a valid figure"),
@@ -424,8 +424,8 @@ def main() -> None:
             "time from `fetchviz` to the first frame",
             first,
             "s",
-            "≤ 1",
-            first <= 1,
+            "≤ 0.40",
+            first <= 0.40,
             "fetchviz on a pty, until the board and footer are drawn; embedded server included; "
             "median of 5",
         )
