@@ -10,7 +10,7 @@ import sys
 import threading
 from typing import NoReturn, Protocol
 
-from fetchviz.cli import export, keys, replay, run, serve, sweep, tour, web
+from fetchviz.cli import export, keys, replay, run, serve, sweep, tour, trace, web
 from fetchviz.cli.args import UsageError, one_line
 from fetchviz.core.actions import KeymapError
 from fetchviz.records.recording import RecordingError
@@ -33,6 +33,7 @@ COMMANDS: dict[str, Command] = {
     "sweep": sweep,
     "tour": tour,
     "web": web,
+    "trace": trace,
     "keys": keys,
 }
 BAD_INPUT = (RecordingError, KeymapError)  # a file given that cannot be used: exit 2

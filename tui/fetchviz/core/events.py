@@ -130,6 +130,134 @@ class SyncSample:
     error: str | None = None
 
 
+# A traced program (fetchviz trace): its requests are the run's tasks, numbered as they start,
+# whichever of its processes makes them; `pid` says which. Stamped in the program's processes.
+
+
+@event
+class RequestStarted:
+    """A traced program's request began: a row, with where it came from."""
+
+    run_id: int
+    index: int
+    at: float
+    method: str  # "" until its request line is sent (a connection opened first)
+    url: str
+    thread: str
+    task: str | None  # the asyncio task's name; None outside a task
+    pid: int
+    where: str | None  # "path:LINE in function", the first frame of the program's own
+
+
+@event
+class RequestNamed:
+    """The method and URL of a request whose row began as its connection opened."""
+
+    run_id: int
+    index: int
+    at: float
+    method: str
+    url: str
+
+
+@event
+class ProcessSeen:
+    """A process of the traced program loaded the tracer."""
+
+    run_id: int
+    at: float
+    pid: int
+    ppid: int
+    argv: tuple[str, ...]
+    python: str  # its interpreter and version
+
+
+@event
+class ProcessEnded:
+    run_id: int
+    at: float
+    pid: int
+    how: str  # "exited", or why its rows stop: "killed", "lost"
+
+
+@event
+class ThreadSeen:
+    run_id: int
+    at: float
+    pid: int
+    ident: int
+    name: str
+
+
+@event
+class ThreadEnded:
+    run_id: int
+    at: float
+    pid: int
+    ident: int
+
+
+@event
+class AsyncTaskSeen:
+    """An asyncio task the program made (not those its HTTP client made for itself)."""
+
+    run_id: int
+    at: float
+    pid: int
+    name: str
+    thread: str
+
+
+@event
+class AsyncTaskEnded:
+    run_id: int
+    at: float
+    pid: int
+    name: str
+    state: str  # done, failed, cancelled
+
+
+@event
+class LoopBlocked:
+    """A traced program's event loop missed its beat by more than BLOCKED, from `at`."""
+
+    run_id: int
+    at: float
+    pid: int
+    thread: str
+    where: str | None  # "path:LINE in function (what it called)", as its stack said
+
+
+@event
+class LoopUnblocked:
+    run_id: int
+    at: float
+    pid: int
+    thread: str
+    worst: float | None = None  # set at the loop's end: its worst lag, seconds
+
+
+@event
+class ProgramOutput:
+    """A line the traced program wrote, stamped as it arrived (its stdout is line-buffered)."""
+
+    run_id: int
+    at: float
+    stream: str  # stdout or stderr
+    text: str
+
+
+@event
+class ProgramExited:
+    """The traced program's first process ended; RunFinished follows."""
+
+    run_id: int
+    at: float
+    exit_code: int  # as a shell would say it: 128 + N for a signal
+    how: str  # "exited with 3", "killed by SIGINT", …
+    note: str | None = None  # what else to say: it ran untraced, made no request, …
+
+
 Event = (
     RunStarted
     | TasksQueued
@@ -140,4 +268,16 @@ Event = (
     | RunFinished
     | LoopBeat
     | SyncSample
+    | RequestStarted
+    | RequestNamed
+    | ProcessSeen
+    | ProcessEnded
+    | ThreadSeen
+    | ThreadEnded
+    | AsyncTaskSeen
+    | AsyncTaskEnded
+    | LoopBlocked
+    | LoopUnblocked
+    | ProgramOutput
+    | ProgramExited
 )

@@ -127,3 +127,16 @@ def meter(fraction: float, width: int) -> str:
         eighths = max(1, eighths)  # something that ran is never drawn as nothing
     full, part = divmod(eighths, 8)
     return (FULL * full + (EIGHTHS[part] if part else "")).ljust(width)
+
+
+THREAD_MAX = 24
+
+
+def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
+    """'runner-12' → 'runner': the run's own thread. Pool threads keep their name; one too
+    long for the column keeps its end, where the names differ ('…Executor-0_12')."""
+    if name is None:
+        return ""
+    if name.startswith("runner-"):
+        return "runner"
+    return name if len(name) <= width else "…" + name[-(width - 1) :]

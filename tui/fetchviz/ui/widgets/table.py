@@ -24,11 +24,13 @@ from fetchviz.core.timeline import (
     FINAL_STEPS,
     FULL,
     LIVE_STEPS,
+    THREAD_MAX,
     WAIT,
     axis,
     bar,
     nice_scale,
     phase_runs,
+    short_thread,
 )
 from fetchviz.ui.widgets.layout import Steady
 
@@ -62,17 +64,6 @@ class Columns:
 
 RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
 RESULT_MIN = 24  # below this, the thread column gives way
-THREAD_MAX = 24
-
-
-def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
-    """'runner-12' → 'runner': the run's own thread. Pool threads keep their name; one too
-    long for the column keeps its end, where the names differ ('…Executor-0_12')."""
-    if name is None:
-        return ""
-    if name.startswith("runner-"):
-        return "runner"
-    return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 
 def short_url(url: str, width: int = 18) -> str:

@@ -1,0 +1,166 @@
+"""`fetchviz trace`: a program of the user's, unmodified, its requests, threads and tasks live.
+
+    fetchviz trace [OPTIONS] SCRIPT.py [ARGS…]
+    fetchviz trace [OPTIONS] -m MODULE [ARGS…]
+    fetchviz trace [OPTIONS] -- COMMAND [ARGS…]
+
+fetchviz's options come first; the first word that is not one of them is the program, and
+everything after it is the program's own. The exit code is the program's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from fetchviz.cli import keymap
+from fetchviz.cli.args import (
+    Parser,
+    UsageError,
+    _writable,
+    add_keymap,
+    add_theme,
+    fraction,
+    whole,
+)
+from fetchviz.core.config import DEFAULT_DELAY_MS
+from fetchviz.runs import tuning
+from fetchviz.runs.server import MAX_DELAY_MS, EmbeddedServer
+from fetchviz.trace.program import Program, ProgramError
+
+# fetchviz's options that take a value: the word after one is not the program.
+WITH_VALUE = {"--delay", "--jitter", "--fail-rate", "--record", "--theme", "--keymap"}
+
+
+def parser() -> Parser:
+    parser = Parser(
+        prog="fetchviz trace",
+        usage="fetchviz trace [OPTIONS] SCRIPT.py [ARGS…] | -m MODULE [ARGS…] | -- COMMAND [ARGS…]",
+        description="Run a Python program of yours, unmodified, and watch its HTTP requests, "
+        "threads and asyncio tasks live: every Python process it starts is traced.",
+        epilog="The program runs as it would without fetchviz, in a process of its own; "
+        "fetchviz's exit code is the program's. On the dashboard its stdin is not the "
+        "terminal; headless, it is.",
+    )
+    parser.add_argument("--headless", action="store_true", help="no UI: a table when it ends")
+    parser.add_argument(
+        "--json", action="store_true", help="headless, JSON on stdout (the program's to stderr)"
+    )
+    parser.add_argument(
+        "--serve",
+        action="store_true",
+        help="start the embedded latency server beside it; its URL is in $FETCHVIZ_URL",
+    )
+    parser.add_argument(
+        "--delay",
+        type=whole(0, MAX_DELAY_MS),
+        metavar="MS",
+        help=f"with --serve: its latency (default {DEFAULT_DELAY_MS})",
+    )
+    parser.add_argument(
+        "--jitter", type=whole(0, MAX_DELAY_MS), metavar="MS", help="with --serve: 0..MS more"
+    )
+    parser.add_argument(
+        "--fail-rate", type=fraction, metavar="F", help="with --serve: answer 500 to this share"
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="with --serve: HTTPS; its CA is in $FETCHVIZ_CACERT, $SSL_CERT_FILE and "
+        "$REQUESTS_CA_BUNDLE (with the system's CAs)",
+    )
+    parser.add_argument(
+        "--record", type=_writable, metavar="FILE", help="write the run's events to FILE"
+    )
+    add_theme(parser)
+    add_keymap(parser)
+    return parser
+
+
+def split(argv: list[str]) -> tuple[list[str], tuple[str, str, tuple[str, ...]] | None]:
+    """fetchviz's options, and the program: (kind, target, its arguments)."""
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            if i + 1 >= len(argv):
+                raise UsageError("-- with nothing after it: name the command to run")
+            return argv[:i], ("command", argv[i + 1], tuple(argv[i + 2 :]))
+        if word == "-m":
+            if i + 1 >= len(argv):
+                raise UsageError("-m needs a module name")
+            return argv[:i], ("module", argv[i + 1], tuple(argv[i + 2 :]))
+        if word.startswith("-m") and len(word) > 2:  # -mhttp.server, as python takes it
+            return argv[:i], ("module", word[2:], tuple(argv[i + 1 :]))
+        if word.startswith("-") and word != "-":
+            i += 2 if word in WITH_VALUE else 1
+            continue
+        return argv[:i], ("script", word, tuple(argv[i + 1 :]))
+    return argv, None
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    options, program = split(argv)
+    args = parser().parse(options)
+    if program is None:
+        if "-h" in options or "--help" in options:
+            return args  # argparse printed the help and exited already
+        raise UsageError("name the program: SCRIPT.py, -m MODULE or -- COMMAND")
+    served = ("--delay", "--jitter", "--fail-rate", "--tls")
+    if not args.serve:
+        given = [flag for flag in served if getattr(args, flag[2:].replace("-", "_"))]
+        if given:
+            raise UsageError(f"{given[0]} shapes the embedded server: add --serve")
+    try:
+        args.program = Program.of(*program)
+    except ProgramError as exc:
+        raise UsageError(str(exc)) from None
+    return args
+
+
+def run(args: argparse.Namespace) -> int:
+    keys = None if args.headless or args.json else keymap.for_screen(args.keymap)
+    with tuning.terminate_as_exit():
+        server = None
+        if args.serve:
+            server = EmbeddedServer(
+                DEFAULT_DELAY_MS if args.delay is None else args.delay,
+                args.jitter or 0,
+                args.fail_rate or 0.0,
+                tls=bool(args.tls),
+            )
+            server.start()
+        try:
+            if server is not None:
+                server.wait_ready()
+            if args.headless or args.json:
+                return _headless(args, server)
+            from fetchviz.ui import launch
+
+            return launch.trace(args.program, server, args.theme, keys)
+        finally:
+            if server is not None:
+                server.close()
+
+
+def _headless(args: argparse.Namespace, server: EmbeddedServer | None) -> int:
+    from fetchviz.trace.report import print_json, print_table, trace_once
+    from fetchviz.trace.source import TraceSource
+
+    url = server.url() if server is not None else None
+    source = TraceSource(
+        args.program,
+        live=False,
+        url=url,
+        stdout=sys.stderr.fileno() if args.json else None,
+        cacert=server.cacert if server is not None else None,
+    )
+    state = asyncio.run(trace_once(source))
+    sys.stderr.flush()
+    if args.json:
+        print_json(state, sys.stdout, url)
+    else:
+        print(file=sys.stderr)
+        print_table(state, sys.stdout)
+    return state.exit_code if state.exit_code is not None else 1

@@ -1,0 +1,316 @@
+"""A traced program's run (`fetchviz trace`): its requests are the rows, as a run's tasks are,
+and beside them what only a program has: its processes, threads and asyncio tasks, where its
+loop was blocked, its output, and how it exited. Rebuilt from events, like RunState."""
+
+from __future__ import annotations
+
+import collections
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from fetchviz.core.events import (
+    AsyncTaskEnded,
+    AsyncTaskSeen,
+    Event,
+    LoopBlocked,
+    LoopUnblocked,
+    ProcessEnded,
+    ProcessSeen,
+    ProgramExited,
+    ProgramOutput,
+    RequestNamed,
+    RequestStarted,
+    TaskCancelled,
+    TaskFailed,
+    TaskFinished,
+    ThreadEnded,
+    ThreadSeen,
+)
+from fetchviz.core.model import RunState, TaskRow
+
+OUTPUT_LINES = 2000  # the program's last lines kept: a chatty program's memory stays bounded
+CLIENTS = "http.client (requests, urllib3, urllib.request), httpx and aiohttp"
+
+
+@dataclass(slots=True)
+class TracedRow(TaskRow):
+    """A request of the program: the row, and where it came from."""
+
+    method: str = ""
+    url: str = ""
+    task: str | None = None
+    pid: int = 0
+    where: str | None = None
+
+
+@dataclass(slots=True)
+class Span:
+    """A thread's or an asyncio task's life, and the requests made in it."""
+
+    name: str
+    pid: int
+    started: float
+    ended: float | None = None
+    requests: int = 0
+    state: str | None = None  # a task's end: done, failed, cancelled
+    thread: str | None = None  # a task's thread
+
+
+@dataclass(slots=True)
+class Blocked:
+    """A time the program's event loop could not turn, and where it was stuck."""
+
+    pid: int
+    thread: str
+    started: float
+    where: str | None
+    ended: float | None = None
+
+
+@dataclass(slots=True)
+class Process:
+    pid: int
+    ppid: int
+    argv: tuple[str, ...]
+    python: str
+    seen: float
+    ended: float | None = None
+    how: str | None = None
+
+
+@dataclass
+class TraceState(RunState):
+    """Everything known of one run of a traced program."""
+
+    argv: tuple[str, ...] = ()
+    cwd: str = ""
+    exit_code: int | None = None
+    how: str | None = None  # "exited with 3", "killed by SIGINT"
+    note: str | None = None
+    processes: dict[int, Process] = field(default_factory=dict)
+    threads: dict[tuple[int, int], Span] = field(default_factory=dict)
+    async_tasks: dict[tuple[int, str], Span] = field(default_factory=dict)
+    blocked: list[Blocked] = field(default_factory=list)
+    loop_worst: dict[tuple[int, str], float] = field(default_factory=dict)
+    output: collections.deque[tuple[float, str, str]] = field(
+        default_factory=lambda: collections.deque(maxlen=OUTPUT_LINES)
+    )
+    output_count: int = 0  # every line, those no longer kept too
+    in_flight: int = 0
+    most_seen: int = 0  # most in flight at once, as the events arrived
+
+    @classmethod
+    def traced(cls, run_id: int, argv: tuple[str, ...], cwd: str) -> TraceState:
+        return cls(run_id, "trace", [], argv=argv, cwd=cwd)
+
+    @property
+    def program(self) -> str:
+        return " ".join(self.argv)
+
+    def apply(self, event: Event) -> None:
+        if self.end is not None:
+            return
+        match event:
+            case RequestStarted(at=at):
+                if event.index != len(self.tasks):
+                    return  # numbered by the source as they come: a gap is its mistake
+                row = TracedRow(
+                    event.index,
+                    queued=at,
+                    started=at,
+                    thread=event.thread,
+                    method=event.method,
+                    url=event.url,
+                    task=event.task,
+                    pid=event.pid,
+                    where=event.where,
+                )
+                self.tasks.append(row)
+                self.started_count += 1
+                self.in_flight += 1
+                self.most_seen = max(self.most_seen, self.in_flight)
+                self.thread_width = max(self.thread_width, len(self.row_thread(row)))
+                thread = next(
+                    (
+                        span
+                        for (pid, _), span in self.threads.items()
+                        if pid == event.pid and span.name == event.thread and span.ended is None
+                    ),
+                    None,
+                )
+                if thread is not None:
+                    thread.requests += 1
+                if event.task is not None and (span := self._task(event.pid, event.task)):
+                    span.requests += 1
+            case RequestNamed(index=i, method=method, url=url) if i < len(self.tasks):
+                row = self.tasks[i]
+                assert isinstance(row, TracedRow)
+                row.method, row.url = method, url
+            case TaskFinished(index=i) | TaskFailed(index=i) | TaskCancelled(index=i):
+                if i < len(self.tasks) and self.tasks[i].finished is None:
+                    self.in_flight -= 1
+                    super().apply(event)
+            case ProcessSeen(at=at, pid=pid):
+                self.processes[pid] = Process(pid, event.ppid, event.argv, event.python, at)
+            case ProcessEnded(at=at, pid=pid, how=how) if pid in self.processes:
+                process = self.processes[pid]
+                process.ended, process.how = at, how
+            case ThreadSeen(at=at, pid=pid, ident=ident, name=name):
+                self.threads[(pid, ident)] = Span(name, pid, at)
+            case ThreadEnded(at=at, pid=pid, ident=ident) if (pid, ident) in self.threads:
+                self.threads[(pid, ident)].ended = at
+            case AsyncTaskSeen(at=at, pid=pid, name=name, thread=thread):
+                self.async_tasks[(pid, name)] = Span(name, pid, at, thread=thread)
+            case AsyncTaskEnded(at=at, pid=pid, name=name, state=state):
+                if (span := self._task(pid, name)) is not None:
+                    span.ended, span.state = at, state
+            case LoopBlocked(at=at, pid=pid, thread=thread, where=where):
+                self.blocked.append(Blocked(pid, thread, at, where))
+            case LoopUnblocked(at=at, pid=pid, thread=thread, worst=worst):
+                for blocked in self.blocked:
+                    if blocked.pid == pid and blocked.thread == thread and blocked.ended is None:
+                        blocked.ended = at
+                if worst is not None:
+                    key = (pid, thread)
+                    self.loop_worst[key] = max(self.loop_worst.get(key, 0.0), worst)
+            case ProgramOutput(at=at, stream=stream, text=text):
+                self.output.append((at, stream, text))
+                self.output_count += 1
+            case ProgramExited(exit_code=code, how=how, note=note):
+                self.exit_code, self.how, self.note = code, how, note
+            case _:
+                super().apply(event)
+
+    def _task(self, pid: int, name: str) -> Span | None:
+        return self.async_tasks.get((pid, name))
+
+    @staticmethod
+    def row_thread(row: TaskRow) -> str:
+        """What the rows' thread column says: the asyncio task where there is one."""
+        if isinstance(row, TracedRow) and row.task is not None:
+            return row.task
+        return row.thread or ""
+
+    def url(self, index: int) -> str | None:
+        row = self.tasks[index] if index < len(self.tasks) else None
+        return row.url if isinstance(row, TracedRow) else None
+
+    @property
+    def loop_lag_worst(self) -> float | None:
+        """The worst any of the program's loops was late, seconds; None: it ran no loop."""
+        return max(self.loop_worst.values()) if self.loop_worst else None
+
+    def blocked_now(self) -> Blocked | None:
+        """The loop blocked at the moment (the latest such), if one is."""
+        return next((b for b in reversed(self.blocked) if b.ended is None), None)
+
+    def most_in_flight(self) -> int:
+        """The most requests in flight at once, from their stamps (the events of several
+        processes may arrive out of order: these are the times they happened)."""
+        edges = []
+        end = self.end
+        for row in self.tasks:
+            if row.started is not None:
+                edges.append((row.started, 1))
+                finished = row.finished if row.finished is not None else end
+                if finished is not None:
+                    edges.append((finished, -1))
+        edges.sort(key=lambda edge: (edge[0], edge[1]))
+        most = current = 0
+        for _, step in edges:
+            current += step
+            most = max(most, current)
+        return most
+
+    def overlap(self, now: float) -> float | None:
+        """The requests' summed time over the elapsed time: 1 is one at a time, 10 is ten at
+        once on average; None before any request."""
+        elapsed = self.elapsed(now)
+        if not self.tasks or elapsed <= 0:
+            return None
+        total = 0.0
+        for row in self.tasks:
+            if row.started is not None:
+                end = row.finished if row.finished is not None else (self.end or now)
+                total += max(0.0, end - row.started)
+        return total / elapsed
+
+    def relative(self, where: str | None) -> str | None:
+        """A `where` as the program's folder would write it."""
+        if where is None or not self.cwd:
+            return where
+        path, sep, rest = where.partition(":")
+        if os.path.isabs(path) and path.startswith(self.cwd + os.sep):
+            return os.path.relpath(path, self.cwd) + sep + rest
+        return where
+
+    def to_json(self) -> dict[str, Any]:
+        data = super().to_json()
+
+        def r(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
+        tasks = []
+        rows = sorted(self.tasks, key=lambda row: row.started or 0.0)
+        by_index = {item["index"]: item for item in data["tasks"]}
+        for row in rows:
+            assert isinstance(row, TracedRow)
+            item = by_index[row.index]
+            item.update(
+                method=row.method,
+                task=row.task,
+                pid=row.pid,
+                where=self.relative(row.where),
+            )
+            tasks.append(item)
+        data["tasks"] = tasks
+        data.update(
+            argv=list(self.argv),
+            exit_code=self.exit_code,
+            how=self.how,
+            note=self.note,
+            most_in_flight=self.most_in_flight(),
+            overlap=r(self.overlap(self.end or 0.0)),
+            loop_lag_max=r(self.loop_lag_worst),
+            loop_blocked=[
+                {
+                    "pid": b.pid,
+                    "thread": b.thread,
+                    "started": r(self.offset(b.started)),
+                    "duration": r((b.ended or self.end or b.started) - b.started),
+                    "where": self.relative(b.where),
+                }
+                for b in self.blocked
+            ],
+            processes=[
+                {
+                    "pid": p.pid,
+                    "ppid": p.ppid,
+                    "argv": list(p.argv),
+                    "python": p.python,
+                    "started": r(self.offset(p.seen)),
+                    "ended": r(self.offset(p.ended)),
+                    "how": p.how,
+                }
+                for p in self.processes.values()
+            ],
+            threads=[self._span_json(span) for span in self.threads.values()],
+            async_tasks=[self._span_json(span) for span in self.async_tasks.values()],
+        )
+        return data
+
+    def _span_json(self, span: Span) -> dict[str, Any]:
+        def r(value: float | None) -> float | None:
+            return None if value is None else round(value, 4)
+
+        data: dict[str, Any] = {
+            "name": span.name,
+            "pid": span.pid,
+            "started": r(self.offset(span.started)),
+            "ended": r(self.offset(span.ended)),
+            "requests": span.requests,
+        }
+        if span.thread is not None:
+            data.update(thread=span.thread, state=span.state)
+        return data

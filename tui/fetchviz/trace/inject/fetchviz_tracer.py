@@ -1,0 +1,873 @@
+"""fetchviz's tracer, inside a traced program: its requests, threads, tasks and loop, reported.
+
+Started by sitecustomize.py in every Python that `fetchviz trace` starts (FETCHVIZ_TRACE is the
+path of the session's socket). Only the standard library, and nothing at start but a
+connection and an import watcher: the hooks for a client are installed when the program
+imports it (http.client, urllib3, httpx, aiohttp, asyncio), so a program that never imports
+httpx pays nothing for it.
+
+What it sends: JSON lines over a Unix socket (see fetchviz/trace/wire.py for each message),
+in batches, from one daemon thread that also watches the program's asyncio loops. Stamps are
+time.perf_counter(), taken where things happen (CLOCK_MONOTONIC: fetchviz reads the same clock).
+
+A request's row: where it began (a connection opened for it, or its request line sent), its
+method and URL, the thread and asyncio task it ran in, and the first frame of the program's
+own code that led to it (`where`); where it ended (its body read to the end, its response
+closed, or what it raised); the moments inside it (connect, TLS, sent, first byte).
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import functools
+import itertools
+import json
+import os
+import socket
+import sys
+import sysconfig
+import threading
+import time
+from contextvars import ContextVar
+from typing import Any
+
+PERIOD = 0.01  # the sender hands over what waits, and looks at the loops, this often
+BEAT = 0.02  # a watched loop beats this often
+BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
+now = time.perf_counter
+
+_out: collections.deque[str] = collections.deque()  # lines to send; deque: thread-safe
+_sock: socket.socket | None = None
+_ids = itertools.count(1)
+_started = False
+_lock = threading.Lock()  # one batch on the socket at a time
+_loops: dict[int, _Watched] = {}  # thread ident -> the loop it runs
+_here = os.path.dirname(os.path.abspath(__file__))
+
+
+def send(*message: Any) -> None:
+    _out.append(json.dumps(message, separators=(",", ":"), default=str))
+
+
+def flush() -> None:
+    global _sock
+    if _sock is None:
+        return
+    with _lock:
+        lines = []
+        while _out:
+            lines.append(_out.popleft())
+        if lines:
+            try:
+                _sock.sendall(("\n".join(lines) + "\n").encode())
+            except OSError:  # fetchviz went: the program goes on, untraced
+                _sock = None
+
+
+# Where in the program: the first frame that is not a library's.
+
+
+def _roots(*paths: str | None) -> tuple[str, ...]:
+    return tuple(sorted({os.path.abspath(path) + os.sep for path in paths if path}))
+
+
+def _site_roots() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    roots = [paths.get("purelib"), paths.get("platlib")]
+    try:
+        import site
+
+        roots += [*site.getsitepackages(), site.getusersitepackages()]
+    except Exception:  # an embedded or stripped Python: what sysconfig says will do
+        pass
+    return _roots(*roots)
+
+
+_SITE = _site_roots()  # installed packages (under the stdlib's folder, in some Pythons)
+_STDLIB = _roots(sysconfig.get_paths().get("stdlib"), _here)
+_CLIENTS = {"urllib3", "requests", "httpx", "httpcore", "aiohttp", "_vendor", "anyio", "h11"}
+PROGRAM, LIBRARY, STDLIB, CLIENT = 0, 1, 2, 3
+_kinds: dict[str, int] = {}  # a file's kind, worked out once
+
+
+def _kind(filename: str) -> int:
+    kind = _kinds.get(filename)
+    if kind is None:
+        if filename.startswith("<"):
+            kind = STDLIB
+        elif filename.startswith(_SITE):
+            parts = set(filename.split(os.sep))
+            kind = CLIENT if parts & _CLIENTS else LIBRARY
+        elif filename.startswith(_STDLIB):
+            kind = STDLIB
+        else:
+            kind = PROGRAM
+        _kinds[filename] = kind
+    return kind
+
+
+def where(frame: Any) -> list[Any] | None:
+    """[file, line, function] of the first frame of the program's own, walking out from
+    `frame`; where every frame is a library's (pip, say), the first outside the standard
+    library and the HTTP clients. A dict lookup a frame: cheap enough for every request."""
+    fallback = None
+    while frame is not None:
+        code = frame.f_code
+        if code is _HANDLE_RUN:  # a task's own stack ends here: where was it made?
+            return _made_at.get(id(_current_task()), fallback)
+        kind = _kind(code.co_filename)
+        if kind == PROGRAM:
+            return [code.co_filename, frame.f_lineno, code.co_name]
+        if kind == LIBRARY and fallback is None:
+            fallback = [code.co_filename, frame.f_lineno, code.co_name]
+        frame = frame.f_back
+    return fallback
+
+
+_HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
+_made_at: dict[int, list[Any] | None] = {}  # id(task) -> where the program made it
+
+
+def _current_task() -> Any:
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:
+        return None
+    loop = asyncio.events._get_running_loop()
+    return None if loop is None else asyncio.current_task(loop)
+
+
+def _task_name() -> str | None:
+    task = _current_task()
+    return None if task is None else task.get_name()
+
+
+# A request, from where it began to where it ended.
+
+
+class Request:
+    __slots__ = (
+        "answers",
+        "connect_start",
+        "connected",
+        "ended",
+        "headers",
+        "id",
+        "length",
+        "nbytes",
+        "secured",
+        "sent",
+        "status",
+        "tls_known",
+    )
+
+    def __init__(self, method: str, url: str, depth: int = 2) -> None:
+        self.id = next(_ids)
+        self.connect_start = self.connected = self.secured = self.sent = self.headers = None
+        self.tls_known = True
+        self.answers = 0
+        self.status: int | None = None
+        self.nbytes = 0
+        self.length: int | None = None  # the body's size, where its headers said it
+        self.ended = False
+        send(
+            "start",
+            self.id,
+            now(),
+            method,
+            url,
+            threading.current_thread().name,
+            _task_name(),
+            where(sys._getframe(depth)),
+        )
+
+    def stamp(self, name: str, first: bool = True) -> None:
+        if not first or getattr(self, name) is None:
+            setattr(self, name, now())
+            if name == "headers":
+                self.answers += 1
+
+    def marks(self) -> list[Any]:
+        return [
+            self.connect_start,
+            self.connected,
+            self.secured,
+            self.sent,
+            self.headers,
+            self.tls_known,
+            self.answers,
+        ]
+
+    def end(self, nbytes: int | None = None, error: BaseException | str | None = None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        reason = None
+        if isinstance(error, BaseException):
+            reason = [_chain(error), str(error)]
+        elif error is not None:
+            reason = [[], error]
+        send("end", self.id, now(), self.status, nbytes, reason, self.marks())
+
+
+def _chain(error: BaseException) -> list[str]:
+    """The class names of an error and of those it wraps (fetchviz turns them into a reason)."""
+    names, todo, seen = [], [error], set()
+    while todo and len(seen) < 16:
+        current = todo.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        names.append(type(current).__name__)
+        inner = [current.__cause__, current.__context__, getattr(current, "reason", None)]
+        todo += [e for e in (*inner, *current.args) if isinstance(e, BaseException)]
+    return names
+
+
+# http.client: what requests, urllib3 (pip's vendored copy too) and urllib.request go through.
+# The request is the connection's: `_fvz` on the connection, then on its response.
+
+
+def _origin(conn: Any) -> str:
+    https = getattr(conn, "default_port", 80) == 443
+    port = "" if conn.port in (None, 443 if https else 80) else f":{conn.port}"
+    host = f"[{conn.host}]" if ":" in str(conn.host) else conn.host
+    return f"{'https' if https else 'http'}://{host}{port}"
+
+
+def _current(conn: Any) -> Request | None:
+    request = conn.__dict__.get("_fvz")
+    return None if request is None or request.ended else request
+
+
+def _opening(conn: Any) -> Request:
+    """A connection opens: for the request about to go, or (urllib3's HTTPS) before its
+    request line, which fills in the method and path when it comes."""
+    request = _current(conn)
+    if request is None:
+        request = conn._fvz = Request("", _origin(conn) + "/", depth=4)
+        conn.__dict__["_fvz_unnamed"] = True
+    return request
+
+
+def _failing(method: Any, conn_of: Any = lambda self: self) -> Any:
+    @functools.wraps(method)
+    def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            conn = conn_of(self)
+            request = _current(conn) if conn is not None else None
+            if request is not None:
+                request.end(error=exc)
+            raise
+
+    return call
+
+
+def _hook_http_client(module: Any) -> None:
+    C, S, R = module.HTTPConnection, module.HTTPSConnection, module.HTTPResponse
+    putrequest = C.putrequest
+
+    @functools.wraps(putrequest)
+    def _putrequest(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        request = _current(self)
+        full = url if "://" in url else _origin(self) + url
+        if request is not None and self.__dict__.pop("_fvz_unnamed", False):
+            send("named", request.id, method, full)
+        else:
+            if request is not None:  # its answer was left unread: it ends here
+                request.end()
+            request = self._fvz = Request(method, full, depth=2)
+        request.stamp("sent")
+        return putrequest(self, method, url, *args, **kwargs)
+
+    connect = C.connect
+
+    @functools.wraps(connect)
+    def _connect(self: Any) -> Any:
+        request = _opening(self)
+        request.stamp("connect_start")
+        try:
+            result = connect(self)
+        except Exception as exc:
+            request.end(error=exc)
+            raise
+        request.stamp("connected")
+        return result
+
+    tls_connect = S.connect
+
+    @functools.wraps(tls_connect)
+    def _tls_connect(self: Any) -> Any:
+        request = _opening(self)  # its TCP connect (the one above) stamps first
+        try:
+            result = tls_connect(self)
+        except Exception as exc:
+            request.end(error=exc)
+            raise
+        request.stamp("secured")
+        return result
+
+    getresponse = C.getresponse
+
+    @functools.wraps(getresponse)
+    def _getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
+        request = _current(self)
+        self.__dict__["_fvz_reading"] = True  # it closes the connection itself on `close`
+        try:
+            response = getresponse(self, *args, **kwargs)
+        except Exception as exc:
+            if request is not None:
+                request.end(error=exc)
+            raise
+        finally:
+            self.__dict__["_fvz_reading"] = False
+        if request is not None:
+            request.stamp("headers", first=False)
+            request.status = response.status
+            request.length = response.length
+            response._fvz = request
+            if response.length == 0 or response._method == "HEAD":
+                request.end(0)  # nothing more comes
+        return response
+
+    close = C.close
+
+    @functools.wraps(close)
+    def _close(self: Any) -> Any:
+        request = _current(self)
+        if request is not None and not self.__dict__.get("_fvz_reading"):
+            request.end(error=None if request.headers else "closed before the answer")
+        return close(self)
+
+    def _ended(method: Any) -> Any:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            request = self.__dict__.get("_fvz")
+            result = method(self, *args, **kwargs)
+            if request is not None and not request.ended:
+                counted = request.nbytes or None  # read inside this call is not counted yet
+                request.end(request.length if request.length is not None else counted)
+            return result
+
+        return call
+
+    def _counted(method: Any, size: Any) -> Any:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            try:
+                result = method(self, *args, **kwargs)
+            except Exception as exc:
+                request = self.__dict__.get("_fvz")
+                if request is not None:
+                    request.end(error=exc)
+                raise
+            request = self.__dict__.get("_fvz")
+            if request is not None:
+                request.nbytes += size(result)
+            return result
+
+        return call
+
+    C.putrequest = _putrequest
+    C.connect = _connect
+    S.connect = _tls_connect
+    C.getresponse = _getresponse
+    C.close = _close
+    C.endheaders = _failing(C.endheaders)
+    R.read = _counted(R.read, len)
+    R.readinto = _counted(R.readinto, int)
+    R._close_conn = _ended(R._close_conn)
+    R.close = _ended(R.close)
+
+
+def _hook_urllib3(module: Any) -> None:
+    """urllib3 opens its connections itself, not through http.client's connect()."""
+    C, S = module.HTTPConnection, module.HTTPSConnection
+    new_conn = C._new_conn
+
+    @functools.wraps(new_conn)
+    def _new_conn(self: Any) -> Any:
+        request = _opening(self)
+        request.stamp("connect_start")
+        try:
+            sock = new_conn(self)
+        except Exception as exc:
+            request.end(error=exc)
+            raise
+        request.stamp("connected")
+        return sock
+
+    tls_connect = S.connect
+
+    @functools.wraps(tls_connect)
+    def _tls_connect(self: Any) -> Any:
+        request = _opening(self)
+        try:
+            result = tls_connect(self)
+        except Exception as exc:
+            request.end(error=exc)
+            raise
+        request.stamp("secured")
+        return result
+
+    C._new_conn = _new_conn
+    S.connect = _tls_connect
+
+
+# httpx: a row a Client.send (redirects followed inside it), its phases from httpcore's
+# `trace` extension, the same names fetchviz's own runs read (fetchviz/runs/phases.py).
+
+_HTTPCORE = {
+    "connection.connect_tcp.started": ("connect_start", True),
+    "connection.connect_tcp.complete": ("connected", True),
+    "connection.start_tls.complete": ("secured", True),
+    "http11.send_request_headers.started": ("sent", True),
+    "http2.send_request_headers.started": ("sent", True),
+    "http11.receive_response_headers.complete": ("headers", False),
+    "http2.receive_response_headers.complete": ("headers", False),
+}
+
+
+def _hook_httpx(module: Any) -> None:
+    def traced(request: Request, theirs: Any, is_async: bool) -> Any:
+        def stamp(name: str) -> None:
+            what = _HTTPCORE.get(name)
+            if what is not None:
+                request.stamp(*what)
+
+        if is_async:
+
+            async def atrace(name: str, info: Any) -> None:
+                stamp(name)
+                if theirs is not None:
+                    await theirs(name, info)
+
+            return atrace
+
+        def trace(name: str, info: Any) -> None:
+            stamp(name)
+            if theirs is not None:
+                theirs(name, info)
+
+        return trace
+
+    def answered(request: Request, response: Any, stream: bool) -> None:
+        request.status = response.status_code
+        if stream:
+            response._fvz = request  # ends when the program closes it
+        else:
+            request.end(len(response.content))
+
+    sync_send = module.Client.send
+
+    @functools.wraps(sync_send)
+    def send_(self: Any, http_request: Any, *args: Any, **kwargs: Any) -> Any:
+        request = Request(http_request.method, str(http_request.url))
+        extensions = http_request.extensions
+        extensions["trace"] = traced(request, extensions.get("trace"), False)
+        try:
+            response = sync_send(self, http_request, *args, **kwargs)
+        except BaseException as exc:
+            request.end(error=exc)
+            raise
+        answered(request, response, kwargs.get("stream", False))
+        return response
+
+    async_send = module.AsyncClient.send
+
+    @functools.wraps(async_send)
+    async def asend(self: Any, http_request: Any, *args: Any, **kwargs: Any) -> Any:
+        request = Request(http_request.method, str(http_request.url))
+        extensions = http_request.extensions
+        extensions["trace"] = traced(request, extensions.get("trace"), True)
+        try:
+            response = await async_send(self, http_request, *args, **kwargs)
+        except BaseException as exc:
+            request.end(error=exc)
+            raise
+        answered(request, response, kwargs.get("stream", False))
+        return response
+
+    def closing(method: Any, is_async: bool) -> Any:
+        def finish(response: Any) -> None:
+            request = response.__dict__.get("_fvz")
+            if request is not None:
+                request.end(response.num_bytes_downloaded)
+
+        if is_async:
+
+            @functools.wraps(method)
+            async def aclose(self: Any) -> Any:
+                try:
+                    return await method(self)
+                finally:
+                    finish(self)
+
+            return aclose
+
+        @functools.wraps(method)
+        def close(self: Any) -> Any:
+            try:
+                return method(self)
+            finally:
+                finish(self)
+
+        return close
+
+    module.Client.send = send_
+    module.AsyncClient.send = asend
+    module.Response.close = closing(module.Response.close, False)
+    module.Response.aclose = closing(module.Response.aclose, True)
+
+
+# aiohttp: a row a ClientSession._request; it ends when the body has been read (or the
+# response released or closed). Its phases from three of its methods, in the request's task.
+
+_CURRENT: ContextVar[Request | None] = ContextVar("fetchviz_trace_request", default=None)
+
+
+def _hook_aiohttp(module: Any) -> None:
+    from aiohttp import client, client_reqrep, connector
+
+    session_request = client.ClientSession._request
+
+    @functools.wraps(session_request)
+    async def _request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
+        request = Request(method, str(url))
+        token = _CURRENT.set(request)
+        try:
+            response = await session_request(self, method, url, *args, **kwargs)
+        except BaseException as exc:
+            request.end(error=exc)
+            raise
+        finally:
+            _CURRENT.reset(token)
+        request.status = response.status
+        response._fvz = request
+        if response.content.at_eof() and response._connection is None:
+            request.end(response.content.total_bytes)  # read already: no body, say
+        return response
+
+    def stamped_after(method: Any, name: str, first: bool) -> Any:
+        @functools.wraps(method)
+        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = await method(self, *args, **kwargs)
+            request = _CURRENT.get()
+            if request is not None:
+                request.stamp(name, first)
+            return result
+
+        return call
+
+    create = connector.TCPConnector._create_connection
+
+    @functools.wraps(create)
+    async def _create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        request = _CURRENT.get()
+        if request is not None:
+            request.stamp("connect_start")
+            request.tls_known = False  # it opens TCP and TLS in one call
+        result = await create(self, *args, **kwargs)
+        if request is not None:
+            request.stamp("connected")
+        return result
+
+    def ended(method: Any) -> Any:
+        @functools.wraps(method)
+        def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            result = method(self, *args, **kwargs)
+            request = self.__dict__.get("_fvz") if hasattr(self, "__dict__") else None
+            if request is not None and not request.ended:
+                content = getattr(self, "content", None)
+                request.end(getattr(content, "total_bytes", None))
+            return result
+
+        return call
+
+    response = client_reqrep.ClientResponse
+    client.ClientSession._request = _request
+    connector.TCPConnector._create_connection = _create_connection
+    connector.BaseConnector.connect = stamped_after(connector.BaseConnector.connect, "sent", True)
+    response.start = stamped_after(response.start, "headers", False)
+    response._response_eof = ended(response._response_eof)
+    response.release = ended(response.release)
+    response.close = ended(response.close)
+
+
+# asyncio: every task's life, and each loop's heartbeat, which the sender watches.
+
+
+class _Watched:
+    __slots__ = ("beat_at", "blocked", "thread", "worst")
+
+    def __init__(self) -> None:
+        self.beat_at = now()
+        self.blocked = False
+        self.worst = 0.0
+        self.thread = threading.current_thread().name
+
+
+def _made_by_program(frame: Any) -> list[Any] | None:
+    """Where the program made a task; None for a task an HTTP client or asyncio.run made for
+    itself (anyio's connection attempts, the shutdown of async generators)."""
+    while frame is not None:
+        code = frame.f_code
+        if code is _HANDLE_RUN:
+            return _made_at.get(id(_current_task()))
+        kind = _kind(code.co_filename)
+        if kind == PROGRAM:
+            return [code.co_filename, frame.f_lineno, code.co_name]
+        if kind == CLIENT:
+            return None  # a client's own
+        if code.co_name in ("shutdown_asyncgens", "shutdown_default_executor", "close"):
+            if code.co_filename.endswith(("runners.py", "base_events.py")):
+                return None
+        frame = frame.f_back
+    return None
+
+
+def _hook_asyncio(module: Any) -> None:
+    global _HANDLE_RUN
+    _HANDLE_RUN = module.events.Handle._run.__code__
+    base = module.base_events.BaseEventLoop
+    create_task = base.create_task
+
+    def task_done(task: Any) -> None:
+        _made_at.pop(id(task), None)
+        state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
+        send("task_end", task.get_name(), now(), state)
+
+    @functools.wraps(create_task)
+    def _create_task(self: Any, *args: Any, **kwargs: Any) -> Any:
+        task = create_task(self, *args, **kwargs)
+        made_at = _made_by_program(sys._getframe(1))
+        if made_at is not None:
+            _made_at[id(task)] = made_at
+            send("task", task.get_name(), now(), threading.current_thread().name)
+            task.add_done_callback(task_done)
+        return task
+
+    run_forever = base.run_forever
+
+    @functools.wraps(run_forever)
+    def _run_forever(self: Any) -> Any:
+        ident = threading.get_ident()
+        watched = _loops[ident] = _Watched()
+
+        def beat() -> None:
+            at = now()
+            watched.worst = max(watched.worst, at - watched.beat_at - BEAT)
+            if watched.blocked:
+                watched.blocked = False
+                send("unblocked", watched.thread, at)
+            watched.beat_at = at
+            handle[0] = self.call_later(BEAT, beat)
+
+        handle = [self.call_soon(beat)]
+        try:
+            return run_forever(self)
+        finally:
+            handle[0].cancel()
+            _loops.pop(ident, None)
+            if watched.blocked:
+                send("unblocked", watched.thread, now())
+            send("lag", watched.thread, watched.worst)
+
+    base.create_task = _create_task
+    base.run_forever = _run_forever
+
+
+def _blocked_where(ident: int) -> list[Any] | None:
+    """Where a loop's thread is stuck: the program's frame, and what it called there."""
+    frame = sys._current_frames().get(ident)
+    inner = None
+    while frame is not None:
+        code = frame.f_code
+        if _kind(code.co_filename) == PROGRAM:
+            called = None
+            if inner is not None:
+                module = inner.f_globals.get("__name__", "")
+                called = f"{module.split('.')[0]}.{inner.f_code.co_name}"
+            return [code.co_filename, frame.f_lineno, code.co_name, called]
+        inner = frame
+        frame = frame.f_back
+    return None
+
+
+def _watch_loops() -> None:
+    at = now()
+    for ident, watched in list(_loops.items()):
+        late = at - watched.beat_at - BEAT
+        if late >= BLOCKED and not watched.blocked:
+            watched.blocked = True
+            send("blocked", watched.thread, watched.beat_at + BEAT, _blocked_where(ident))
+
+
+# Threads: each one's life.
+
+
+def _hook_threads() -> None:
+    bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+
+    @functools.wraps(bootstrap)
+    def _bootstrap_inner(self: threading.Thread) -> None:
+        ident = threading.get_ident()
+        send("thread", ident, self.name, now())
+        try:
+            bootstrap(self)
+        finally:
+            send("thread_end", ident, now())
+
+    threading.Thread._bootstrap_inner = _bootstrap_inner  # type: ignore[attr-defined]
+
+
+# Hooks when their module is imported, not before.
+
+HOOKS = {
+    "http.client": _hook_http_client,
+    "httpx": _hook_httpx,
+    "aiohttp": _hook_aiohttp,
+    "asyncio": _hook_asyncio,
+}
+SUFFIX_HOOKS = {"urllib3.connection": _hook_urllib3}  # pip's vendored copy too
+
+
+def _hook_for(name: str) -> Any:
+    hook = HOOKS.get(name)
+    if hook is None and name.endswith("urllib3.connection"):
+        hook = _hook_urllib3
+    return hook
+
+
+def _run_hook(name: str, hook: Any, module: Any) -> None:
+    try:
+        hook(module)
+    except Exception as exc:  # a version we do not know: its requests go untraced
+        send("note", f"{name} is not traced in this process: {type(exc).__name__}: {exc}")
+
+
+class _Watcher:
+    """On sys.meta_path: lets each module load as it would, then hooks the ones above."""
+
+    def __init__(self) -> None:
+        self.busy: set[str] = set()
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        hook = _hook_for(name)
+        if hook is None or name in self.busy:
+            return None
+        self.busy.add(name)
+        try:
+            spec = None
+            for finder in sys.meta_path:
+                if finder is self or not hasattr(finder, "find_spec"):
+                    continue
+                spec = finder.find_spec(name, path, target)
+                if spec is not None:
+                    break
+        finally:
+            self.busy.discard(name)
+        if spec is None or spec.loader is None or not hasattr(spec.loader, "exec_module"):
+            return spec
+        loader = spec.loader
+        exec_module = loader.exec_module
+
+        def exec_and_hook(module: Any) -> None:
+            exec_module(module)
+            _run_hook(name, hook, module)
+
+        loader.exec_module = exec_and_hook
+        return spec
+
+
+# The sender: one daemon thread, which also watches the loops.
+
+
+def _sender() -> None:
+    while True:
+        time.sleep(PERIOD)
+        if _loops:
+            _watch_loops()
+        if _out:
+            flush()
+        if _sock is None:
+            return
+
+
+def _connect() -> None:
+    global _sock
+    path = os.environ["FETCHVIZ_TRACE"]
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.connect(path)
+    _sock = sock
+    send(
+        "hello",
+        os.getpid(),
+        os.getppid(),
+        sys.argv if hasattr(sys, "argv") else [],
+        sys.executable,
+        now(),
+        sys.version.split()[0],
+    )
+    flush()
+    threading.Thread(target=_sender, name="fetchviz-tracer", daemon=True).start()
+
+
+def _at_exit() -> None:
+    for watched in _loops.values():
+        if watched.blocked:
+            send("unblocked", watched.thread, now())
+    send("bye", now())
+    flush()
+
+
+def _after_fork() -> None:
+    """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
+    global _sock, _out
+    _out = collections.deque()
+    _loops.clear()
+    old, _sock = _sock, None
+    if old is not None:
+        old.detach()  # the parent's socket: not ours to close
+    try:
+        _connect()
+    except OSError:
+        return
+
+
+def _exit_flushed(exit: Any) -> Any:
+    """os._exit skips atexit (multiprocessing's children end so): hand over first."""
+
+    @functools.wraps(exit)
+    def _exit(code: int) -> None:
+        if _sock is not None:
+            _at_exit()
+        exit(code)
+
+    return _exit
+
+
+def start() -> None:
+    global _started
+    if _started:
+        return
+    _started = True
+    if os.environ.get("FETCHVIZ_TRACE_LINES"):  # on the dashboard: each line as it is printed
+        for stream in (sys.stdout, sys.stderr):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(line_buffering=True)
+    _connect()
+    _hook_threads()
+    sys.meta_path.insert(0, _Watcher())
+    for name, hook in HOOKS.items():  # imported before us (rare: a .pth file's doing)
+        if name in sys.modules:
+            _run_hook(name, hook, sys.modules[name])
+    for name in list(sys.modules):
+        if name.endswith("urllib3.connection"):
+            _run_hook(name, _hook_urllib3, sys.modules[name])
+    atexit.register(_at_exit)
+    os.register_at_fork(after_in_child=_after_fork)
+    os._exit = _exit_flushed(os._exit)

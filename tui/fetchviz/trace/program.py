@@ -1,0 +1,119 @@
+"""The program to trace, as the command line named it, and how it is started: as it would be
+without fetchviz (its argv, working directory and environment), with the tracer loaded by
+every Python it starts.
+
+The environment it gets, beyond its own (documented in DESIGN.md):
+    PYTHONPATH           the tracer's folder first (its sitecustomize.py), then the user's
+    FETCHVIZ_TRACE       the session's socket: where each traced process reports
+    FETCHVIZ_TRACE_LINES on the dashboard: its output line by line, as it is printed
+    FETCHVIZ_URL         with --serve: the embedded server's URL
+Its children inherit them, which is what tracing them needs; fetchviz sets nothing else.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+INJECT = str(Path(__file__).with_name("inject"))
+
+
+class ProgramError(Exception):
+    """A program that cannot be started as named: one line, exit 2."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """`script` (SCRIPT.py ARGS), `module` (-m MODULE ARGS) or `command` (-- COMMAND ARGS)."""
+
+    kind: str
+    target: str
+    args: tuple[str, ...] = ()
+    cwd: str = ""
+
+    @classmethod
+    def of(cls, kind: str, target: str, args: tuple[str, ...]) -> Program:
+        """Checked: what cannot be started is said now, not as a failed run."""
+        cwd = os.getcwd()
+        if kind == "script":
+            if not os.path.isfile(target):
+                raise ProgramError(f"no such script: {target}")
+        elif kind == "module":
+            if not _module_found(target, cwd):
+                raise ProgramError(f"no module named {target!r} (as python -m would look for it)")
+        elif shutil.which(target) is None:
+            raise ProgramError(f"no such command: {target} (not a file, nor on PATH)")
+        return cls(kind, target, args, cwd)
+
+    @property
+    def argv(self) -> tuple[str, ...]:
+        """The command that runs it."""
+        if self.kind == "script":
+            return (sys.executable, self.target, *self.args)
+        if self.kind == "module":
+            return (sys.executable, "-m", self.target, *self.args)
+        return (self.target, *self.args)
+
+    @property
+    def shown(self) -> tuple[str, ...]:
+        """How to write it on screen: as the user typed it."""
+        if self.kind == "script":
+            return ("python", self.target, *self.args)
+        if self.kind == "module":
+            return ("python", "-m", self.target, *self.args)
+        return (self.target, *self.args)
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.target) if self.kind != "module" else self.target
+
+    def environment(
+        self, socket_path: str, lines: bool, url: str | None, cacert: str | None = None
+    ) -> dict[str, str]:
+        env = dict(os.environ)
+        theirs = env.get("PYTHONPATH")
+        env["PYTHONPATH"] = INJECT + (os.pathsep + theirs if theirs else "")
+        env["FETCHVIZ_TRACE"] = socket_path
+        if lines:
+            env["FETCHVIZ_TRACE_LINES"] = "1"
+        else:
+            env.pop("FETCHVIZ_TRACE_LINES", None)
+        if url is not None:
+            env["FETCHVIZ_URL"] = url
+        if cacert is not None:  # --serve --tls: the session's CA, trusted with the system's
+            env["FETCHVIZ_CACERT"] = env["SSL_CERT_FILE"] = env["REQUESTS_CA_BUNDLE"] = cacert
+        return env
+
+
+def bundle(cacert: str, folder: str) -> str:
+    """A CA file of the system's CAs (certifi's, which requests uses) and the session's."""
+    import ssl
+
+    try:
+        import certifi
+
+        system = certifi.where()
+    except ImportError:
+        system = ssl.get_default_verify_paths().cafile or ""
+    path = os.path.join(folder, "ca-bundle.pem")
+    with open(path, "w") as out:
+        for name in (system, cacert):
+            if name and os.path.isfile(name):
+                with open(name) as part:
+                    out.write(part.read().rstrip("\n") + "\n")
+    return path
+
+
+def _module_found(name: str, cwd: str) -> bool:
+    """Whether `python -m name` would find it from `cwd` (which -m puts on sys.path)."""
+    sys.path.insert(0, cwd)
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):  # a parent package that is not there, an empty name
+        return False
+    finally:
+        sys.path.remove(cwd)

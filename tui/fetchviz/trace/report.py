@@ -1,0 +1,128 @@
+"""A traced program's run without a UI: run to its end, then said as a table, or as JSON."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+from typing import Any, TextIO
+
+from fetchviz.core.model import fmt_lag
+from fetchviz.core.source import Batch
+from fetchviz.core.timeline import short_thread
+from fetchviz.core.trace import TracedRow, TraceState
+from fetchviz.trace.source import TraceSource
+
+ROWS_SHOWN = 40  # a table for a person; --json has every request
+
+
+async def trace_once(source: TraceSource) -> TraceState:
+    """Run the program once, to its end; Ctrl+C reaches the program itself (it shares the
+    terminal), and a second one kills it."""
+    queue: asyncio.Queue[Batch] = asyncio.Queue()
+    source.open(queue.put_nowait)
+    loop = asyncio.get_running_loop()
+    interrupts = 0
+
+    def interrupted() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1 and source.current is not None:
+            source.current.kill()
+
+    with contextlib.suppress(NotImplementedError, RuntimeError):
+        loop.add_signal_handler(signal.SIGINT, interrupted)
+    program = source.program
+    try:
+        handle = source.start()
+        state = TraceState.traced(handle.run_id, program.shown, program.cwd)
+        while not state.done:
+            for event in await queue.get():
+                if event.run_id == state.run_id:
+                    state.apply(event)
+    finally:
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.remove_signal_handler(signal.SIGINT)
+        source.close()
+    return state
+
+
+def summary_lines(state: TraceState) -> list[str]:
+    """What the run came to, in a few lines (the table's head, the dashboard's panel)."""
+    elapsed = state.elapsed(state.end or 0.0)
+    lines = [f"{state.program}  ·  {state.how or 'stopped'}  ·  {elapsed:.2f} s"]
+    if state.error:
+        lines.append(f"fetchviz: {state.error}")
+    count = len(state.tasks)
+    processes = len(state.processes)
+    threads = len(state.threads)
+    tasks = len(state.async_tasks)
+    if count:
+        overlap = state.overlap(state.end or 0.0)
+        lines.append(
+            f"{count} request{'s' if count != 1 else ''}: {state.ok} ok, {state.failed} failed"
+            f" · most in flight {state.most_in_flight()}"
+            + (f" · overlap {overlap:.1f}×" if overlap is not None else "")
+        )
+    lines.append(
+        f"{processes} process{'es' if processes != 1 else ''}, {threads} thread"
+        f"{'s' if threads != 1 else ''} started, {tasks} asyncio task{'s' if tasks != 1 else ''}"
+        + (
+            f" · loop lag worst {fmt_lag(state.loop_lag_worst)}"
+            if state.loop_lag_worst is not None
+            else ""
+        )
+    )
+    for blocked in state.blocked[:5]:
+        took = (blocked.ended or state.end or blocked.started) - blocked.started
+        where = state.relative(blocked.where) or "where is not known"
+        lines.append(f"loop blocked {fmt_lag(took)} at {where}")
+    if len(state.blocked) > 5:
+        lines.append(f"loop blocked {len(state.blocked) - 5} more times (--json lists them)")
+    if state.note:
+        lines.append(state.note)
+    return lines
+
+
+def print_table(state: TraceState, out: TextIO) -> None:
+    for line in summary_lines(state):
+        out.write(line + "\n")
+    if not state.tasks:
+        return
+    out.write(
+        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<40} "
+        f"{'thread/task':<18} where\n"
+    )
+    rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
+    for row in rows[:ROWS_SHOWN]:
+        assert isinstance(row, TracedRow)
+        start = state.offset(row.started)
+        took = row.duration
+        result = row.error or (f"{row.status} · {row.nbytes} B" if row.status else "")
+        request = f"{row.method} {row.url}".strip()
+        out.write(
+            f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
+            f"{'' if took is None else f'{took:.3f}':>7}  {result[:22]:<22} {request[:40]:<40} "
+            f"{short_thread(TraceState.row_thread(row), 18):<18} {state.relative(row.where) or ''}\n"
+        )
+    if len(rows) > ROWS_SHOWN:
+        out.write(f"  … {len(rows) - ROWS_SHOWN} more (--json has every request)\n")
+
+
+def result_json(state: TraceState, url: str | None = None) -> dict[str, Any]:
+    """The shape of `fetchviz --json`: one run, its tasks the program's requests."""
+    run = state.to_json()
+    return {
+        "config": {"url": url, "cwd": state.cwd},
+        "baseline": None,
+        "argv": list(state.argv),
+        "exit_code": state.exit_code,
+        "elapsed": run["elapsed"],
+        "runs": [run],
+    }
+
+
+def print_json(state: TraceState, out: TextIO, url: str | None = None) -> None:
+    json.dump(result_json(state, url), out, indent=2)
+    out.write("\n")

@@ -1,0 +1,362 @@
+"""The live source of a traced program: starts it, listens to what its processes' tracers say,
+reads its output, and says how it ended. Events go to the consumer in batches, as a run's do.
+
+The channel is a Unix socket in a folder made for the session, which only the user can enter
+(mkdtemp makes it 0700), removed when the source closes: nothing listens on a network port.
+Every process of the program connects to it once (a forked child again, on its own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import itertools
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+
+from fetchviz.core.events import (
+    Event,
+    ProcessEnded,
+    ProgramExited,
+    ProgramOutput,
+    RunFinished,
+    RunStarted,
+)
+from fetchviz.core.source import Batch
+from fetchviz.core.trace import CLIENTS
+from fetchviz.trace.program import Program, bundle
+from fetchviz.trace.wire import Decoder
+
+Deliver = Callable[[Batch], None]
+GRACE = 3.0  # escape: SIGINT first, so the program can clean up; killed after this long
+READ = 1 << 16
+
+
+def exit_code(returncode: int) -> tuple[int, str]:
+    """The exit code a shell would say, and in words."""
+    if returncode < 0:
+        number = -returncode
+        try:
+            name = signal.Signals(number).name
+        except ValueError:
+            name = f"signal {number}"
+        return 128 + number, f"killed by {name}"
+    return returncode, f"exited with {returncode}"
+
+
+def _die_with_us() -> None:
+    """In the program's process, before it starts: killed if fetchviz dies (Linux)."""
+    with contextlib.suppress(Exception):
+        _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+try:
+    _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded now: not in the forked child
+except OSError:  # not a libc we can load (not Linux): the process group is killed instead
+    _LIBC = None
+
+
+class TracedRun:
+    """One run of the program: its process, its connections, its output."""
+
+    def __init__(self, source: TraceSource, run_id: int) -> None:
+        self.source = source
+        self.run_id = run_id
+        self.decoder = Decoder(run_id)
+        self.connections: dict[int, tuple[socket.socket, list[int | None], bytearray]] = {}
+        self.output: dict[int, tuple[str, bytearray]] = {}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.finished = False
+        self.stopping: asyncio.TimerHandle | None = None
+        self.requests = 0
+
+    def deliver(self, events: list[Event]) -> None:
+        if events and not self.finished:
+            self.source.deliver(events)
+
+    # Starting and stopping
+
+    def begin(self) -> None:
+        source, program = self.source, self.source.program
+        live = source.live
+        env = program.environment(source.socket_path, live, source.url, source.cacert)
+        if live:  # its own session: the terminal's keys are the dashboard's; stdin is not it
+            stdin, stdout, stderr = subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE
+        else:  # headless: it has the terminal, as it would without fetchviz
+            stdin, stdout, stderr = None, source.stdout, None
+        self.deliver([RunStarted(self.run_id, "trace", 0, time.perf_counter())])
+        try:
+            self.proc = subprocess.Popen(
+                program.argv,
+                cwd=program.cwd,
+                env=env,
+                stdin=stdin,
+                stdout=stdout,
+                stderr=stderr,
+                start_new_session=live,
+                preexec_fn=_die_with_us if _LIBC is not None else None,
+            )
+        except OSError as exc:
+            self._end(None, f"could not start {program.target}: {exc.strerror or exc}")
+            return
+        loop = source.loop
+        if live:
+            for stream, name in ((self.proc.stdout, "stdout"), (self.proc.stderr, "stderr")):
+                assert stream is not None
+                fd = stream.fileno()
+                os.set_blocking(fd, False)
+                self.output[fd] = (name, bytearray())
+                loop.add_reader(fd, self._on_output, fd)
+        threading.Thread(target=self._wait, name="fetchviz-trace-reaper", daemon=True).start()
+
+    def _wait(self) -> None:
+        assert self.proc is not None
+        self.proc.wait()
+        with contextlib.suppress(RuntimeError):  # the loop closed: fetchviz is quitting
+            self.source.loop.call_soon_threadsafe(self._exited)
+
+    def cancel(self) -> None:
+        """Stop it as Ctrl+C would (SIGINT to its process group), killed after GRACE."""
+        if self.proc is None or self.finished:
+            return
+        self._signal(signal.SIGINT)
+        if self.stopping is None:
+            self.stopping = self.source.loop.call_later(GRACE, self.kill)
+
+    def kill(self) -> None:
+        self._signal(signal.SIGKILL)
+
+    def _signal(self, signum: int) -> None:
+        if self.proc is None or self.proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if self.source.live:
+                os.killpg(self.proc.pid, signum)
+            else:
+                self.proc.send_signal(signum)
+
+    def _kill_the_rest(self) -> None:
+        """What the program left running (its children): nothing of it outlives its run."""
+        if self.proc is not None and self.source.live:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
+        main = self.proc.pid if self.proc is not None else None
+        for pid in self.decoder.pids - {main}:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+    # What it says
+
+    def connected(self, conn: socket.socket) -> None:
+        conn.setblocking(False)
+        fd = conn.fileno()
+        self.connections[fd] = (conn, [None], bytearray())
+        self.source.loop.add_reader(fd, self._on_message, fd)
+
+    def _on_message(self, fd: int) -> None:
+        conn, pid, buffer = self.connections[fd]
+        events: list[Event] = []
+        closed = False
+        while True:
+            try:
+                data = conn.recv(READ)
+            except BlockingIOError:
+                break
+            except OSError:
+                data = b""
+            if not data:
+                closed = True
+                break
+            buffer += data
+            if len(data) < READ:
+                break
+        *lines, rest = buffer.split(b"\n")
+        buffer[:] = rest
+        for line in lines:
+            pid[0], decoded = self.decoder.decode(pid[0], line)
+            events += decoded
+        self.requests = len(self.decoder.rows)
+        if closed:
+            self.source.loop.remove_reader(fd)
+            conn.close()
+            del self.connections[fd]
+            if pid[0] is not None:  # a process gone: what it had in flight ends with it
+                at = time.perf_counter()
+                why = "its process ended before the answer"
+                events += self.decoder.unfinished({pid[0]}, at, why)
+                events.append(ProcessEnded(self.run_id, at, pid[0], "ended"))
+        self.deliver(events)
+
+    def _on_output(self, fd: int) -> None:
+        name, buffer = self.output[fd]
+        try:
+            data = os.read(fd, READ)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        at = time.perf_counter()
+        if not data:
+            self.source.loop.remove_reader(fd)
+            del self.output[fd]
+            if buffer:
+                self.deliver(
+                    [ProgramOutput(self.run_id, at, name, buffer.decode(errors="replace"))]
+                )
+            return
+        buffer += data
+        *lines, rest = buffer.split(b"\n")
+        buffer[:] = rest
+        self.deliver(
+            [
+                ProgramOutput(self.run_id, at, name, line.decode(errors="replace").rstrip("\r"))
+                for line in lines
+            ]
+        )
+
+    # How it ended
+
+    def _exited(self) -> None:
+        """Its first process ended: take in what is still on the way, then end the run."""
+        assert self.proc is not None
+        for fd in list(self.connections):
+            self._on_message(fd)
+        for fd in list(self.output):
+            self._on_output(fd)
+        self._kill_the_rest()
+        self._end(self.proc.returncode, None)
+
+    def _end(self, returncode: int | None, error: str | None) -> None:
+        if self.finished:
+            return
+        at = time.perf_counter()
+        loop = self.source.loop
+        events: list[Event] = self.decoder.unfinished(
+            None, at, "the program ended before the answer"
+        )
+        cancelled = self.stopping is not None
+        if returncode is not None:
+            code, how = exit_code(returncode)
+            events.append(ProgramExited(self.run_id, at, code, how, self._note()))
+        events.append(RunFinished(self.run_id, at, cancelled=cancelled, error=error))
+        self.deliver(events)
+        self.finished = True
+        if self.stopping is not None:
+            self.stopping.cancel()
+        for fd in list(self.connections):
+            loop.remove_reader(fd)
+            self.connections.pop(fd)[0].close()
+        for fd in list(self.output):
+            loop.remove_reader(fd)
+            del self.output[fd]
+        if self.proc is not None:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    stream.close()
+        self.source.ended(self)
+
+    def _note(self) -> str | None:
+        main = self.proc.pid if self.proc is not None else None
+        if main not in self.decoder.pids:
+            return (
+                "the program ran untraced: its Python did not load fetchviz's tracer "
+                "(python -I or -E, or not a Python program)"
+            )
+        if not self.decoder.rows:
+            return f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}"
+        return None
+
+
+class TraceSource:
+    """Runs the program, once a start(), and passes on every batch of what it does."""
+
+    def __init__(
+        self,
+        program: Program,
+        live: bool = True,
+        url: str | None = None,
+        stdout: int | None = None,
+        cacert: str | None = None,
+    ) -> None:
+        self.program = program
+        self.live = live
+        self.url = url  # --serve: the embedded server's, for the program to use
+        self.stdout = stdout  # headless: where its stdout goes (None: ours)
+        self._ids = itertools.count(1)
+        self._dir = tempfile.mkdtemp(prefix="fetchviz-trace-")  # 0700: only the user's
+        self.socket_path = os.path.join(self._dir, "s")
+        self.cacert = bundle(cacert, self._dir) if cacert is not None else None
+        self.current: TracedRun | None = None
+        self._listener: socket.socket | None = None
+        self._deliver: Deliver | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        assert self._loop is not None, "open() first"
+        return self._loop
+
+    def open(self, deliver: Deliver) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._deliver = deliver
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.socket_path)
+        listener.listen(128)
+        listener.setblocking(False)
+        self._listener = listener
+        self._loop.add_reader(listener.fileno(), self._accept)
+
+    def now(self) -> float:
+        return time.perf_counter()
+
+    def deliver(self, events: Batch) -> None:
+        if self._deliver is not None:
+            self._deliver(events)
+
+    def start(self) -> TracedRun:
+        """The program, run afresh (a run still going is stopped first)."""
+        if self.current is not None:
+            self.current.kill()
+            self.current._end(None, None)
+        run = self.current = TracedRun(self, next(self._ids))
+        run.begin()
+        return run
+
+    def ended(self, run: TracedRun) -> None:
+        if self.current is run:
+            self.current = None
+
+    def _accept(self) -> None:
+        assert self._listener is not None
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if self.current is None:  # a process of a run that ended: not listened to
+                conn.close()
+                continue
+            self.current.connected(conn)
+
+    def close(self) -> None:
+        """Kill the program and what it started; remove the socket and its folder."""
+        if self.current is not None:
+            self.current.kill()
+            self.current._kill_the_rest()
+            self.current.finished = True
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                self.loop.remove_reader(self._listener.fileno())
+            self._listener.close()
+            self._listener = None
+        shutil.rmtree(self._dir, ignore_errors=True)

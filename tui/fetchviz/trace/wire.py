@@ -1,0 +1,215 @@
+"""What the tracer in each traced process says (inject/fetchviz_tracer.py), turned into events.
+
+Each process sends JSON lines, each a list: its kind, then its fields.
+
+    hello       pid, ppid, argv, executable, at, python version
+    start       id, at, method, url, thread, task, [file, line, function] | null
+    named       id, method, url              (a row begun as its connection opened)
+    end         id, at, status, bytes, [error class names, message] | null, marks
+    thread      ident, name, at             thread_end   ident, at
+    task        name, at, thread            task_end     name, at, state
+    blocked     thread, at, [file, line, function, called] | null
+    unblocked   thread, at                  lag          thread, worst
+    note        text                        bye          at
+
+A request's number (its row) is given here, in the order the starts arrive, whichever
+process they come from; `marks` are the moments phases.Marks reads.
+"""
+
+from __future__ import annotations
+
+import json
+import linecache
+import time
+from typing import Any
+
+from fetchviz.core.events import (
+    AsyncTaskEnded,
+    AsyncTaskSeen,
+    Event,
+    LoopBlocked,
+    LoopUnblocked,
+    ProcessEnded,
+    ProcessSeen,
+    ProgramOutput,
+    RequestNamed,
+    RequestStarted,
+    TaskCancelled,
+    TaskFailed,
+    TaskFinished,
+    ThreadEnded,
+    ThreadSeen,
+)
+from fetchviz.runs.phases import Marks
+
+
+def reason(names: list[str], message: str) -> str:
+    """A short reason from an error's class names, read as fetchviz reads its own runs'."""
+
+    def named(*parts: str) -> bool:
+        return any(part in name for name in names for part in parts)
+
+    if not names:
+        return message  # the tracer's own words
+    if named("ConnectionRefused"):
+        return "connection refused"
+    if named("gaierror", "NameResolution", "DNSError"):
+        return "host not found"
+    if named("CertVerification"):
+        return "certificate verify failed"
+    if named("Timeout", "TimeoutError"):
+        return "timed out"
+    if named("IncompleteRead", "ChunkedEncoding", "ClientPayload", "ContentLength"):
+        return "connection closed mid-response"
+    if named("RemoteDisconnected", "ServerDisconnected", "ConnectionReset", "RemoteProtocol"):
+        return "server closed the connection"
+    if named("LineTooLong"):
+        return "response header too large"
+    if named("TooManyRedirects"):
+        return "too many redirects"
+    if named("SSLError"):
+        return "TLS error"
+    text = message.strip().splitlines()[0] if message.strip() else ""
+    said = f"{names[0]}: {text}" if text else names[0]
+    return said if len(said) <= 60 else said[:59] + "…"
+
+
+def where_text(where: list[Any] | None) -> str | None:
+    """'path:LINE in function', and what it called there: the callee's name where Python
+    shows one, else the line itself ('time.sleep(0.5)')."""
+    if not where:
+        return None
+    path, line, function = where[0], where[1], where[2]
+    text = f"{path}:{line} in {function}"
+    if len(where) > 3:
+        called = where[3]
+        if called:
+            return f"{text} ({called})"
+        source = linecache.getline(path, line).strip()
+        if source:
+            return f"{text}: {source}"
+    return text
+
+
+class Decoder:
+    """One run's messages, from all its processes, as events. Not thread-safe: one loop."""
+
+    def __init__(self, run_id: int) -> None:
+        self.run_id = run_id
+        self.rows: dict[tuple[int, int], int] = {}  # (pid, id) -> index
+        self.open: dict[tuple[int, int], int] = {}  # rows not ended yet
+        self.https: dict[int, bool] = {}  # index -> its URL is https
+        self.begun: dict[int, float] = {}  # index -> when its row began
+        self.pids: set[int] = set()
+
+    def decode(self, pid: int | None, line: bytes) -> tuple[int | None, list[Event]]:
+        """The events of one line from the connection of process `pid` (None until its
+        hello); returns the pid the connection now belongs to."""
+        try:
+            message = json.loads(line)
+            kind, fields = message[0], message[1:]
+        except (ValueError, IndexError, TypeError):
+            return pid, []
+        run = self.run_id
+        if kind == "hello":
+            pid, ppid, argv, executable, at, version = fields
+            self.pids.add(pid)
+            return pid, [ProcessSeen(run, at, pid, ppid, tuple(argv), f"{executable} {version}")]
+        if pid is None:
+            return pid, []
+        match kind:
+            case "start":
+                rid, at, method, url, thread, task, where = fields
+                index = len(self.rows)
+                self.rows[(pid, rid)] = self.open[(pid, rid)] = index
+                self.https[index] = url.startswith("https:")
+                self.begun[index] = at
+                return pid, [
+                    RequestStarted(
+                        run, index, at, method, url, thread, task, pid, where_text(where)
+                    )
+                ]
+            case "named":
+                rid, method, url = fields
+                index = self.rows.get((pid, rid))
+                if index is None:
+                    return pid, []
+                self.https[index] = url.startswith("https:")
+                return pid, [RequestNamed(run, index, time.perf_counter(), method, url)]
+            case "end":
+                return pid, self._end(pid, *fields)
+            case "thread":
+                ident, name, at = fields
+                return pid, [ThreadSeen(run, at, pid, ident, name)]
+            case "thread_end":
+                ident, at = fields
+                return pid, [ThreadEnded(run, at, pid, ident)]
+            case "task":
+                name, at, thread = fields
+                return pid, [AsyncTaskSeen(run, at, pid, name, thread)]
+            case "task_end":
+                name, at, state = fields
+                return pid, [AsyncTaskEnded(run, at, pid, name, state)]
+            case "blocked":
+                thread, at, where = fields
+                return pid, [LoopBlocked(run, at, pid, thread, where_text(where))]
+            case "unblocked":
+                thread, at = fields
+                return pid, [LoopUnblocked(run, at, pid, thread)]
+            case "lag":
+                thread, worst = fields
+                return pid, [LoopUnblocked(run, time.perf_counter(), pid, thread, worst)]
+            case "note":
+                return pid, [ProgramOutput(run, time.perf_counter(), "fetchviz", fields[0])]
+            case "bye":
+                return pid, [ProcessEnded(run, fields[0], pid, "exited")]
+        return pid, []
+
+    def _end(
+        self,
+        pid: int,
+        rid: int,
+        at: float,
+        status: int | None,
+        nbytes: int | None,
+        error: list[Any] | None,
+        marks: list[Any],
+    ) -> list[Event]:
+        index = self.open.pop((pid, rid), None)
+        if index is None:
+            return []
+        timing = Marks()
+        (
+            timing.connect_start,
+            timing.connected,
+            timing.secured,
+            timing.sent,
+            timing.headers,
+            timing.tls_known,
+            timing.answers,
+        ) = marks
+        phases = timing.phases(self.begun.pop(index, at), at, self.https.pop(index, False))
+        run = self.run_id
+        if error is not None:
+            names, message = error
+            if "CancelledError" in names[:1]:
+                return [TaskCancelled(run, index, at)]
+            said = reason(names, message)
+            return [TaskFailed(run, index, at, said, status, phases, timing.reused)]
+        if status is None:
+            return [TaskFailed(run, index, at, "no response", None, phases, timing.reused)]
+        if status < 200:
+            said = f"interim {status} taken for the answer"
+            return [TaskFailed(run, index, at, said, status, phases, timing.reused)]
+        if status >= 400:
+            return [TaskFailed(run, index, at, f"HTTP {status}", status, phases, timing.reused)]
+        return [TaskFinished(run, index, at, status, nbytes or 0, phases, timing.reused)]
+
+    def unfinished(self, pids: set[int] | None, at: float, why: str) -> list[Event]:
+        """End the rows still in flight (of `pids`, or all): the program went first."""
+        events: list[Event] = []
+        for (pid, rid), index in list(self.open.items()):
+            if pids is None or pid in pids:
+                del self.open[(pid, rid)]
+                events.append(TaskFailed(self.run_id, index, at, why))
+        return events
