@@ -12,8 +12,8 @@ from dataclasses import dataclass, replace
 
 from fetchviz.core.catalog import STRATEGIES
 
-DASHBOARD, TOUR, REPLAY, SWEEP = "dashboard", "tour", "replay", "sweep"
-MODES = (DASHBOARD, TOUR, REPLAY, SWEEP)
+DASHBOARD, TOUR, REPLAY, SWEEP, TRACE = "dashboard", "tour", "replay", "sweep", "trace"
+MODES = (DASHBOARD, TOUR, REPLAY, SWEEP, TRACE)
 EVERY_MODE = frozenset(MODES)
 LIVE = frozenset({DASHBOARD, TOUR})  # the modes that show live runs
 BOARD = frozenset({DASHBOARD, TOUR, REPLAY})  # the modes that show the board and the rows
@@ -259,6 +259,44 @@ ACTIONS: tuple[Action, ...] = (
         "Cancel · back",
         "cancel the sweep; once over, back to the dashboard",
         frozenset({SWEEP}),
+    ),
+    # A traced program's own (fetchviz trace).
+    Action(
+        "trace.rerun",
+        "r",
+        "rerun",
+        "Rerun",
+        "run the program again (edit it, r, watch)",
+        frozenset({TRACE}),
+        palette="Run the program again",
+    ),
+    Action(
+        "trace.stop",
+        "escape",
+        "stop",
+        "Stop",
+        "stop the program: SIGINT first, so it can clean up; killed 3 s later",
+        frozenset({TRACE}),
+        palette="Stop the program",
+    ),
+    Action(
+        "trace.threads",
+        "t",
+        "threads",
+        "Threads",
+        "the program's processes, threads and asyncio tasks, each with its requests",
+        frozenset({TRACE}),
+        palette="Threads and tasks",
+    ),
+    Action(
+        "trace.output",
+        "o",
+        "toggle_output",
+        "Output",
+        "show or hide the program's output beside its rows",
+        frozenset({TRACE}),
+        footer=False,
+        palette="Show the program's output",
     ),
     # Everywhere.
     Action(

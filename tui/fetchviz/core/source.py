@@ -38,8 +38,9 @@ class Run(Protocol):
         """End it now. Its end (RunFinished, cancelled) still comes as an event."""
 
 
-class EventSource(Protocol):
-    """Starts runs and passes every batch of their events to the function given to open()."""
+class Feed(Protocol):
+    """Passes every batch of events to the function given to open(), until closed: what the
+    App holds, whatever starts the runs (an EventSource, a traced program's source)."""
 
     def open(self, deliver: Callable[[Batch], None]) -> None:
         """Called once, on the consumer's running loop, before any run starts."""
@@ -48,6 +49,13 @@ class EventSource(Protocol):
         """The clock the events are stamped on, as of now: `time.perf_counter()` for a live
         source; a replay's own time (its speed, its pauses) for a recording."""
         ...
+
+    def close(self) -> None:
+        """Stop every run, now; nothing of the source's may outlive this."""
+
+
+class EventSource(Feed, Protocol):
+    """Starts runs and passes every batch of their events to the function given to open()."""
 
     def start(self, request: RunRequest) -> Run:
         """A new run. Its events, its end included, come through `deliver`; so does a

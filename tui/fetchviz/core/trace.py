@@ -144,9 +144,9 @@ class TraceState(RunState):
                 if event.task is not None and (span := self._task(event.pid, event.task)):
                     span.requests += 1
             case RequestNamed(index=i, method=method, url=url) if i < len(self.tasks):
-                row = self.tasks[i]
-                assert isinstance(row, TracedRow)
-                row.method, row.url = method, url
+                named = self.tasks[i]
+                assert isinstance(named, TracedRow)
+                named.method, named.url = method, url
             case TaskFinished(index=i) | TaskFailed(index=i) | TaskCancelled(index=i):
                 if i < len(self.tasks) and self.tasks[i].finished is None:
                     self.in_flight -= 1

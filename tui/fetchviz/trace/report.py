@@ -104,7 +104,8 @@ def print_table(state: TraceState, out: TextIO) -> None:
         out.write(
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
             f"{'' if took is None else f'{took:.3f}':>7}  {result[:22]:<22} {request[:40]:<40} "
-            f"{short_thread(TraceState.row_thread(row), 18):<18} {state.relative(row.where) or ''}\n"
+            f"{short_thread(TraceState.row_thread(row), 18):<18} "
+            f"{state.relative(row.where) or ''}\n"
         )
     if len(rows) > ROWS_SHOWN:
         out.write(f"  … {len(rows) - ROWS_SHOWN} more (--json has every request)\n")

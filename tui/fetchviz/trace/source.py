@@ -55,9 +55,11 @@ def exit_code(returncode: int) -> tuple[int, str]:
 def _die_with_us() -> None:
     """In the program's process, before it starts: killed if fetchviz dies (Linux)."""
     with contextlib.suppress(Exception):
+        assert _LIBC is not None
         _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
+_LIBC: ctypes.CDLL | None
 try:
     _LIBC = ctypes.CDLL(None, use_errno=True)  # loaded now: not in the forked child
 except OSError:  # not a libc we can load (not Linux): the process group is killed instead
@@ -88,10 +90,11 @@ class TracedRun:
         source, program = self.source, self.source.program
         live = source.live
         env = program.environment(source.socket_path, live, source.url, source.cacert)
-        if live:  # its own session: the terminal's keys are the dashboard's; stdin is not it
-            stdin, stdout, stderr = subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE
-        else:  # headless: it has the terminal, as it would without fetchviz
-            stdin, stdout, stderr = None, source.stdout, None
+        # Live, its own session: the terminal's keys are the dashboard's, its stdin is not the
+        # terminal. Headless, it has the terminal, as it would without fetchviz.
+        stdin: int | None = subprocess.DEVNULL if live else None
+        stdout: int | None = subprocess.PIPE if live else source.stdout
+        stderr: int | None = subprocess.PIPE if live else None
         self.deliver([RunStarted(self.run_id, "trace", 0, time.perf_counter())])
         try:
             self.proc = subprocess.Popen(
@@ -181,7 +184,7 @@ class TracedRun:
         *lines, rest = buffer.split(b"\n")
         buffer[:] = rest
         for line in lines:
-            pid[0], decoded = self.decoder.decode(pid[0], line)
+            pid[0], decoded = self.decoder.decode(pid[0], bytes(line))
             events += decoded
         self.requests = len(self.decoder.rows)
         if closed:

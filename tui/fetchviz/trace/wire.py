@@ -131,11 +131,11 @@ class Decoder:
                 ]
             case "named":
                 rid, method, url = fields
-                index = self.rows.get((pid, rid))
-                if index is None:
+                named = self.rows.get((pid, rid))
+                if named is None:
                     return pid, []
-                self.https[index] = url.startswith("https:")
-                return pid, [RequestNamed(run, index, time.perf_counter(), method, url)]
+                self.https[named] = url.startswith("https:")
+                return pid, [RequestNamed(run, named, time.perf_counter(), method, url)]
             case "end":
                 return pid, self._end(pid, *fields)
             case "thread":

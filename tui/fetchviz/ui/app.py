@@ -19,7 +19,7 @@ from textual.screen import Screen
 
 from fetchviz.core.actions import ACTIONS, DASHBOARD, EVERY_MODE, Action, of_mode
 from fetchviz.core.session import Session
-from fetchviz.core.source import Batch, EventSource
+from fetchviz.core.source import Batch, Feed
 from fetchviz.runs import tuning
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.ui.keys import bindings
@@ -36,7 +36,7 @@ class FetchvizApp(App[int]):
     def __init__(
         self,
         first: ScreenMaker,
-        source: EventSource | None = None,
+        source: Feed | None = None,
         server: EmbeddedServer | None = None,
         theme: str | None = None,
         keymap: Mapping[str, str] | None = None,

@@ -17,6 +17,7 @@ from fetchviz.runs import tuning
 from fetchviz.runs.server import EmbeddedServer
 
 if TYPE_CHECKING:
+    from fetchviz.trace.program import Program
     from fetchviz.ui.app import FetchvizApp
     from fetchviz.ui.screens.sweep import SweepScreen
 
@@ -100,6 +101,33 @@ def sweep(
 
     screen = SweepScreen(config, strategies, sizes, run_sequential_up_to, server, lambda: source)
     return run(sweep_app(screen, keymap, theme))
+
+
+def trace(
+    program: Program,
+    server: EmbeddedServer | None,
+    theme: str | None = None,
+    keymap: Mapping[str, str] | None = None,
+) -> int:
+    """`fetchviz trace` on screen; the exit code is the program's last run's."""
+    from fetchviz.trace.source import TraceSource
+    from fetchviz.ui.app import FetchvizApp
+    from fetchviz.ui.screens.trace import TraceScreen
+
+    keys = dict(keymap or {})
+    source = TraceSource(
+        program,
+        live=True,
+        url=server.url() if server is not None else None,
+        cacert=server.cacert if server is not None else None,
+    )
+    screen = TraceScreen(source)
+    app = FetchvizApp(lambda: screen, source, server, theme, keys, remapped(keys))
+    code = run(app)
+    state = screen.state
+    if code == 0 and state is not None and state.exit_code is not None:
+        return state.exit_code
+    return code
 
 
 def run(app: FetchvizApp) -> int:

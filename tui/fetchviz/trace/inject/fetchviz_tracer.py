@@ -1,3 +1,4 @@
+# mypy: disable-error-code="method-assign,assignment,attr-defined"
 """fetchviz's tracer, inside a traced program: its requests, threads, tasks and loop, reported.
 
 Started by sitecustomize.py in every Python that `fetchviz trace` starts (FETCHVIZ_TRACE is the
@@ -212,7 +213,8 @@ class Request:
 
 def _chain(error: BaseException) -> list[str]:
     """The class names of an error and of those it wraps (fetchviz turns them into a reason)."""
-    names, todo, seen = [], [error], set()
+    names: list[str] = []
+    todo, seen = [error], set[int]()
     while todo and len(seen) < 16:
         current = todo.pop(0)
         if id(current) in seen:
@@ -609,6 +611,10 @@ class _Watched:
         self.thread = threading.current_thread().name
 
 
+_ASYNCIO_OWN = ("shutdown_asyncgens", "shutdown_default_executor", "close")
+_ASYNCIO_FILES = ("runners.py", "base_events.py")
+
+
 def _made_by_program(frame: Any) -> list[Any] | None:
     """Where the program made a task; None for a task an HTTP client or asyncio.run made for
     itself (anyio's connection attempts, the shutdown of async generators)."""
@@ -621,9 +627,8 @@ def _made_by_program(frame: Any) -> list[Any] | None:
             return [code.co_filename, frame.f_lineno, code.co_name]
         if kind == CLIENT:
             return None  # a client's own
-        if code.co_name in ("shutdown_asyncgens", "shutdown_default_executor", "close"):
-            if code.co_filename.endswith(("runners.py", "base_events.py")):
-                return None
+        if code.co_name in _ASYNCIO_OWN and code.co_filename.endswith(_ASYNCIO_FILES):
+            return None
         frame = frame.f_back
     return None
 
@@ -709,7 +714,7 @@ def _watch_loops() -> None:
 
 
 def _hook_threads() -> None:
-    bootstrap = threading.Thread._bootstrap_inner  # type: ignore[attr-defined]
+    bootstrap = threading.Thread._bootstrap_inner
 
     @functools.wraps(bootstrap)
     def _bootstrap_inner(self: threading.Thread) -> None:
@@ -720,7 +725,7 @@ def _hook_threads() -> None:
         finally:
             send("thread_end", ident, now())
 
-    threading.Thread._bootstrap_inner = _bootstrap_inner  # type: ignore[attr-defined]
+    threading.Thread._bootstrap_inner = _bootstrap_inner
 
 
 # Hooks when their module is imported, not before.

@@ -32,6 +32,7 @@ from fetchviz.core.timeline import (
     phase_runs,
     short_thread,
 )
+from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.ui.widgets.layout import Steady
 
 
@@ -64,6 +65,14 @@ class Columns:
 
 RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
 RESULT_MIN = 24  # below this, the thread column gives way
+
+
+def short_request(url: str, width: int) -> str:
+    """A traced request's URL in `width`: whole if it fits, else its path, else its end."""
+    if len(url) <= width:
+        return url
+    path = "/" + url.split("://", 1)[-1].partition("/")[2]
+    return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
 def short_url(url: str, width: int = 18) -> str:
@@ -294,7 +303,10 @@ class TaskTable(ScrollView, can_focus=True):
             result = f"{row.status} · {row.nbytes} B"
         else:
             result = ""
-        if len(run.targets) > 1:  # which of the URLs: their ends tell them apart
+        if isinstance(row, TracedRow):  # a traced program's: which request, and the answer
+            room = max(6, cols.result - len(result) - len(row.method) - 4)
+            result = f"{row.method} {short_request(row.url, room)} {result}".strip()
+        elif len(run.targets) > 1:  # which of the URLs: their ends tell them apart
             # The URL's end, in what the result leaves: "200 · 11 B" stays whole.
             room = max(6, min(18, cols.result - 14))
             result = f"{short_url(run.url(row.index) or '', room)} {result}"
@@ -305,7 +317,7 @@ class TaskTable(ScrollView, can_focus=True):
             Segment(f" {fit_text(result, cols.result - 2):<{cols.result - 1}}", style),
         ]
         if cols.thread:
-            name = short_thread(row.thread, cols.thread - 1)
+            name = short_thread(TraceState.row_thread(row), cols.thread - 1)
             segments.append(Segment(f"{name:<{cols.thread}}", dim))
         if cols.timeline:
             end = row.finished if row.finished is not None else (run.end or now)

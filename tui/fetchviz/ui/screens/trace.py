@@ -1,0 +1,276 @@
+"""`fetchviz trace` on screen: a program of the user's, its requests as rows, live, with its
+loop, its output and how it ended; r runs it again, escape stops it, t lists its threads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.markup import escape
+from rich.text import Text
+from textual import events, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, RichLog
+
+from fetchviz.core.actions import TRACE
+from fetchviz.core.model import fmt_lag
+from fetchviz.core.source import Batch
+from fetchviz.core.trace import TracedRow, TraceState
+from fetchviz.trace.report import summary_lines
+from fetchviz.trace.source import GRACE, TraceSource
+from fetchviz.ui.dialogs.details import Details, task_details
+from fetchviz.ui.keys import bindings
+from fetchviz.ui.widgets.layout import Column, Steady, set_titles
+from fetchviz.ui.widgets.table import TableHeader, TaskTable
+
+if TYPE_CHECKING:
+    from fetchviz.ui.app import FetchvizApp
+
+FRAME = 1 / 30  # a program's events are drawn at most this often
+TICK = 1 / 10  # the clock on screen moves this often while it runs
+OUTPUT_BESIDE = 150  # from this width, the output sits beside the rows, not under them
+
+
+class TraceScreen(Screen[None], inherit_bindings=False):
+    """The traced program's run: a summary, its requests, its output."""
+
+    MODE: ClassVar[str] = TRACE
+    BINDINGS: ClassVar[list[BindingType]] = bindings(TRACE)
+    DEFAULT_CSS = """
+    TraceScreen #trace-summary {
+        height: 7;
+        border: round $primary;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
+    TraceScreen #trace-body { height: 1fr; layout: vertical; }
+    TraceScreen #trace-body.beside { layout: horizontal; }
+    TraceScreen #trace-output {
+        height: 8;
+        border: round $secondary;
+        border-subtitle-color: $text-muted;
+        padding: 0 1;
+        scrollbar-size-vertical: 1;
+    }
+    TraceScreen #trace-body.beside #trace-output { height: 1fr; width: 45%; }
+    """
+
+    def __init__(self, source: TraceSource) -> None:
+        super().__init__()
+        self.source = source
+        self.state: TraceState | None = None
+        self.shown_output = 0  # lines of the state's output written to the panel
+
+    @property
+    def fetchviz(self) -> FetchvizApp:
+        from fetchviz.ui.app import FetchvizApp
+
+        assert isinstance(self.app, FetchvizApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        self.summary = Steady(id="trace-summary")
+        self.header = TableHeader(id="header")
+        self.table = TaskTable(id="table", clock=time.perf_counter)
+        self.output = RichLog(id="trace-output", max_lines=2000, wrap=False, markup=True)
+        yield self.summary
+        with Column(id="trace-body"):
+            with Column(id="rows"):
+                yield self.header
+                yield self.table
+            yield self.output
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.summary.border_title = self.source.program.name
+        self.output.border_title = "output"
+        self.output.border_subtitle = "its stdin is not the terminal"
+        self._fit(self.app.size.width)
+        self.screen_layout_refresh_signal.subscribe(self, lambda _screen: self.redraw())
+        self._consume_events()
+        self.call_after_refresh(self.start)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.width)
+
+    def _fit(self, width: int) -> None:
+        body = self.query_one("#trace-body")
+        body.set_class(width >= OUTPUT_BESIDE, "beside")
+
+    # The program
+
+    def start(self) -> None:
+        handle = self.source.start()
+        program = self.source.program
+        self.state = TraceState.traced(handle.run_id, program.shown, program.cwd)
+        self.output.clear()
+        self.shown_output = 0
+        self.table.show(self.state)
+        self.redraw()
+
+    def action_rerun(self) -> None:
+        self.start()
+
+    def action_stop(self) -> None:
+        state = self.state
+        if state is None or state.done:
+            self.notify("The program is not running: r runs it again.", timeout=3)
+            return
+        run = self.source.current
+        if run is not None:
+            run.cancel()
+            self.notify(f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.")
+
+    def action_toggle_output(self) -> None:
+        self.output.display = not self.output.display
+
+    def action_threads(self) -> None:
+        if self.state is not None:
+            self.app.push_screen(Details("threads and tasks", threads_text(self.state)))
+
+    def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
+        state = self.state
+        if state is not None and message.index < len(state.tasks):
+            row = state.tasks[message.index]
+            self.app.push_screen(Details(f"request {row.index}", request_details(state, row)))
+
+    # Events
+
+    @work(group="events")
+    async def _consume_events(self) -> None:
+        queue = self.fetchviz.event_queue
+        while True:
+            batches: list[Batch] = []
+            timeout = TICK if self.state is not None and not self.state.done else None
+            with contextlib.suppress(TimeoutError):
+                batches.append(await asyncio.wait_for(queue.get(), timeout))
+            while not queue.empty():
+                batches.append(queue.get_nowait())
+            touched: set[int] = set()
+            state = self.state
+            for batch in batches:
+                for event in batch:
+                    if state is not None and event.run_id == state.run_id:
+                        state.apply(event)
+                        index = getattr(event, "index", None)
+                        if index is not None:
+                            touched.add(index)
+            grew = state is not None and self.table.virtual_size.height != len(state.tasks)
+            self.redraw(None if grew else touched)
+            await asyncio.sleep(FRAME)
+
+    # Drawing
+
+    def redraw(self, touched: set[int] | None = None) -> None:
+        state = self.state
+        if state is None or not self.table.is_attached:
+            return
+        now = time.perf_counter()
+        if self.table.virtual_size.height != len(state.tasks):
+            self.table.virtual_size = self.table.virtual_size.with_height(len(state.tasks))
+            touched = None
+        self.summary.set_content(self.summary_text(state, now))
+        running = "running" if not state.done else (state.how or "stopped")
+        set_titles(self.summary, self.source.program.name, running)
+        self.header.show(
+            self.table.scrollable_content_region.width, self.table.scale(), state.thread_width
+        )
+        self.table.refresh_rows(touched)
+        self._write_output(state)
+
+    def summary_text(self, state: TraceState, now: float) -> Text:
+        if state.done:
+            lines = summary_lines(state)
+        else:
+            elapsed = state.elapsed(now)
+            lines = [f"{state.program}  ·  running  ·  {elapsed:.1f} s"]
+            count = len(state.tasks)
+            lines.append(
+                f"{count} request{'s' if count != 1 else ''}: {state.in_flight} in flight, "
+                f"{state.ok} ok, {state.failed} failed · most in flight {state.most_seen}"
+            )
+            lines.append(
+                f"{len(state.processes)} process{'es' if len(state.processes) != 1 else ''}, "
+                f"{len(state.threads)} threads, {len(state.async_tasks)} asyncio tasks"
+                " · t lists them"
+            )
+            blocked = state.blocked_now()
+            if blocked is not None:
+                where = state.relative(blocked.where) or "where is not known"
+                lines.append(f"loop blocked {fmt_lag(now - blocked.started)} at {where}")
+            elif state.blocked:
+                last = state.blocked[-1]
+                took = (last.ended or now) - last.started
+                where = state.relative(last.where) or "where is not known"
+                lines.append(f"loop was blocked {fmt_lag(took)} at {where}")
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for i, line in enumerate(lines):
+            style = "bold" if i == 0 else ("bold red" if "blocked" in line else "")
+            text.append(line + "\n", style=style)
+        return text
+
+    def _write_output(self, state: TraceState) -> None:
+        """The program's new lines, each with its time in the run (as the rows have)."""
+        new = state.output_count - self.shown_output
+        if new <= 0:
+            return
+        lines = list(state.output)[-min(new, len(state.output)) :]
+        for at, stream, text in lines:
+            offset = state.offset(at) or 0.0
+            colour = "red" if stream == "stderr" else "yellow" if stream == "fetchviz" else ""
+            body = escape(text)
+            self.output.write(
+                f"[dim]{offset:7.3f}[/] " + (f"[{colour}]{body}[/]" if colour else body)
+            )
+        self.shown_output = state.output_count
+
+
+def request_details(state: TraceState, row: TracedRow | object) -> str:
+    assert isinstance(row, TracedRow)
+    lines = [
+        f"{row.method} {row.url}",
+        f"where    {state.relative(row.where) or '—'}",
+        f"thread   {row.thread or '—'}",
+        f"task     {row.task or '—'}",
+        f"process  {row.pid}",
+        "",
+        task_details(state, row),
+    ]
+    return "\n".join(lines)
+
+
+def threads_text(state: TraceState) -> str:
+    """Every process, thread and asyncio task of the program, with its life and requests."""
+
+    def span(started: float, ended: float | None) -> str:
+        start = state.offset(started) or 0.0
+        end = state.offset(ended)
+        return f"{start:7.3f} → {'…' if end is None else f'{end:.3f}'}"
+
+    lines = []
+    for process in state.processes.values():
+        argv = " ".join(process.argv) or "?"
+        lines.append(f"process {process.pid} ({argv}) {span(process.seen, process.ended)}")
+        main_requests = sum(
+            1 for row in state.tasks if isinstance(row, TracedRow) and row.pid == process.pid
+        )
+        lines.append(f"  {main_requests} requests")
+        for thread in state.threads.values():
+            if thread.pid == process.pid:
+                lines.append(
+                    f"  thread {thread.name:<28} {span(thread.started, thread.ended)}"
+                    f"  {thread.requests} requests"
+                )
+        for task in state.async_tasks.values():
+            if task.pid == process.pid:
+                lines.append(
+                    f"  task   {task.name:<28} {span(task.started, task.ended)}"
+                    f"  {task.requests} requests {task.state or ''}"
+                )
+    return "\n".join(lines) or "nothing yet: the program has not started"
