@@ -38,10 +38,15 @@ BEAT = 0.02  # a watched loop beats this often
 BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
 now = time.perf_counter
 
-_out: collections.deque[str] = collections.deque()  # lines to send; deque: thread-safe
+_out: collections.deque[Any] = (
+    collections.deque()
+)  # lines (or _TaskSeen)  # lines to send; deque: thread-safe
 _sock: socket.socket | None = None
 _ids = itertools.count(1)
 _started = False
+# A pool's worker process (multiprocessing) is killed as soon as its results are in: there,
+# a request's end is handed over at once, not up to PERIOD later.
+_eager = False
 _lock = threading.Lock()  # one batch on the socket at a time
 _loops: dict[int, _Watched] = {}  # thread ident -> the loop it runs
 _here = os.path.dirname(os.path.abspath(__file__))
@@ -51,6 +56,19 @@ def send(*message: Any) -> None:
     _out.append(json.dumps(message, separators=(",", ":"), default=str))
 
 
+class _TaskSeen:
+    """A task's message, its name read when sent: asyncio.create_task names a task after
+    the loop made it."""
+
+    __slots__ = ("at", "task", "thread")
+
+    def __init__(self, task: Any, at: float, thread: str) -> None:
+        self.task, self.at, self.thread = task, at, thread
+
+    def __str__(self) -> str:
+        return json.dumps(["task", self.task.get_name(), self.at, self.thread])
+
+
 def flush() -> None:
     global _sock
     if _sock is None:
@@ -58,7 +76,7 @@ def flush() -> None:
     with _lock:
         lines = []
         while _out:
-            lines.append(_out.popleft())
+            lines.append(str(_out.popleft()))
         if lines:
             try:
                 _sock.sendall(("\n".join(lines) + "\n").encode())
@@ -209,6 +227,8 @@ class Request:
         elif error is not None:
             reason = [[], error]
         send("end", self.id, now(), self.status, nbytes, reason, self.marks())
+        if _eager:
+            flush()
 
 
 def _chain(error: BaseException) -> list[str]:
@@ -650,7 +670,7 @@ def _hook_asyncio(module: Any) -> None:
         made_at = _made_by_program(sys._getframe(1))
         if made_at is not None:
             _made_at[id(task)] = made_at
-            send("task", task.get_name(), now(), threading.current_thread().name)
+            _out.append(_TaskSeen(task, now(), threading.current_thread().name))
             task.add_done_callback(task_done)
         return task
 
@@ -830,7 +850,8 @@ def _at_exit() -> None:
 
 def _after_fork() -> None:
     """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
-    global _sock, _out
+    global _sock, _out, _eager
+    _eager = True
     _out = collections.deque()
     _loops.clear()
     old, _sock = _sock, None
@@ -855,10 +876,11 @@ def _exit_flushed(exit: Any) -> Any:
 
 
 def start() -> None:
-    global _started
+    global _started, _eager
     if _started:
         return
     _started = True
+    _eager = any("multiprocessing" in arg for arg in getattr(sys, "orig_argv", ()))
     if os.environ.get("FETCHVIZ_TRACE_LINES"):  # on the dashboard: each line as it is printed
         for stream in (sys.stdout, sys.stderr):
             reconfigure = getattr(stream, "reconfigure", None)

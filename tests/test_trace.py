@@ -1,0 +1,264 @@
+"""`fetchviz trace`: programs fetchviz has never seen (tests/traced/, examples/tutorial/), run
+unmodified under the real tracer, against the embedded server, through the real command."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fetchviz.runs.server import EmbeddedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+TRACED = ROOT / "tests" / "traced"
+FETCHVIZ = [sys.executable, "-m", "fetchviz.cli"]
+
+
+def fetchviz(*args: str, cwd: Path = ROOT, timeout: float = 90) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from fetchviz.cli import entry; entry()", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def traced_json(*args: str, cwd: Path = ROOT) -> tuple[dict[str, Any], str, int]:
+    done = fetchviz("trace", "--json", *args, cwd=cwd)
+    assert done.stdout.strip(), done.stderr
+    return json.loads(done.stdout), done.stderr, done.returncode
+
+
+def line_of(path: Path, text: str) -> int:
+    """The line of `path` that holds `text` (the first)."""
+    for number, line in enumerate(path.read_text().splitlines(), 1):
+        if text in line:
+            return number
+    raise AssertionError(f"{text!r} not in {path}")
+
+
+def body_size(url: str) -> int:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return len(response.read())
+
+
+def tasks_of(result: dict[str, Any]) -> list[dict[str, Any]]:
+    (run,) = result["runs"]
+    tasks: list[dict[str, Any]] = run["tasks"]
+    return tasks
+
+
+def test_a_thread_pool_each_request_with_its_thread_and_where(server: EmbeddedServer) -> None:
+    script = TRACED / "thread_pool.py"
+    result, _, code = traced_json(str(script), server.url())
+    assert code == 0 and result["exit_code"] == 0
+    tasks = tasks_of(result)
+    assert len(tasks) == 8
+    assert {task["state"] for task in tasks} == {"finished"}
+    assert all(task["thread"].startswith("ThreadPoolExecutor") for task in tasks)
+    assert len({task["thread"] for task in tasks}) > 1  # four workers shared them
+    fetch_line = next(
+        n
+        for n, line in enumerate(script.read_text().splitlines(), 1)
+        if ".get(" in line and "def" not in line
+    )
+    assert {task["where"] for task in tasks} == {
+        f"tests/traced/thread_pool.py:{fetch_line} in fetch"
+    }
+    assert all(task["method"] == "GET" and task["task"] is None for task in tasks)
+    assert all(task["status"] == 200 and task["bytes"] == body_size(server.url()) for task in tasks)
+    assert {task["pid"] for task in tasks} == {result["runs"][0]["processes"][0]["pid"]}
+    run = result["runs"][0]
+    assert 2 <= run["most_in_flight"] <= 4  # four workers, never more
+    assert [t["started"] for t in tasks] == sorted(t["started"] for t in tasks)
+    phases = tasks[0]["phases"]
+    assert phases is not None and phases["first_byte"] > 0.5 * server.delay_ms / 1000
+
+
+def test_aiohttp_tasks_are_named_and_overlap(server: EmbeddedServer) -> None:
+    script = TRACED / "aiohttp_gather.py"
+    result, _, code = traced_json(str(script), server.url(), "20")
+    assert code == 0
+    tasks = tasks_of(result)
+    assert len(tasks) == 20 and all(t["state"] == "finished" for t in tasks)
+    assert {t["task"] for t in tasks} == {f"fetch-{i}" for i in range(20)}
+    assert {t["thread"] for t in tasks} == {"MainThread"}
+    where = f"tests/traced/aiohttp_gather.py:{line_of(script, 'session.get(url)')} in fetch"
+    assert {t["where"] for t in tasks} == {where}
+    run = result["runs"][0]
+    assert run["most_in_flight"] >= 10  # gathered: they were in flight together
+    assert run["overlap"] > 1.5  # of the whole program, its start-up included
+    names = {task["name"] for task in run["async_tasks"]}
+    assert {f"fetch-{i}" for i in range(20)} <= names
+    assert all(t["bytes"] == body_size(server.url()) for t in tasks)
+
+
+def test_httpx_async_and_sync_where_the_task_was_made(server: EmbeddedServer) -> None:
+    script = TRACED / "httpx_async.py"
+    result, _, code = traced_json(str(script), server.url(), "5")
+    assert code == 0
+    tasks = tasks_of(result)
+    assert len(tasks) == 6 and all(t["state"] == "finished" for t in tasks)
+    in_tasks = [t for t in tasks if t["task"] is not None]
+    assert len(in_tasks) == 5
+    gather = line_of(script, "asyncio.gather")
+    assert {t["where"] for t in in_tasks} == {f"tests/traced/httpx_async.py:{gather} in main"}
+    (last,) = [t for t in tasks if t["task"] is None]
+    assert (
+        last["where"] == f"tests/traced/httpx_async.py:{line_of(script, 'httpx.get(')} in <module>"
+    )
+    # httpx's own tasks (anyio's connection attempts) are not the program's
+    assert not any("anyio" in task["name"] for task in result["runs"][0]["async_tasks"])
+
+
+def test_urllib_request(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(str(TRACED / "urllib_plain.py"), server.url())
+    assert code == 0
+    tasks = tasks_of(result)
+    assert [(t["state"], t["status"], t["bytes"]) for t in tasks] == [
+        ("finished", 200, body_size(server.url()))
+    ] * 2
+    assert tasks[0]["finished"] <= tasks[1]["started"]  # one after the other
+
+
+def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
+    script = TRACED / "blocking_loop.py"
+    result, _, code = traced_json(str(script), server.url())
+    assert code == 0
+    blocked = result["runs"][0]["loop_blocked"]
+    sleep = f"tests/traced/blocking_loop.py:{line_of(script, 'time.sleep(0.5)')} in crunch"
+    assert any(b["where"].startswith(sleep) and b["duration"] >= 0.3 for b in blocked), blocked
+    assert all(b["thread"] == "MainThread" for b in blocked)
+    assert result["runs"][0]["loop_lag_max"] >= 0.3
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_multiprocessing_children_are_traced(server: EmbeddedServer, method: str) -> None:
+    result, _, code = traced_json(str(TRACED / "multi_proc.py"), server.url(), "4", method)
+    assert code == 0
+    run = result["runs"][0]
+    tasks = tasks_of(result)
+    assert len(tasks) == 4 and all(t["state"] == "finished" for t in tasks)
+    main = run["processes"][0]["pid"]
+    assert main not in {t["pid"] for t in tasks}  # the pool's processes made them
+    assert len(run["processes"]) >= 3
+
+
+def test_a_subprocess_is_traced_too(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(str(TRACED / "sub_proc.py"), server.url())
+    assert code == 0
+    tasks = tasks_of(result)
+    assert len(tasks) == 2 and len({t["pid"] for t in tasks}) == 2
+
+
+def test_exit_codes_are_the_programs(server: EmbeddedServer) -> None:
+    result, stderr, code = traced_json(str(TRACED / "exits3.py"), server.url())
+    assert code == 3 and result["exit_code"] == 3
+    assert "bye" in stderr  # with --json, the program's stdout goes to stderr
+    result, stderr, code = traced_json(str(TRACED / "raises.py"), server.url())
+    assert code == 1
+    assert "RuntimeError: boom from the program" in stderr  # its own traceback, as its own
+    assert "fetchviz" not in stderr.split("Traceback")[1]
+    assert len(tasks_of(result)) == 1
+
+
+def test_the_program_runs_as_without_fetchviz(server: EmbeddedServer, tmp_path: Path) -> None:
+    script = TRACED / "echo_args.py"
+    plain = subprocess.run(
+        [sys.executable, str(script), server.url()],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    done = fetchviz("trace", "--headless", str(script), server.url(), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(plain.stdout.splitlines()[0]) == json.loads(done.stdout.splitlines()[0])
+    assert "1 request: 1 ok" in done.stdout
+
+
+def test_a_program_with_no_request_says_so() -> None:
+    result, _, code = traced_json(str(TRACED / "no_requests.py"))
+    assert code == 0
+    assert "made no HTTP request" in result["runs"][0]["note"]
+    assert "aiohttp" in result["runs"][0]["note"]
+
+
+def test_requests_in_flight_at_exit_say_so(server: EmbeddedServer) -> None:
+    slow = server.url(5000)
+    result, _, code = traced_json(str(TRACED / "in_flight_exit.py"), slow)
+    assert code == 0
+    (task,) = tasks_of(result)
+    assert task["state"] == "failed" and "ended before the answer" in task["error"]
+
+
+def test_serve_gives_the_program_a_url() -> None:
+    done = fetchviz("trace", "--json", "--serve", "--delay", "50", "examples/tutorial/executor.py")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    tasks = tasks_of(result)
+    assert len(tasks) == 10 and all(t["state"] == "finished" for t in tasks)
+    assert tasks[0]["url"].endswith("/delay/50")
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["nosuch.py"], "no such script"),
+        (["-m", "no_such_module_here"], "no module named"),
+        (["--"], "nothing after it"),
+        (["--", "no-such-command-here"], "no such command"),
+        ([], "name the program"),
+        (["--delay", "10", "x.py"], "add --serve"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args: list[str], said: str) -> None:
+    done = fetchviz("trace", *args)
+    assert done.returncode == 2
+    assert said in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+
+
+def test_a_module_and_a_command(server: EmbeddedServer) -> None:
+    result, _, code = traced_json("-m", "traced.urllib_plain", server.url(), cwd=ROOT / "tests")
+    assert code == 0 and len(tasks_of(result)) == 2
+    result, _, code = traced_json(
+        "--", sys.executable, str(TRACED / "urllib_plain.py"), server.url()
+    )
+    assert code == 0 and len(tasks_of(result)) == 2
+
+
+def test_an_isolated_python_runs_untraced(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(
+        "--", sys.executable, "-I", str(TRACED / "urllib_plain.py"), server.url()
+    )
+    assert code == 0
+    assert "untraced" in result["runs"][0]["note"]
+
+
+def test_the_channel_is_the_users_alone(server: EmbeddedServer) -> None:
+    """A socket in a folder only the user can enter, gone once the source closes."""
+    import asyncio
+
+    from fetchviz.core.trace import TraceState
+    from fetchviz.trace.program import Program
+    from fetchviz.trace.report import trace_once
+    from fetchviz.trace.source import TraceSource
+
+    source = TraceSource(Program.of("script", str(TRACED / "urllib_plain.py"), (server.url(),)))
+    folder = os.path.dirname(source.socket_path)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    source.live = False
+    state = asyncio.run(trace_once(source))
+    assert isinstance(state, TraceState) and len(state.tasks) == 2
+    assert not os.path.exists(folder)

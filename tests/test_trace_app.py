@@ -1,0 +1,86 @@
+"""`fetchviz trace` on the dashboard, driven by Pilot: the program's rows and output live,
+r runs it again, escape stops it (SIGINT), q leaves nothing of it behind."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from pathlib import Path
+
+from fetchviz.core.actions import ACTIONS
+from fetchviz.runs.server import EmbeddedServer
+from fetchviz.trace.program import Program
+from fetchviz.trace.source import TraceSource
+from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.screens.trace import TraceScreen, threads_text
+from test_app import wait_until
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def traced_app(script: str, *args: str) -> tuple[FetchvizApp, TraceScreen]:
+    program = Program.of("script", str(ROOT / script), args)
+    source = TraceSource(program, live=True)
+    screen = TraceScreen(source)
+    return FetchvizApp(lambda: screen, source, None, None, {}, ACTIONS), screen
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is reaped by the reaper thread; /proc says which it is.
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split()[2] != "Z"
+    except OSError:
+        return False
+
+
+async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
+    app, screen = traced_app("examples/tutorial/executor.py", server.url())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        state = screen.state
+        assert state is not None and state.exit_code == 0
+        assert len(state.tasks) == 10 and state.ok == 10
+        printed = [text for _, _, text in state.output]
+        assert "Started: 0" in printed and "Finished: 9" in printed
+        # In time with the rows: "Finished: 0" is printed after request 0 ended.
+        finished_0 = next(at for at, _, text in state.output if text == "Finished: 0")
+        first = state.tasks[0].finished
+        assert first is not None and finished_0 >= first - 0.05
+        assert "process" in threads_text(state)
+        first_run = state.run_id
+        await pilot.press("r")
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.state is not None and screen.state.run_id != first_run and screen.state.done
+            ),
+        )
+        assert screen.state is not None and screen.state.ok == 10
+
+
+async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> None:
+    app, screen = traced_app("examples/tutorial/sync.py", server.url(5000))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.state is not None and len(screen.state.tasks) > 0)
+        assert screen.source.current is not None and screen.source.current.proc is not None
+        pid = screen.source.current.proc.pid
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        assert screen.state is not None
+        assert screen.state.exit_code == 130, screen.state.how  # Ctrl+C, as the program saw it
+        assert screen.state.tasks[0].error is not None  # cut short, and says so
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.source.current is not None)
+        assert screen.source.current.proc is not None
+        second = screen.source.current.proc.pid
+        await pilot.press("q")
+    for _ in range(200):  # killed at once; reaped within moments
+        if not alive(pid) and not alive(second):
+            break
+        await asyncio.sleep(0.05)
+    assert not alive(pid) and not alive(second)
