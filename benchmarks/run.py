@@ -52,6 +52,33 @@ def headless(strategy: str, url: str, n: int, *extra: str) -> float:
     return float(run_json(cmd)["runs"][0]["elapsed"])
 
 
+TRACED = Path(__file__).resolve().parent.parent / "tests" / "traced"
+
+
+def program_elapsed(output: str) -> float:
+    """What a benchmark program (tests/traced/many_*.py) says it took: its last line."""
+    match = re.search(r"elapsed ([\d.]+)\s*$", output)
+    if match is None:
+        raise RuntimeError(f"no elapsed line in {output[-200:]!r}")
+    return float(match.group(1))
+
+
+def plain_program(name: str, url: str, n: int) -> float:
+    cmd = [sys.executable, str(TRACED / name), url, str(n)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
+    return program_elapsed(done.stdout)
+
+
+def traced_program(name: str, url: str, n: int) -> float:
+    """The same program under `fetchviz trace --json` (its own output goes to stderr)."""
+    cmd = [sys.executable, "-m", "fetchviz", "trace", "--json", str(TRACED / name), url, str(n)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
+    result = json.loads(done.stdout)
+    if len(result["runs"][0]["tasks"]) != n:
+        raise RuntimeError(f"{name}: {len(result['runs'][0]['tasks'])} requests traced, not {n}")
+    return program_elapsed(done.stderr)
+
+
 def cpu_seconds(pid: int) -> float | None:
     """A process's CPU time so far, user and system, from /proc (Linux only)."""
     try:
@@ -274,6 +301,22 @@ def main() -> None:
                 said == MET if said != UNDECIDED else None,
                 f"median fetchviz --headless / median bare script, "
                 f"{len(rounds)} interleaved rounds",
+                (interval, said),
+            )
+        for program in ("many_aiohttp.py", "many_threads.py"):
+            interval, said, rounds = decided_ratio(
+                lambda p=program: plain_program(p, url, n),
+                lambda p=program: traced_program(p, url, n),
+                1.05,
+            )
+            row(
+                f"fetchviz trace, {program}, N={n}",
+                interval.value,
+                "× plain python",
+                "≤ 1.05",
+                said == MET if said != UNDECIDED else None,
+                f"median of the program's own elapsed under `fetchviz trace --json` / under "
+                f"plain python, {len(rounds)} interleaved rounds",
                 (interval, said),
             )
         drawn: list[dict[str, Any]] = []

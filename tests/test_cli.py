@@ -221,7 +221,7 @@ def test_keys_lists_every_action_with_its_keys_modes_and_help(capsys):
     rows = keys_rows(capsys.readouterr().out)
     assert list(rows) == [action.id for action in ACTIONS]
     assert rows["tour.next"] == ["tour.next", "space,right", "tour", "the tour's next step"]
-    assert rows["quit"][2] == "dashboard,tour,replay,sweep"
+    assert rows["quit"][2] == "dashboard,tour,replay,sweep,trace"
 
 
 def test_keys_shows_the_keys_of_a_keymap(tmp_path, capsys):

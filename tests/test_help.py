@@ -16,7 +16,7 @@ from fetchviz.cli import UsageError, main, parse
 ROOT = Path(__file__).resolve().parent.parent
 RECORDING = ROOT / "tests" / "recordings" / "sync.jsonl.gz"
 OWN_STRATEGY = f"{ROOT / 'examples' / 'bounded.py'}:bounded"
-COMMANDS = ["dashboard", "serve", "replay", "export", "sweep", "tour", "web", "keys"]
+COMMANDS = ["dashboard", "serve", "replay", "export", "sweep", "tour", "web", "trace", "keys"]
 LEAVE = {"-h", "--help", "--version"}  # they print and leave with 0
 FLAG = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*")
 
@@ -31,7 +31,17 @@ def base(command: str, tmp_path: Path) -> list[str]:
         return [str(RECORDING)]
     if command == "export":
         return [str(RECORDING), "--csv", str(tmp_path / "base.csv")]
+    if command == "trace":  # the program comes last: what follows it is the program's
+        return [str(ROOT / "tests" / "traced" / "no_requests.py")]
     return []
+
+
+def line(command: str, tmp_path: Path, option: list[str]) -> list[str]:
+    """The command line with `option`: before the program, for trace (with --serve, which
+    the server's options need)."""
+    if command == "trace":
+        return [*words(command), "--serve", *option, *base(command, tmp_path)]
+    return [*words(command), *base(command, tmp_path), *option]
 
 
 def sample_values(tmp_path: Path) -> dict[str, str]:
@@ -46,6 +56,7 @@ def sample_values(tmp_path: Path) -> dict[str, str]:
     trustme.CA().cert_pem.write_to_path(str(ca))
     return {
         "--tasks": "3",
+        "trace -m": "json.tool",  # parsed only: nothing runs
         "--strategy": "sync",
         "--url": "http://127.0.0.1:1/",
         "--urls": str(urls),
@@ -115,7 +126,7 @@ def fixed_width(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_option_help_shows_is_accepted(command, tmp_path):
     values = sample_values(tmp_path)
     for flag, how in shown(command).items():
-        argv = [*words(command), *base(command, tmp_path), *given(command, flag, how, values)]
+        argv = line(command, tmp_path, given(command, flag, how, values))
         if flag in LEAVE:
             with contextlib.redirect_stdout(io.StringIO()), pytest.raises(SystemExit) as leaving:
                 parse(argv)
@@ -138,7 +149,7 @@ def test_every_option_help_does_not_show_is_refused_in_one_line(command, tmp_pat
     for flag, (other, option) in everywhere.items():
         if flag in mine:
             continue
-        argv = [*words(command), *base(command, tmp_path), *option]
+        argv = line(command, tmp_path, option)
         with pytest.raises(UsageError):  # not SystemExit: no help, no version, nothing run
             parse(argv)
         capsys.readouterr()

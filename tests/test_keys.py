@@ -17,6 +17,7 @@ from fetchviz.core.actions import (
     REPLAY,
     SWEEP,
     TOUR,
+    TRACE,
     KeymapError,
     normal_keys,
     of_mode,
@@ -30,6 +31,7 @@ from fetchviz.ui.screens.dashboard import DashboardScreen
 from fetchviz.ui.screens.replay import ReplayScreen
 from fetchviz.ui.screens.sweep import SweepScreen
 from fetchviz.ui.screens.tour import TourScreen
+from fetchviz.ui.screens.trace import TraceScreen
 from fetchviz.ui.widgets.board import StrategyBoard
 from scenes import RECORDINGS
 from test_app import run_done, wait_until
@@ -41,6 +43,7 @@ SECTIONS = {  # the README's heading for each mode's table
     TOUR: "### The tour",
     REPLAY: "### A replay",
     SWEEP: "### The sweep's screen",
+    TRACE: "### A traced program",
     "every": "### Everywhere",
 }
 
@@ -67,7 +70,7 @@ def readme_ids(heading: str) -> set[str]:
     return ids
 
 
-@pytest.mark.parametrize("mode", [DASHBOARD, TOUR, REPLAY, SWEEP])
+@pytest.mark.parametrize("mode", [DASHBOARD, TOUR, REPLAY, SWEEP, TRACE])
 def test_the_readme_lists_every_key_of_each_mode_as_the_table_has_it(mode):
     own = {a.id for a in of_mode(mode) if a.modes != EVERY_MODE}
     assert readme_ids(SECTIONS[mode]) == own
@@ -85,6 +88,7 @@ def test_the_readme_lists_every_key_of_each_mode_as_the_table_has_it(mode):
         (TourScreen, TOUR),
         (ReplayScreen, REPLAY),
         (SweepScreen, SWEEP),
+        (TraceScreen, TRACE),
     ],
 )
 def test_each_screen_binds_its_modes_actions_and_no_other(screen, mode):

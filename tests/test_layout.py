@@ -13,8 +13,9 @@ MAY_IMPORT = {
     "core": set(),
     "runs": {"core"},
     "records": {"core", "runs"},
-    "ui": {"core", "runs", "records"},
-    "cli": {"core", "runs", "records", "ui"},
+    "trace": {"core", "runs"},
+    "ui": {"core", "runs", "records", "trace"},
+    "cli": {"core", "runs", "records", "trace", "ui"},
 }
 
 

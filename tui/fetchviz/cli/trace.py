@@ -18,7 +18,6 @@ from fetchviz.cli import keymap
 from fetchviz.cli.args import (
     Parser,
     UsageError,
-    _writable,
     add_keymap,
     add_theme,
     fraction,
@@ -30,7 +29,7 @@ from fetchviz.runs.server import MAX_DELAY_MS, EmbeddedServer
 from fetchviz.trace.program import Program, ProgramError
 
 # fetchviz's options that take a value: the word after one is not the program.
-WITH_VALUE = {"--delay", "--jitter", "--fail-rate", "--record", "--theme", "--keymap"}
+WITH_VALUE = {"--delay", "--jitter", "--fail-rate", "--theme", "--keymap"}
 
 
 def parser() -> Parser:
@@ -42,6 +41,13 @@ def parser() -> Parser:
         epilog="The program runs as it would without fetchviz, in a process of its own; "
         "fetchviz's exit code is the program's. On the dashboard its stdin is not the "
         "terminal; headless, it is.",
+    )
+    # Read by split(), before argparse: listed here so that --help shows it.
+    parser.add_argument(
+        "-m",
+        metavar="MODULE",
+        dest="module",
+        help="run a module as python -m does; what follows it is the module's own arguments",
     )
     parser.add_argument("--headless", action="store_true", help="no UI: a table when it ends")
     parser.add_argument(
@@ -70,9 +76,6 @@ def parser() -> Parser:
         help="with --serve: HTTPS; its CA is in $FETCHVIZ_CACERT, $SSL_CERT_FILE and "
         "$REQUESTS_CA_BUNDLE (with the system's CAs)",
     )
-    parser.add_argument(
-        "--record", type=_writable, metavar="FILE", help="write the run's events to FILE"
-    )
     add_theme(parser)
     add_keymap(parser)
     return parser
@@ -80,6 +83,7 @@ def parser() -> Parser:
 
 def split(argv: list[str]) -> tuple[list[str], tuple[str, str, tuple[str, ...]] | None]:
     """fetchviz's options, and the program: (kind, target, its arguments)."""
+    known = set(parser()._option_string_actions)  # argparse's own table of our flags
     i = 0
     while i < len(argv):
         word = argv[i]
@@ -94,6 +98,12 @@ def split(argv: list[str]) -> tuple[list[str], tuple[str, str, tuple[str, ...]] 
         if word.startswith("-m") and len(word) > 2:  # -mhttp.server, as python takes it
             return argv[:i], ("module", word[2:], tuple(argv[i + 1 :]))
         if word.startswith("-") and word != "-":
+            flag = word.split("=", 1)[0]
+            if flag not in known:
+                raise UsageError(
+                    f"unrecognized arguments: {flag} (fetchviz trace's options come before "
+                    "the program; what follows the program is its own)"
+                )
             i += 2 if word in WITH_VALUE else 1
             continue
         return argv[:i], ("script", word, tuple(argv[i + 1 :]))

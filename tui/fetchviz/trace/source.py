@@ -186,7 +186,7 @@ class TracedRun:
         for line in lines:
             pid[0], decoded = self.decoder.decode(pid[0], bytes(line))
             events += decoded
-        self.requests = len(self.decoder.rows)
+        self.requests = self.decoder.count
         if closed:
             self.source.loop.remove_reader(fd)
             conn.close()
@@ -273,7 +273,7 @@ class TracedRun:
                 "the program ran untraced: its Python did not load fetchviz's tracer "
                 "(python -I or -E, or not a Python program)"
             )
-        if not self.decoder.rows:
+        if not self.decoder.count:
             return f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}"
         return None
 

@@ -96,8 +96,8 @@ class Decoder:
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
-        self.rows: dict[tuple[int, int], int] = {}  # (pid, id) -> index
-        self.open: dict[tuple[int, int], int] = {}  # rows not ended yet
+        self.count = 0  # rows so far
+        self.open: dict[tuple[int, int], int] = {}  # (pid, id) -> index, of rows not ended
         self.https: dict[int, bool] = {}  # index -> its URL is https
         self.begun: dict[int, float] = {}  # index -> when its row began
         self.pids: set[int] = set()
@@ -120,8 +120,9 @@ class Decoder:
         match kind:
             case "start":
                 rid, at, method, url, thread, task, where = fields
-                index = len(self.rows)
-                self.rows[(pid, rid)] = self.open[(pid, rid)] = index
+                index = self.count
+                self.count += 1
+                self.open[(pid, rid)] = index
                 self.https[index] = url.startswith("https:")
                 self.begun[index] = at
                 return pid, [
@@ -131,7 +132,7 @@ class Decoder:
                 ]
             case "named":
                 rid, method, url = fields
-                named = self.rows.get((pid, rid))
+                named = self.open.get((pid, rid))
                 if named is None:
                     return pid, []
                 self.https[named] = url.startswith("https:")

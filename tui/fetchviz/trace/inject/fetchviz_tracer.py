@@ -750,7 +750,17 @@ def _hook_threads() -> None:
 
 # Hooks when their module is imported, not before.
 
+
+def _uvloop(module: Any) -> None:
+    send(
+        "note",
+        "uvloop: its loops are not watched (lag, blocking) nor its tasks listed; "
+        "the requests are traced",
+    )
+
+
 HOOKS = {
+    "uvloop": _uvloop,
     "http.client": _hook_http_client,
     "httpx": _hook_httpx,
     "aiohttp": _hook_aiohttp,
