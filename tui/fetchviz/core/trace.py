@@ -293,7 +293,7 @@ class TraceState(RunState):
                     "ended": r(self.offset(p.ended)),
                     "how": p.how,
                 }
-                for p in self.processes.values()
+                for p in sorted(self.processes.values(), key=lambda p: p.seen)
             ],
             threads=[self._span_json(span) for span in self.threads.values()],
             async_tasks=[self._span_json(span) for span in self.async_tasks.values()],

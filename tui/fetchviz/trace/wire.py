@@ -1,6 +1,8 @@
 """What the tracer in each traced process says (inject/fetchviz_tracer.py), turned into events.
 
-Each process sends JSON lines, each a list: its kind, then its fields.
+Each process sends messages, each a 4-byte length (little-endian) and a marshal'd tuple
+(marshal: plain values only, and it runs no code; what a process cannot say plainly it says as
+text): its kind, then its fields.
 
     hello       pid, ppid, argv, executable, at, python version
     start       id, at, method, url, thread, task, [file, line, function] | null
@@ -18,8 +20,8 @@ process they come from; `marks` are the moments phases.Marks reads.
 
 from __future__ import annotations
 
-import json
 import linecache
+import marshal
 import time
 from typing import Any
 
@@ -74,7 +76,7 @@ def reason(names: list[str], message: str) -> str:
     return said if len(said) <= 60 else said[:59] + "…"
 
 
-def where_text(where: list[Any] | None) -> str | None:
+def where_text(where: Any) -> str | None:
     """'path:LINE in function', and what it called there: the callee's name where Python
     shows one, else the line itself ('time.sleep(0.5)')."""
     if not where:
@@ -91,6 +93,24 @@ def where_text(where: list[Any] | None) -> str | None:
     return text
 
 
+HEADER = 4
+
+
+def messages(buffer: bytearray) -> list[Any]:
+    """The whole messages at the front of `buffer`, taken off it; a partial one stays."""
+    found = []
+    while len(buffer) >= HEADER:
+        size = int.from_bytes(buffer[:HEADER], "little")
+        if len(buffer) < HEADER + size:
+            break
+        try:
+            found.append(marshal.loads(bytes(buffer[HEADER : HEADER + size])))
+        except (ValueError, EOFError, TypeError):  # not a tracer's: dropped
+            pass
+        del buffer[: HEADER + size]
+    return found
+
+
 class Decoder:
     """One run's messages, from all its processes, as events. Not thread-safe: one loop."""
 
@@ -102,13 +122,12 @@ class Decoder:
         self.begun: dict[int, float] = {}  # index -> when its row began
         self.pids: set[int] = set()
 
-    def decode(self, pid: int | None, line: bytes) -> tuple[int | None, list[Event]]:
-        """The events of one line from the connection of process `pid` (None until its
+    def decode(self, pid: int | None, message: Any) -> tuple[int | None, list[Event]]:
+        """The events of one message from the connection of process `pid` (None until its
         hello); returns the pid the connection now belongs to."""
         try:
-            message = json.loads(line)
-            kind, fields = message[0], message[1:]
-        except (ValueError, IndexError, TypeError):
+            kind, fields = message[0], list(message[1:])
+        except (IndexError, TypeError, KeyError):
             return pid, []
         run = self.run_id
         if kind == "hello":

@@ -7,8 +7,8 @@ connection and an import watcher: the hooks for a client are installed when the 
 imports it (http.client, urllib3, httpx, aiohttp, asyncio), so a program that never imports
 httpx pays nothing for it.
 
-What it sends: JSON lines over a Unix socket (see fetchviz/trace/wire.py for each message),
-in batches, from one daemon thread that also watches the program's asyncio loops. Stamps are
+What it sends: messages over a Unix socket, each a 4-byte length and a marshal'd tuple (see
+fetchviz/trace/wire.py for each), in batches, from one daemon thread that also watches the program's asyncio loops. Stamps are
 time.perf_counter(), taken where things happen (CLOCK_MONOTONIC: fetchviz reads the same clock).
 
 A request's row: where it began (a connection opened for it, or its request line sent), its
@@ -23,7 +23,7 @@ import atexit
 import collections
 import functools
 import itertools
-import json
+import marshal
 import os
 import socket
 import sys
@@ -33,7 +33,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
-PERIOD = 0.01  # the sender hands over what waits, and looks at the loops, this often
+PERIOD = 0.01
 BEAT = 0.02  # a watched loop beats this often
 BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
 now = time.perf_counter
@@ -53,7 +53,15 @@ _here = os.path.dirname(os.path.abspath(__file__))
 
 
 def send(*message: Any) -> None:
-    _out.append(json.dumps(message, separators=(",", ":"), default=str))
+    """A message, encoded now (marshal, with its length): bytes, which the garbage collector
+    does not track. Kept as tuples until sent, a 1,000-request aiohttp program's messages
+    outlived its young collections and made its older ones come sooner: tracing cost it
+    11 % more CPU (5 % with bytes; /usr/bin/time over 8 interleaved rounds each)."""
+    try:
+        data = marshal.dumps(message)
+    except ValueError:  # something not plain in it: said as text
+        data = marshal.dumps(_plain(message))
+    _out.append(len(data).to_bytes(4, "little") + data)
 
 
 class _TaskSeen:
@@ -65,8 +73,9 @@ class _TaskSeen:
     def __init__(self, task: Any, at: float, thread: str) -> None:
         self.task, self.at, self.thread = task, at, thread
 
-    def __str__(self) -> str:
-        return json.dumps(["task", self.task.get_name(), self.at, self.thread])
+    def encoded(self) -> bytes:
+        data = marshal.dumps(("task", self.task.get_name(), self.at, self.thread))
+        return len(data).to_bytes(4, "little") + data
 
 
 def flush() -> None:
@@ -74,14 +83,23 @@ def flush() -> None:
     if _sock is None:
         return
     with _lock:
-        lines = []
+        batch = []
         while _out:
-            lines.append(str(_out.popleft()))
-        if lines:
+            message = _out.popleft()
+            batch.append(message.encoded() if isinstance(message, _TaskSeen) else message)
+        if batch:
             try:
-                _sock.sendall(("\n".join(lines) + "\n").encode())
+                _sock.sendall(b"".join(batch))
             except OSError:  # fetchviz went: the program goes on, untraced
                 _sock = None
+
+
+def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(item) for item in value)
+    return str(value)
 
 
 # Where in the program: the first frame that is not a library's.
@@ -126,7 +144,7 @@ def _kind(filename: str) -> int:
     return kind
 
 
-def where(frame: Any) -> list[Any] | None:
+def where(frame: Any) -> tuple[Any, ...] | None:
     """[file, line, function] of the first frame of the program's own, walking out from
     `frame`; where every frame is a library's (pip, say), the first outside the standard
     library and the HTTP clients. A dict lookup a frame: cheap enough for every request."""
@@ -137,15 +155,15 @@ def where(frame: Any) -> list[Any] | None:
             return _made_at.get(id(_current_task()), fallback)
         kind = _kind(code.co_filename)
         if kind == PROGRAM:
-            return [code.co_filename, frame.f_lineno, code.co_name]
+            return (code.co_filename, frame.f_lineno, code.co_name)
         if kind == LIBRARY and fallback is None:
-            fallback = [code.co_filename, frame.f_lineno, code.co_name]
+            fallback = (code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
     return fallback
 
 
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
-_made_at: dict[int, list[Any] | None] = {}  # id(task) -> where the program made it
+_made_at: dict[int, tuple[Any, ...] | None] = {}  # id(task) -> where the program made it
 
 
 def _current_task() -> Any:
@@ -206,8 +224,8 @@ class Request:
             if name == "headers":
                 self.answers += 1
 
-    def marks(self) -> list[Any]:
-        return [
+    def marks(self) -> tuple[Any, ...]:
+        return (
             self.connect_start,
             self.connected,
             self.secured,
@@ -215,7 +233,7 @@ class Request:
             self.headers,
             self.tls_known,
             self.answers,
-        ]
+        )
 
     def end(self, nbytes: int | None = None, error: BaseException | str | None = None) -> None:
         if self.ended:
@@ -635,7 +653,7 @@ _ASYNCIO_OWN = ("shutdown_asyncgens", "shutdown_default_executor", "close")
 _ASYNCIO_FILES = ("runners.py", "base_events.py")
 
 
-def _made_by_program(frame: Any) -> list[Any] | None:
+def _made_by_program(frame: Any) -> tuple[Any, ...] | None:
     """Where the program made a task; None for a task an HTTP client or asyncio.run made for
     itself (anyio's connection attempts, the shutdown of async generators)."""
     while frame is not None:
@@ -644,7 +662,7 @@ def _made_by_program(frame: Any) -> list[Any] | None:
             return _made_at.get(id(_current_task()))
         kind = _kind(code.co_filename)
         if kind == PROGRAM:
-            return [code.co_filename, frame.f_lineno, code.co_name]
+            return (code.co_filename, frame.f_lineno, code.co_name)
         if kind == CLIENT:
             return None  # a client's own
         if code.co_name in _ASYNCIO_OWN and code.co_filename.endswith(_ASYNCIO_FILES):

@@ -254,7 +254,7 @@ def threads_text(state: TraceState) -> str:
         return f"{start:7.3f} → {'…' if end is None else f'{end:.3f}'}"
 
     lines = []
-    for process in state.processes.values():
+    for process in sorted(state.processes.values(), key=lambda p: p.seen):
         argv = " ".join(process.argv) or "?"
         lines.append(f"process {process.pid} ({argv}) {span(process.seen, process.ended)}")
         main_requests = sum(
