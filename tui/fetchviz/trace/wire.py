@@ -20,6 +20,7 @@ process they come from; `marks` are the moments phases.Marks reads.
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import marshal
 import time
@@ -103,10 +104,8 @@ def messages(buffer: bytearray) -> list[Any]:
         size = int.from_bytes(buffer[:HEADER], "little")
         if len(buffer) < HEADER + size:
             break
-        try:
+        with contextlib.suppress(ValueError, EOFError, TypeError):  # not a tracer's: dropped
             found.append(marshal.loads(bytes(buffer[HEADER : HEADER + size])))
-        except (ValueError, EOFError, TypeError):  # not a tracer's: dropped
-            pass
         del buffer[: HEADER + size]
     return found
 

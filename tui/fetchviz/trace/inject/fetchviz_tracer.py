@@ -8,8 +8,9 @@ imports it (http.client, urllib3, httpx, aiohttp, asyncio), so a program that ne
 httpx pays nothing for it.
 
 What it sends: messages over a Unix socket, each a 4-byte length and a marshal'd tuple (see
-fetchviz/trace/wire.py for each), in batches, from one daemon thread that also watches the program's asyncio loops. Stamps are
-time.perf_counter(), taken where things happen (CLOCK_MONOTONIC: fetchviz reads the same clock).
+fetchviz/trace/wire.py for each), in batches, from one daemon thread that also watches the
+program's asyncio loops. Stamps are time.perf_counter(), taken where things happen
+(CLOCK_MONOTONIC: fetchviz reads the same clock).
 
 A request's row: where it began (a connection opened for it, or its request line sent), its
 method and URL, the thread and asyncio task it ran in, and the first frame of the program's
