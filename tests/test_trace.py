@@ -262,3 +262,32 @@ def test_the_channel_is_the_users_alone(server: EmbeddedServer) -> None:
     state = asyncio.run(trace_once(source))
     assert isinstance(state, TraceState) and len(state.tasks) == 2
     assert not os.path.exists(folder)
+
+
+def test_pip_and_its_vendored_urllib3(server: EmbeddedServer, tmp_path: Path) -> None:
+    """A real program with its own copy of a client: pip asks the server's index for a
+    package (the server answers 404: no such page), under -- COMMAND."""
+    index = server.base_url + "/simple/"
+    result, _, code = traced_json(
+        "--",
+        sys.executable,
+        "-m",
+        "pip",
+        "download",
+        "--isolated",  # no pip.conf of the machine's: only this index is asked
+        "--no-deps",
+        "--retries",
+        "0",
+        "--timeout",
+        "5",
+        "-d",
+        str(tmp_path),
+        "--index-url",
+        index,
+        "no-such-package-here",
+    )
+    assert code == 1  # pip found nothing, and says so with its own exit code
+    tasks = tasks_of(result)
+    asked = [t for t in tasks if t["url"].startswith(index)]
+    assert asked and all(t["status"] == 404 and t["error"] == "HTTP 404" for t in asked)
+    assert all("pip" in (t["where"] or "") for t in asked)

@@ -358,6 +358,8 @@ def _hook_http_client(module: Any) -> None:
         self.__dict__["_fvz_reading"] = True  # it closes the connection itself on `close`
         try:
             response = getresponse(self, *args, **kwargs)
+        except TypeError:  # called as another Python's was (urllib3 1.x tries buffering=True)
+            raise
         except Exception as exc:
             if request is not None:
                 request.end(error=exc)
