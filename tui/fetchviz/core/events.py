@@ -219,7 +219,8 @@ class AsyncTaskEnded:
 
 @event
 class LoopBlocked:
-    """A traced program's event loop missed its beat by more than BLOCKED, from `at`."""
+    """An event loop missed its beat by more than BLOCKED, from `at`, and where it was stuck:
+    a traced program's (its watchdog), or a live run's (the alarm that flushes its events)."""
 
     run_id: int
     at: float

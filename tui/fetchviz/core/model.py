@@ -14,6 +14,7 @@ from fetchviz.core.events import (
     PHASES,
     Event,
     LoopBeat,
+    LoopBlocked,
     RunFinished,
     RunStarted,
     SyncSample,
@@ -125,6 +126,7 @@ class RunState:
     sample: tuple[float, ...] = ()
     sample_error: str | None = None
     targets: tuple[str, ...] = ()  # the URLs, in turn: task i fetches targets[i % k]
+    blocked_where: str | None = None  # where the loop was last seen blocked (LoopBlocked)
 
     @classmethod
     def new(
@@ -231,6 +233,8 @@ class RunState:
                         if row.started is not None and row.finished is None:
                             row.finished, row.cancelled = at, True
                             self.cancelled_tasks += 1
+            case LoopBlocked(where=where) if where is not None:
+                self.blocked_where = where
             case SyncSample(durations=durations, error=error):
                 self.sample, self.sample_error = durations, error
                 self.sample_pending = False
@@ -288,6 +292,7 @@ class RunState:
             "error": self.error,
             "unreported": self.unreported,
             "loop_lag_max": r(self.loop_lag_max),
+            "loop_blocked_at": self.blocked_where,
             "connections": self.connections,
             "latency": {k: r(v) for k, v in latency.items()} if latency else None,
             "tasks": [

@@ -28,7 +28,16 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fetchviz.core.catalog import Strategy
-from fetchviz.core.events import BEAT_INTERVAL, Event, LoopBeat, RunFinished, RunStarted, SyncSample
+from fetchviz.core.events import (
+    BEAT_INTERVAL,
+    Event,
+    LoopBeat,
+    LoopBlocked,
+    RunFinished,
+    RunStarted,
+    SyncSample,
+)
+from fetchviz.core.model import BLOCKED
 from fetchviz.core.reasons import describe
 from fetchviz.runs import phases
 from fetchviz.runs.job import Job
@@ -43,6 +52,7 @@ LIVE_WINDOW = 0.002
 LIVE_FLUSH = 0.004  # at the latest, live: what the window leaves waiting goes this often
 QUIET_WINDOW = 0.05
 OLDEST_GENERATION = 2  # CPython's full collection
+BLOCKED_LOOK = 0.05  # how often a strategy that blocks its loop is looked at, live
 # The sync estimate samples each target a few times after a run: more targets than this would
 # make the sampling a sync run of its own; then only a sync run gives the baseline.
 MAX_SAMPLED_TARGETS = 10
@@ -68,6 +78,8 @@ class PipeSink:
         self._oldest = 0.0  # the stamp of the first event waiting
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one frame at a time on the pipe, in order
+        # Called with the frame each alarm interrupted (LoopMonitor.check: where is the loop?)
+        self.on_alarm: Callable[[Any], None] | None = None
 
     def emit(self, event: Event) -> None:
         with self._lock:
@@ -100,7 +112,22 @@ class PipeSink:
             self._flush_if_free()
 
     def _on_alarm(self, signum: int, frame: object) -> None:
+        if self.on_alarm is not None:
+            self.on_alarm(frame)
         self._flush_if_free()
+
+    def emit_if_free(self, event: Event) -> bool:
+        """emit(), from a signal handler: False where the lock is held (by the very code
+        the signal interrupted), and nothing is done."""
+        if not self._lock.acquire(blocking=False):
+            return False
+        try:
+            if not self._pending:
+                self._oldest = event.at
+            self._pending.append(event)
+        finally:
+            self._lock.release()
+        return True
 
     def _flush_if_free(self) -> None:
         # Called from a signal handler or a collection, which may have interrupted emit() or
@@ -137,15 +164,43 @@ class LoopMonitor:
 
     INTERVAL = BEAT_INTERVAL
 
-    def __init__(self, run_id: int, report: Callable[[Event], None] | None) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        report: Callable[[Event], None] | None,
+        files: tuple[str, ...] = (),
+        report_blocked: Callable[[Event], bool] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.report = report
         self.last_beat = time.perf_counter()
         self.worst = 0.0
+        self.files = files  # the strategy's own code: where a block is said to be
+        self.report_blocked = report_blocked
+        self.blocked = False  # said to be blocked since the last beat
 
     def observe(self, now: float) -> None:
         self.worst = max(self.worst, now - self.last_beat - self.INTERVAL)
         self.last_beat = now
+        self.blocked = False
+
+    def check(self, frame: Any) -> None:
+        """From the alarm's handler, on the loop's thread: a loop late by BLOCKED is stuck
+        in the frame the signal interrupted; say where, in the strategy's own code, and
+        what it called there ("strategies.py:58 in httpx_client (httpx.AsyncClient)")."""
+        if self.blocked or self.report_blocked is None:
+            return
+        if time.perf_counter() - self.last_beat - self.INTERVAL < BLOCKED:
+            return
+        where = blocked_where(frame, self.files)
+        event = LoopBlocked(
+            self.run_id,
+            self.last_beat + self.INTERVAL,
+            os.getpid(),
+            threading.current_thread().name,
+            where,
+        )
+        self.blocked = self.report_blocked(event)
 
     async def beat(self) -> None:
         self.last_beat = time.perf_counter()
@@ -156,11 +211,28 @@ class LoopMonitor:
             self.observe(time.perf_counter())
 
 
+def blocked_where(frame: Any, files: tuple[str, ...]) -> str | None:
+    """'strategies.py:58 in httpx_client (httpx.AsyncClient)': the innermost frame of the
+    strategy's own `files`, walking out from `frame`, and the call it was in."""
+    inner = None
+    while frame is not None:
+        code = frame.f_code
+        if code.co_filename in files:
+            text = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
+            if inner is not None:
+                module = str(inner.f_globals.get("__name__", "")).split(".")[0]
+                text += f" ({module}.{inner.f_code.co_name})"
+            return text
+        inner, frame = frame, frame.f_back
+    return None
+
+
 def execute(
     strategy: Strategy,
     job: Job,
     workers: int | None = None,
     live: bool = True,
+    sink: PipeSink | None = None,
 ) -> RunFinished:
     """Run the strategy on this thread, timed from here; say how it ended.
 
@@ -174,13 +246,13 @@ def execute(
         return RunFinished(job.run_id, time.perf_counter(), False, str(exc), None)
     job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
     is_async = inspect.iscoroutinefunction(code)
-    monitor = LoopMonitor(job.run_id, job.report if live else None) if is_async else None
+    monitor = _monitor(job, code, live, sink) if is_async else None
     error, end = None, None
     try:
         if monitor is not None:
             end = _run_on_own_loop(code, job, workers, monitor)
         elif inspect.isawaitable(result := code(job)):  # a decorated async def, say
-            monitor = LoopMonitor(job.run_id, job.report if live else None)
+            monitor = _monitor(job, code, live, sink)
             end = _run_on_own_loop(lambda _: result, job, workers, monitor)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
         error = f"{type(exc).__name__}: {exc}"
@@ -192,6 +264,26 @@ def execute(
         monitor.worst if monitor else None,
         phases.connections(),
     )
+
+
+def _monitor(job: Job, code: Any, live: bool, sink: PipeSink | None) -> LoopMonitor:
+    """The loop's heartbeat; with a sink whose alarm runs, it says where a blocked loop is."""
+    files = tuple(
+        {
+            inspect.getsourcefile(code) or "",
+            getattr(getattr(code, "__code__", None), "co_filename", ""),
+        }
+        - {""}
+    )
+    monitor = LoopMonitor(
+        job.run_id,
+        job.report if live else None,
+        files,
+        sink.emit_if_free if sink is not None else None,
+    )
+    if sink is not None:
+        sink.on_alarm = monitor.check
+    return monitor
 
 
 def _code_of(strategy: Strategy) -> Callable[[Job], Any]:
@@ -285,10 +377,12 @@ def main() -> None:
         if not strategy.uses_blocking_fetch:
             sink.flush_every(LIVE_FLUSH)
             sink.flush_before_full_collections()
+        else:  # eager already: the alarm only looks where a blocked loop is stuck
+            sink.flush_every(BLOCKED_LOOK)
     else:
         sink = PipeSink(events_fd, QUIET_WINDOW)
     job = Job(run_id, config, sink.emit)
-    finished = execute(strategy, job, config.workers, live)
+    finished = execute(strategy, job, config.workers, live, sink if live else None)
     sink.emit(finished)
     sink.flush()
     if command.sample:

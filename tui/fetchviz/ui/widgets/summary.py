@@ -165,6 +165,8 @@ class Summary(TextLines):
                 )
             else:
                 lines.append(line(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}"))
+            if run.blocked_where is not None and (blocked or worst > BLOCKED):
+                lines.append(line((f"blocked at {run.blocked_where}", "red")))
         latency = run.latency() if run.done else None
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
