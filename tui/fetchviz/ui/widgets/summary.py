@@ -91,6 +91,15 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     return f"{key} measures it" if key else "step 1 measures it"
 
 
+def blocked_in(where: str) -> str:
+    """'strategies.py:25 in fetch_blocking (requests.get)', what it called first: at 80
+    columns the panel keeps 36 characters, and the call is what says why."""
+    place, _, called = where.partition(" (")
+    if not called:
+        return f"blocked at {place}"
+    return f"in {called.rstrip(')')} · {place.split(' in ')[0]}"
+
+
 class Summary(TextLines):
     """Progress, elapsed time ticking beside the sync baseline, the loop's lag, the latency."""
 
@@ -166,7 +175,7 @@ class Summary(TextLines):
             else:
                 lines.append(line(f"loop lag {fmt_lag(current)} · worst {fmt_lag(worst)}"))
             if run.blocked_where is not None and (blocked or worst > BLOCKED):
-                lines.append(line((f"blocked at {run.blocked_where}", "red")))
+                lines.append(line((blocked_in(run.blocked_where), "red")))
         latency = run.latency() if run.done else None
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
