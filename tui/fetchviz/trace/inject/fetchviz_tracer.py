@@ -34,6 +34,7 @@ import time
 from contextvars import ContextVar
 from typing import Any
 
+SENDER = "fetchviz-tracer"  # the sender thread's name
 PERIOD = 0.01
 BEAT = 0.02  # a watched loop beats this often
 BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
@@ -589,7 +590,7 @@ def _hook_aiohttp(module: Any) -> None:
             _CURRENT.reset(token)
         request.status = response.status
         response._fvz = request
-        if response.content.at_eof() and response._connection is None:
+        if response.content.at_eof() and getattr(response, "_connection", None) is None:
             request.end(response.content.total_bytes)  # read already: no body, say
         return response
 
@@ -759,6 +760,9 @@ def _hook_threads() -> None:
 
     @functools.wraps(bootstrap)
     def _bootstrap_inner(self: threading.Thread) -> None:
+        if self.name == SENDER:  # ours (a forked child's own): not the program's
+            bootstrap(self)
+            return
         ident = threading.get_ident()
         send("thread", ident, self.name, now())
         try:
@@ -868,7 +872,7 @@ def _connect() -> None:
         sys.version.split()[0],
     )
     flush()
-    threading.Thread(target=_sender, name="fetchviz-tracer", daemon=True).start()
+    threading.Thread(target=_sender, name=SENDER, daemon=True).start()
 
 
 def _at_exit() -> None:
