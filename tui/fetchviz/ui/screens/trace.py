@@ -25,6 +25,7 @@ from fetchviz.trace.source import GRACE, TraceSource
 from fetchviz.ui.dialogs.details import Details, task_details
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.widgets.layout import Column, Steady, set_titles
+from fetchviz.ui.widgets.summary import blocked_in
 from fetchviz.ui.widgets.table import TableHeader, TaskTable
 
 if TYPE_CHECKING:
@@ -202,8 +203,9 @@ class TraceScreen(Screen[None], inherit_bindings=False):
             )
             blocked = state.blocked_now()
             if blocked is not None:
-                where = state.relative(blocked.where) or "where is not known"
-                lines.append(f"loop blocked {fmt_lag(now - blocked.started)} at {where}")
+                where = blocked_in(state.relative(blocked.where) or "where is not known")
+                where = where.removeprefix("blocked ")  # "in requests.get · …" or "at …"
+                lines.append(f"loop blocked {fmt_lag(now - blocked.started)} {where}")
             elif state.blocked:
                 last = state.blocked[-1]
                 took = (last.ended or now) - last.started

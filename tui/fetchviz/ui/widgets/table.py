@@ -304,6 +304,12 @@ class TaskTable(ScrollView, can_focus=True):
         else:
             result = ""
         if isinstance(row, TracedRow):  # a traced program's: which request, and the answer
+            if row.status is not None and state is not TaskState.FAILED:
+                result = str(row.status)  # its size, where there is room for it
+                sized = f"{row.status} · {row.nbytes} B"
+                path = "/" + row.url.split("://", 1)[-1].partition("/")[2]
+                if len(row.method) + len(path) + len(sized) + 3 <= cols.result:
+                    result = sized
             room = max(6, cols.result - len(result) - len(row.method) - 4)
             result = f"{row.method} {short_request(row.url, room)} {result}".strip()
         elif len(run.targets) > 1:  # which of the URLs: their ends tell them apart
