@@ -73,7 +73,7 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
         await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
         assert screen.state is not None
         assert screen.state.exit_code == 130, screen.state.how  # Ctrl+C, as the program saw it
-        assert screen.state.tasks[0].error is not None  # cut short, and says so
+        assert screen.state.tasks[0].error == "interrupted (Ctrl+C, or SIGINT)"  # and says so
         await pilot.press("r")
         await wait_until(pilot, lambda: screen.source.current is not None)
         assert screen.source.current.proc is not None

@@ -54,6 +54,8 @@ def reason(names: list[str], message: str) -> str:
 
     if not names:
         return message  # the tracer's own words
+    if named("KeyboardInterrupt"):
+        return "interrupted (Ctrl+C, or SIGINT)"
     if named("ConnectionRefused"):
         return "connection refused"
     if named("gaierror", "NameResolution", "DNSError"):

@@ -361,7 +361,7 @@ def _hook_http_client(module: Any) -> None:
             response = getresponse(self, *args, **kwargs)
         except TypeError:  # called as another Python's was (urllib3 1.x tries buffering=True)
             raise
-        except Exception as exc:
+        except BaseException as exc:  # Ctrl+C while it waited for the answer, too
             if request is not None:
                 request.end(error=exc)
             raise
