@@ -330,6 +330,15 @@ def fmt_lag(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
+def blocked_in(where: str) -> str:
+    """'strategies.py:25 in fetch_blocking (requests.get)', what it called first: at 80
+    columns the panel keeps 36 characters, and the call is what says why."""
+    place, _, called = where.partition(" (")
+    if not called:
+        return f"blocked at {place}"
+    return f"in {called.rstrip(')')} · {place.split(' in ')[0]}"
+
+
 def loop_blocked(worst: float | None, elapsed: float) -> bool:
     """Blocked for most of the run: what `gather-blocking` does, not a slow client set-up."""
     return worst is not None and worst > BLOCKED and worst > 0.5 * elapsed

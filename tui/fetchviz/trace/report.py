@@ -8,7 +8,7 @@ import json
 import signal
 from typing import Any, TextIO
 
-from fetchviz.core.model import fmt_lag
+from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.timeline import short_thread
 from fetchviz.core.trace import TracedRow, TraceState
@@ -76,8 +76,8 @@ def summary_lines(state: TraceState) -> list[str]:
     )
     for blocked in state.blocked[:5]:
         took = (blocked.ended or state.end or blocked.started) - blocked.started
-        where = state.relative(blocked.where) or "where is not known"
-        lines.append(f"loop blocked {fmt_lag(took)} at {where}")
+        where = blocked_in(state.relative(blocked.where) or "where is not known")
+        lines.append(f"loop blocked {fmt_lag(took)} {where.removeprefix('blocked ')}")
     if len(state.blocked) > 5:
         lines.append(f"loop blocked {len(state.blocked) - 5} more times (--json lists them)")
     if state.note:

@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, RichLog
 
 from fetchviz.core.actions import TRACE
-from fetchviz.core.model import fmt_lag
+from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.report import summary_lines
@@ -25,7 +25,6 @@ from fetchviz.trace.source import GRACE, TraceSource
 from fetchviz.ui.dialogs.details import Details, task_details
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.widgets.layout import Column, Steady, set_titles
-from fetchviz.ui.widgets.summary import blocked_in
 from fetchviz.ui.widgets.table import TableHeader, TaskTable
 
 if TYPE_CHECKING:
@@ -59,7 +58,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
         padding: 0 1;
         scrollbar-size-vertical: 1;
     }
-    TraceScreen #trace-body.beside #trace-output { height: 1fr; width: 45%; }
+    TraceScreen #trace-body.beside #trace-output { height: 1fr; width: 40%; }
     """
 
     def __init__(self, source: TraceSource) -> None:

@@ -11,7 +11,7 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from fetchviz.core.baseline import Baseline
-from fetchviz.core.model import BLOCKED, RunState, fmt_lag, loop_blocked
+from fetchviz.core.model import BLOCKED, RunState, blocked_in, fmt_lag, loop_blocked
 from fetchviz.core.timeline import histogram, meter
 
 
@@ -89,15 +89,6 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     if run.sample_error and not run.cancelled:  # a cancelled run is not a failed sample
         return f"no sample: {run.sample_error}" + (f" · {key}" if key else "")
     return f"{key} measures it" if key else "step 1 measures it"
-
-
-def blocked_in(where: str) -> str:
-    """'strategies.py:25 in fetch_blocking (requests.get)', what it called first: at 80
-    columns the panel keeps 36 characters, and the call is what says why."""
-    place, _, called = where.partition(" (")
-    if not called:
-        return f"blocked at {place}"
-    return f"in {called.rstrip(')')} · {place.split(' in ')[0]}"
 
 
 class Summary(TextLines):
