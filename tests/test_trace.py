@@ -209,6 +209,10 @@ def test_serve_gives_the_program_a_url() -> None:
     tasks = tasks_of(result)
     assert len(tasks) == 10 and all(t["state"] == "finished" for t in tasks)
     assert tasks[0]["url"].endswith("/delay/50")
+    # A pool thread's stack holds none of the program's frames: where it was handed over.
+    script = ROOT / "examples" / "tutorial" / "executor.py"
+    handed = f"examples/tutorial/executor.py:{line_of(script, 'await loop.run_in_executor')} in get"
+    assert {t["where"] for t in tasks} == {handed}
 
 
 @pytest.mark.parametrize(
@@ -291,3 +295,19 @@ def test_pip_and_its_vendored_urllib3(server: EmbeddedServer, tmp_path: Path) ->
     asked = [t for t in tasks if t["url"].startswith(index)]
     assert asked and all(t["status"] == 404 and t["error"] == "HTTP 404" for t in asked)
     assert all("pip" in (t["where"] or "") for t in asked)
+
+
+def test_the_tracer_is_never_where_even_installed_under_site_packages() -> None:
+    """Installed (not editable), the tracer's folder is under site-packages: its own frames
+    (a pool thread's bootstrap) must not be taken for a library's, nor named as `where`."""
+    import importlib.util
+
+    from fetchviz.trace.program import INJECT
+
+    spec = importlib.util.spec_from_file_location("tracer_copy", f"{INJECT}/fetchviz_tracer.py")
+    assert spec is not None and spec.loader is not None
+    tracer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tracer)
+    tracer._SITE = tracer._roots(INJECT)  # as an installed copy sees it
+    tracer._kinds.clear()
+    assert tracer._kind(f"{INJECT}/fetchviz_tracer.py") == tracer.STDLIB

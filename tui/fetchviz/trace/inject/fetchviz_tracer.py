@@ -124,7 +124,8 @@ def _site_roots() -> tuple[str, ...]:
 
 
 _SITE = _site_roots()  # installed packages (under the stdlib's folder, in some Pythons)
-_STDLIB = _roots(sysconfig.get_paths().get("stdlib"), _here)
+_STDLIB = _roots(sysconfig.get_paths().get("stdlib"))
+_HERE = _roots(_here)  # installed, this folder is under site-packages: it is still not a library
 _CLIENTS = {"urllib3", "requests", "httpx", "httpcore", "aiohttp", "_vendor", "anyio", "h11"}
 PROGRAM, LIBRARY, STDLIB, CLIENT = 0, 1, 2, 3
 _kinds: dict[str, int] = {}  # a file's kind, worked out once
@@ -133,7 +134,7 @@ _kinds: dict[str, int] = {}  # a file's kind, worked out once
 def _kind(filename: str) -> int:
     kind = _kinds.get(filename)
     if kind is None:
-        if filename.startswith("<"):
+        if filename.startswith("<") or filename.startswith(_HERE):  # ours: never `where`
             kind = STDLIB
         elif filename.startswith(_SITE):
             parts = set(filename.split(os.sep))
@@ -161,7 +162,33 @@ def where(frame: Any) -> tuple[Any, ...] | None:
         if kind == LIBRARY and fallback is None:
             fallback = (code.co_filename, frame.f_lineno, code.co_name)
         frame = frame.f_back
-    return fallback
+    return getattr(_submitted, "where", None) or fallback
+
+
+# A pool thread's stack holds none of the program's frames: its work's `where` is where the
+# program handed it over (executor.submit, loop.run_in_executor).
+_submitted = threading.local()
+
+
+def _hook_thread_pool(module: Any) -> None:
+    submit = module.ThreadPoolExecutor.submit
+
+    @functools.wraps(submit)
+    def _submit(self: Any, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        made = where(sys._getframe(1))
+        if made is None:
+            return submit(self, fn, *args, **kwargs)
+
+        def handed_over(*args: Any, **kwargs: Any) -> Any:
+            _submitted.where = made
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _submitted.where = None
+
+        return submit(self, handed_over, *args, **kwargs)
+
+    module.ThreadPoolExecutor.submit = _submit
 
 
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
@@ -786,6 +813,7 @@ def _uvloop(module: Any) -> None:
 
 HOOKS = {
     "uvloop": _uvloop,
+    "concurrent.futures.thread": _hook_thread_pool,
     "http.client": _hook_http_client,
     "httpx": _hook_httpx,
     "aiohttp": _hook_aiohttp,
