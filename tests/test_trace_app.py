@@ -4,7 +4,6 @@ r runs it again, escape stops it (SIGINT), q leaves nothing of it behind."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 from fetchviz.core.actions import ACTIONS
@@ -14,6 +13,7 @@ from fetchviz.trace.source import TraceSource
 from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.screens.trace import TraceScreen, threads_text
 from test_app import wait_until
+from test_server import alive
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -23,19 +23,6 @@ def traced_app(script: str, *args: str) -> tuple[FetchvizApp, TraceScreen]:
     source = TraceSource(program, live=True)
     screen = TraceScreen(source)
     return FetchvizApp(lambda: screen, source, None, None, {}, ACTIONS), screen
-
-
-def alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie is reaped by the reaper thread; /proc says which it is.
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            return stat.read().split()[2] != "Z"
-    except OSError:
-        return False
 
 
 async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:

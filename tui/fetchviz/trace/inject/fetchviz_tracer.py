@@ -334,6 +334,26 @@ def _failing(method: Any, conn_of: Any = lambda self: self) -> Any:
     return call
 
 
+def _opens(method: Any, before: str | None, after: str) -> Any:
+    """A connection's opening, timed on the request it opens for (a new row if none is
+    going yet); what it raises ends that request."""
+
+    @functools.wraps(method)
+    def opening(self: Any) -> Any:
+        request = _opening(self)
+        if before is not None:
+            request.stamp(before)
+        try:
+            result = method(self)
+        except Exception as exc:
+            request.end(error=exc)
+            raise
+        request.stamp(after)
+        return result
+
+    return opening
+
+
 def _hook_http_client(module: Any) -> None:
     C, S, R = module.HTTPConnection, module.HTTPSConnection, module.HTTPResponse
     putrequest = C.putrequest
@@ -350,33 +370,6 @@ def _hook_http_client(module: Any) -> None:
             request = self._fvz = Request(method, full, depth=2)
         request.stamp("sent")
         return putrequest(self, method, url, *args, **kwargs)
-
-    connect = C.connect
-
-    @functools.wraps(connect)
-    def _connect(self: Any) -> Any:
-        request = _opening(self)
-        request.stamp("connect_start")
-        try:
-            result = connect(self)
-        except Exception as exc:
-            request.end(error=exc)
-            raise
-        request.stamp("connected")
-        return result
-
-    tls_connect = S.connect
-
-    @functools.wraps(tls_connect)
-    def _tls_connect(self: Any) -> Any:
-        request = _opening(self)  # its TCP connect (the one above) stamps first
-        try:
-            result = tls_connect(self)
-        except Exception as exc:
-            request.end(error=exc)
-            raise
-        request.stamp("secured")
-        return result
 
     getresponse = C.getresponse
 
@@ -442,8 +435,8 @@ def _hook_http_client(module: Any) -> None:
         return call
 
     C.putrequest = _putrequest
-    C.connect = _connect
-    S.connect = _tls_connect
+    C.connect = _opens(C.connect, "connect_start", "connected")  # TCP
+    S.connect = _opens(S.connect, None, "secured")  # its TCP connect (C's) stamps first
     C.getresponse = _getresponse
     C.close = _close
     C.endheaders = _failing(C.endheaders)
@@ -456,35 +449,8 @@ def _hook_http_client(module: Any) -> None:
 def _hook_urllib3(module: Any) -> None:
     """urllib3 opens its connections itself, not through http.client's connect()."""
     C, S = module.HTTPConnection, module.HTTPSConnection
-    new_conn = C._new_conn
-
-    @functools.wraps(new_conn)
-    def _new_conn(self: Any) -> Any:
-        request = _opening(self)
-        request.stamp("connect_start")
-        try:
-            sock = new_conn(self)
-        except Exception as exc:
-            request.end(error=exc)
-            raise
-        request.stamp("connected")
-        return sock
-
-    tls_connect = S.connect
-
-    @functools.wraps(tls_connect)
-    def _tls_connect(self: Any) -> Any:
-        request = _opening(self)
-        try:
-            result = tls_connect(self)
-        except Exception as exc:
-            request.end(error=exc)
-            raise
-        request.stamp("secured")
-        return result
-
-    C._new_conn = _new_conn
-    S.connect = _tls_connect
+    C._new_conn = _opens(C._new_conn, "connect_start", "connected")  # TCP
+    S.connect = _opens(S.connect, None, "secured")  # TCP (its _new_conn), then TLS
 
 
 # httpx: a row a Client.send (redirects followed inside it), its phases from httpcore's
