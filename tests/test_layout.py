@@ -13,7 +13,7 @@ MAY_IMPORT = {
     "core": set(),
     "runs": {"core"},
     "records": {"core", "runs"},
-    "trace": {"core", "runs"},
+    "trace": {"core", "runs", "records"},
     "ui": {"core", "runs", "records", "trace"},
     "cli": {"core", "runs", "records", "trace", "ui"},
 }

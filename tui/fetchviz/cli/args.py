@@ -303,7 +303,7 @@ def add_run_options(
     )
     option(
         "--record",
-        type=_writable,
+        type=writable,
         metavar="FILE",
         help="write every run's events to FILE (JSON Lines; .gz compresses): fetchviz replay",
     )
@@ -361,7 +361,7 @@ def _loop(text: str) -> str:
     return text
 
 
-def _writable(text: str) -> str:
+def writable(text: str) -> str:
     """A file we can create: its folder exists (checked now, not after the first run)."""
     folder = os.path.dirname(os.path.abspath(text))
     if not os.path.isdir(folder):

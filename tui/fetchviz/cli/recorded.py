@@ -23,6 +23,11 @@ def load(path: str) -> Recording:
     recording = read_recording(path)
     if not recording.runs:
         raise RecordingError(f"{path}: the recording holds no run")
+    if len({run.traced for run in recording.runs}) > 1:
+        raise RecordingError(
+            f"{path} holds both a traced program's runs and the board's (files joined?): "
+            "keep them in two recordings"
+        )
     if recording.truncated:
         print(
             f"fetchviz: {path} was cut short (the process writing it was stopped): "

@@ -9,6 +9,7 @@ import sys
 from fetchviz.cli import keymap, recorded
 from fetchviz.cli.args import UsageError, add_keymap, add_theme, speed
 from fetchviz.core.actions import REPLAY, key_help
+from fetchviz.records.recording import Recording
 
 # What print_table advises for an estimated baseline: a replay can only play what it holds.
 MEASURE = (
@@ -45,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _replay(args: argparse.Namespace) -> int:
     recording = recorded.load(args.file)
+    if (args.json or args.headless) and recording.runs[0].traced:
+        return _traced(recording, args.json)
     if args.json or args.headless:
         from fetchviz.records.replay import replayed_state
         from fetchviz.runs.headless import print_json, print_table
@@ -61,3 +64,21 @@ def _replay(args: argparse.Namespace) -> int:
     from fetchviz.ui import launch  # Textual loads only for the screens
 
     return launch.replay(ReplaySource(recording, args.speed), theme=args.theme, keymap=keys)
+
+
+def _traced(recording: Recording, as_json: bool) -> int:
+    """A traced program's recording, as fetchviz trace --json or --headless printed it."""
+    from fetchviz.core.trace import TraceState
+    from fetchviz.records.replay import replayed_state
+    from fetchviz.trace.report import print_json, print_table
+
+    states = [replayed_state(run) for run in recording.runs]
+    traced = [state for state in states if isinstance(state, TraceState)]
+    if as_json:
+        print_json(traced, sys.stdout, recording.runs[0].config.url or None)
+        return 0
+    for i, state in enumerate(traced):
+        if i:
+            print()
+        print_table(state, sys.stdout)
+    return 0

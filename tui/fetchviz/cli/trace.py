@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fetchviz.cli import keymap
 from fetchviz.cli.args import (
@@ -22,14 +24,19 @@ from fetchviz.cli.args import (
     add_theme,
     fraction,
     whole,
+    writable,
 )
-from fetchviz.core.config import DEFAULT_DELAY_MS
+from fetchviz.core.config import DEFAULT_DELAY_MS, Config
 from fetchviz.runs import tuning
 from fetchviz.runs.server import MAX_DELAY_MS, EmbeddedServer
 from fetchviz.trace.program import Program, ProgramError
 
+if TYPE_CHECKING:
+    from fetchviz.trace.recorded import RecordedTrace
+    from fetchviz.trace.source import TraceSource
+
 # fetchviz's options that take a value: the word after one is not the program.
-WITH_VALUE = {"--delay", "--jitter", "--fail-rate", "--theme", "--keymap"}
+WITH_VALUE = {"--delay", "--jitter", "--fail-rate", "--theme", "--keymap", "--record"}
 
 
 def parser() -> Parser:
@@ -75,6 +82,13 @@ def parser() -> Parser:
         action="store_true",
         help="with --serve: HTTPS; its CA is in $FETCHVIZ_CACERT, $SSL_CERT_FILE and "
         "$REQUESTS_CA_BUNDLE (with the system's CAs)",
+    )
+    parser.add_argument(
+        "--record",
+        type=writable,
+        metavar="FILE",
+        help="write each run's events to FILE (JSON Lines; .gz compresses): fetchviz replay, "
+        "fetchviz export",
     )
     add_theme(parser)
     add_keymap(parser)
@@ -148,10 +162,33 @@ def run(args: argparse.Namespace) -> int:
                 return _headless(args, server)
             from fetchviz.ui import launch
 
-            return launch.trace(args.program, server, args.theme, keys)
+            return launch.trace(args.program, server, args.theme, keys, _recorder(args, server))
         finally:
             if server is not None:
                 server.close()
+
+
+def _recorder(
+    args: argparse.Namespace, server: EmbeddedServer | None
+) -> Callable[[TraceSource], RecordedTrace] | None:
+    """--record FILE: what wraps the program's source so that its runs are written."""
+    if args.record is None:
+        return None
+    from fetchviz.records.recording import RecordingWriter
+    from fetchviz.trace.recorded import RecordedTrace
+
+    # What a traced run's line says of its settings: only the embedded server's (its URL,
+    # latency); the requests are the program's, numbered as they come.
+    config = Config(tasks=1, url="", delay_ms=None)
+    if server is not None:
+        config = Config(
+            tasks=1, url=server.url(), delay_ms=server.delay_ms, jitter_ms=server.jitter_ms
+        )
+
+    def record(source: TraceSource) -> RecordedTrace:
+        return RecordedTrace(source, RecordingWriter(args.record), config)
+
+    return record
 
 
 def _headless(args: argparse.Namespace, server: EmbeddedServer | None) -> int:
@@ -159,17 +196,19 @@ def _headless(args: argparse.Namespace, server: EmbeddedServer | None) -> int:
     from fetchviz.trace.source import TraceSource
 
     url = server.url() if server is not None else None
-    source = TraceSource(
+    live = TraceSource(
         args.program,
         live=False,
         url=url,
         stdout=sys.stderr.fileno() if args.json else None,
         cacert=server.cacert if server is not None else None,
     )
+    record = _recorder(args, server)
+    source = record(live) if record is not None else live
     state = asyncio.run(trace_once(source))
     sys.stderr.flush()
     if args.json:
-        print_json(state, sys.stdout, url)
+        print_json([state], sys.stdout, url)
     else:
         print(file=sys.stderr)
         print_table(state, sys.stdout)

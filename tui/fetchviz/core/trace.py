@@ -29,6 +29,7 @@ from fetchviz.core.events import (
 )
 from fetchviz.core.model import RunState, TaskRow
 
+TRACED = "trace"  # a traced program's run, where a run of the board has its strategy's id
 OUTPUT_LINES = 2000  # the program's last lines kept: a chatty program's memory stays bounded
 CLIENTS = "http.client (requests, urllib3, urllib.request), httpx and aiohttp"
 
@@ -102,7 +103,7 @@ class TraceState(RunState):
 
     @classmethod
     def traced(cls, run_id: int, argv: tuple[str, ...], cwd: str) -> TraceState:
-        return cls(run_id, "trace", [], argv=argv, cwd=cwd)
+        return cls(run_id, TRACED, [], argv=argv, cwd=cwd)
 
     @property
     def program(self) -> str:

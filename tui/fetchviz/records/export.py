@@ -20,6 +20,7 @@ from typing import Any
 from fetchviz import __version__
 from fetchviz.core.events import BEAT_INTERVAL, PHASES, LoopBeat
 from fetchviz.core.model import RunState, TaskRow
+from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.records.recording import RecordedRun, Recording
 
 # A row per task: its run, then every field its task has in the JSON (RunState.to_json), with
@@ -28,6 +29,7 @@ from fetchviz.records.recording import RecordedRun, Recording
 CSV_HEADER = ["run", "strategy", "index", "queued", "started", "finished", "status", "bytes"]
 CSV_HEADER += ["error", "thread", "state", "url", "reused"]
 CSV_HEADER += [f"phase_{name}" for name in PHASES]
+CSV_HEADER += ["method", "task", "pid", "where"]  # a traced program's request's (trace --record)
 UNKNOWN = -1  # HAR's word for a timing it does not have
 
 
@@ -44,9 +46,22 @@ def _ms(seconds: float) -> float:
     return round(seconds * 1000, 3)
 
 
-def _url(run: RecordedRun, index: int) -> str:
-    """The target of task `index`: task i of k targets fetches target i mod k."""
+def _url(run: RecordedRun, state: RunState, index: int) -> str:
+    """The target of task `index`: task i of k targets fetches target i mod k; a traced
+    program's request, the URL it asked for."""
+    if run.traced:
+        return state.url(index) or ""
     return run.config.target(index)
+
+
+def _method(row: TaskRow) -> str:
+    return getattr(row, "method", "") or "GET"  # a traced request's own; every strategy's GET
+
+
+def _title(run: RecordedRun, state: RunState) -> str:
+    if run.traced:
+        return f"{' '.join(run.program)} · {len(state.tasks)} requests"
+    return f"{run.strategy} · {run.config.tasks} tasks"
 
 
 def _start(run: RecordedRun, state: RunState) -> float:
@@ -64,14 +79,16 @@ def to_har(recording: Recording) -> dict[str, Any]:
             {
                 "startedDateTime": _iso(_wall(run, _start(run, state))),
                 "id": page,
-                "title": f"{run.strategy} · {run.config.tasks} tasks",
+                "title": _title(run, state),
                 "pageTimings": {
                     "onContentLoad": UNKNOWN,
                     "onLoad": _ms(state.elapsed(0.0)) if state.done else UNKNOWN,
                 },
             }
         )
-        entries.extend(_entry(run, page, row) for row in state.tasks if row.started is not None)
+        entries.extend(
+            _entry(run, state, page, row) for row in state.tasks if row.started is not None
+        )
     return {
         "log": {
             "version": "1.2",
@@ -113,7 +130,7 @@ def _timings(row: TaskRow, queue: float) -> dict[str, float]:
     return timings
 
 
-def _entry(run: RecordedRun, page: str, row: TaskRow) -> dict[str, Any]:
+def _entry(run: RecordedRun, state: RunState, page: str, row: TaskRow) -> dict[str, Any]:
     assert row.started is not None
     # The entry begins when the task was queued: HAR's `blocked` is the wait in a queue, and
     # the timings, in order from startedDateTime, add up to `time`.
@@ -139,8 +156,8 @@ def _entry(run: RecordedRun, page: str, row: TaskRow) -> dict[str, Any]:
         # HAR's connect includes ssl: the time is the sum of the others.
         "time": round(sum(v for k, v in timings.items() if v >= 0 and k != "ssl"), 3),
         "request": {
-            "method": "GET",
-            "url": _url(run, row.index),
+            "method": _method(row),
+            "url": _url(run, state, row.index),
             "httpVersion": "HTTP/1.1",
             "cookies": [],
             "headers": [],
@@ -212,15 +229,20 @@ def _run_trace(run: RecordedRun, state: RunState, origin: float) -> list[dict[st
         assert row.started is not None
         finished = row.finished if row.finished is not None else end
         place = tracks.place(row.thread or "?", row.started, finished)
-        args = {"url": _url(run, row.index), "status": row.status, "bytes": row.nbytes}
+        args = {"url": _url(run, state, row.index), "status": row.status, "bytes": row.nbytes}
         args |= {"error": row.error, "state": row.state.value}
-        slices.append((place, _slice(f"task {row.index}", "request", row.started, finished, args)))
+        label = f"task {row.index}"
+        if isinstance(row, TracedRow) and isinstance(state, TraceState):
+            label = f"{row.method} {row.index}"
+            args |= {"where": state.relative(row.where), "task": row.task, "pid": row.pid}
+        slices.append((place, _slice(label, "request", row.started, finished, args)))
     for row in sorted((row for row in started if _waited(row)), key=_queued):
         assert row.queued is not None and row.started is not None
         place = tracks.place("queued", row.queued, row.started)
         slices.append((place, _slice(f"task {row.index}", "wait", row.queued, row.started, {})))
     tids = tracks.tids()
-    trace = [_meta("process_name", pid, 0, f"{run.strategy} · run {run.run_id}")]
+    name = " ".join(run.program) if run.traced else run.strategy
+    trace = [_meta("process_name", pid, 0, f"{name} · run {run.run_id}")]
     for (name, lane), tid in tids.items():
         trace.append(_meta("thread_name", pid, tid, name if lane == 0 else f"{name} · {lane + 1}"))
         trace.append(_meta("thread_sort_index", pid, tid, tid))
@@ -284,7 +306,7 @@ def csv_rows(recording: Recording) -> list[list[object]]:
             phases = task.pop("phases") or {}
             task |= {f"phase_{name}": phases.get(name) for name in PHASES}
             task |= {"run": run.run_id, "strategy": run.strategy}
-            rows.append([_cell(task[column]) for column in CSV_HEADER])
+            rows.append([_cell(task.get(column)) for column in CSV_HEADER])
     return rows
 
 

@@ -37,7 +37,8 @@ from fetchviz.core.events import (
     TaskStarted,
 )
 from fetchviz.core.model import RunState
-from fetchviz.core.source import Batch, EventSource, Run, RunRequest
+from fetchviz.core.source import Batch, EventSource, Feed, Run, RunRequest
+from fetchviz.core.trace import TRACED, TraceState
 
 SCHEMA = 1
 GZIP_MAGIC = b"\x1f\x8b"
@@ -54,6 +55,7 @@ class RecordingError(Exception):
 
 
 Convert = Callable[[Any], Any]
+R = typing.TypeVar("R", bound=Run)
 
 
 def _exact(kind: type) -> Convert:
@@ -116,6 +118,8 @@ _RUN = {
     "wall": _float,
     "perf": _float,
     "summary": _exact(str),
+    "program": _converter(tuple[str, ...]),
+    "cwd": _exact(str),
 }
 _JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
@@ -135,9 +139,23 @@ class RecordedRun:
     perf: float  # time.perf_counter() at the same moment: maps its stamps to the wall clock
     events: list[Event]
     summary: str = ""  # its one line, as the board said it (recordings before 0.1: none)
+    # A traced program's run (strategy "trace"): the program as typed, and its folder. Its
+    # config holds only the embedded server's settings: its requests are numbered as they
+    # came, not planned.
+    program: tuple[str, ...] = ()
+    cwd: str = ""
+
+    @property
+    def traced(self) -> bool:
+        return self.strategy == TRACED
 
     def state(self) -> RunState:
         """The run as a live consumer saw it: the same model, the same events, the same order."""
+        if self.traced:
+            traced = TraceState.traced(self.run_id, self.program, self.cwd)
+            for event in self.events:
+                traced.apply(event)
+            return traced
         run = RunState.new(
             self.run_id,
             self.strategy,
@@ -190,9 +208,11 @@ class RecordingWriter:
         source: str,
         compare: bool,
         summary: str = "",
+        program: tuple[str, ...] = (),
+        cwd: str = "",
     ) -> None:
         wall, perf = time.time(), time.perf_counter()
-        run = {
+        run: dict[str, Any] = {
             "run_id": run_id,
             "strategy": strategy,
             "config": dataclasses.asdict(config),
@@ -204,6 +224,8 @@ class RecordingWriter:
             "perf": perf,
             "summary": summary,
         }
+        if strategy == TRACED:
+            run |= {"program": list(program), "cwd": cwd}
         self._write([{"run": run}])
 
     def events(self, batch: Sequence[Event]) -> None:
@@ -239,17 +261,18 @@ class RecordingWriter:
             self._file.close()
 
 
-class RecordingSource:
-    """Any event source, recorded: its runs and every batch of their events go to the file
-    before the consumer sees them, and the source itself knows nothing of it."""
+class Recorder:
+    """Any feed, recorded: its runs and every batch of their events go to the file before the
+    consumer sees them, and the feed itself knows nothing of it. What starts a run, and what
+    its line says, is the subclass's (a strategy's run, a traced program's)."""
 
-    def __init__(self, inner: EventSource, writer: RecordingWriter) -> None:
+    def __init__(self, inner: Feed, writer: RecordingWriter) -> None:
         self.inner = inner
         self.writer = writer
         # Why recording stopped (the disk filled up, say): the runs go on regardless.
         self.error: OSError | None = None
         self._recording = True
-        self._starting: list[Batch] | None = None  # batches delivered during inner.start()
+        self._starting: list[Batch] | None = None  # batches delivered during a start
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -286,32 +309,23 @@ class RecordingSource:
             self.error = error
             self._stop()
 
-    def start(self, request: RunRequest) -> Run:
-        # Its id is known only once it started; its events come later, on the loop, unless a
-        # source delivers some at once: those wait for the run's line.
+    def started(self, start: Callable[[], R], line: Callable[[R], tuple[Any, ...]]) -> R:
+        """A run started, and its line written (RecordingWriter.run_started's arguments). Its
+        id is known only once it started; its events come later, on the loop, unless a source
+        delivers some at once: those wait for the run's line."""
         self._starting = []
         try:
-            run = self.inner.start(request)
+            run = start()
         finally:
             early, self._starting = self._starting, None
-        self._record(
-            self.writer.run_started,
-            run.run_id,
-            request.strategy.id,
-            request.config,
-            request.strategy.is_async,
-            request.sample,
-            request.strategy.source(),
-            request.compare,
-            request.strategy.summary,
-        )
+        self._record(self.writer.run_started, *line(run))
         for batch in early:
             self._record(self.writer.events, batch)
             self._record(self.writer.flush_if_due)
         return run
 
     def close(self) -> None:
-        """The inner source's last events (its runs' cancelled ends) are recorded, then the
+        """The inner feed's last events (its runs' cancelled ends) are recorded, then the
         file is closed: nothing delivered after this is written."""
         try:
             self.inner.close()
@@ -327,6 +341,30 @@ class RecordingSource:
             self.writer.close()
         except OSError as error:
             self.error = self.error or error
+
+
+class RecordingSource(Recorder):
+    """An event source, recorded: an event source still."""
+
+    def __init__(self, inner: EventSource, writer: RecordingWriter) -> None:
+        super().__init__(inner, writer)
+        self.source = inner
+
+    def start(self, request: RunRequest) -> Run:
+        strategy = request.strategy
+        return self.started(
+            lambda: self.source.start(request),
+            lambda run: (
+                run.run_id,
+                strategy.id,
+                request.config,
+                strategy.is_async,
+                request.sample,
+                strategy.source(),
+                request.compare,
+                strategy.summary,
+            ),
+        )
 
 
 def read_recording(path: str | os.PathLike[str]) -> Recording:
@@ -470,7 +508,10 @@ def _event(where: str, record: dict[str, Any]) -> Event:
 
 
 def _check_index(where: str, run: RecordedRun, event: Event) -> None:
-    """A task the run does not have would break its model: say so now, not in a replay."""
+    """A task the run does not have would break its model: say so now, not in a replay. (A
+    traced program's requests are numbered as they came: its model drops what it lacks.)"""
+    if run.traced:
+        return
     if isinstance(event, TaskStarted | TaskFinished | TaskFailed):
         if not 0 <= event.index < run.config.tasks:
             raise RecordingError(

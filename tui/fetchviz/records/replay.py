@@ -15,6 +15,7 @@ from collections.abc import Callable
 from fetchviz.core.events import Event, RunFinished, SyncSample
 from fetchviz.core.model import RunState
 from fetchviz.core.source import Batch, RunRequest
+from fetchviz.core.trace import TraceState
 from fetchviz.records.recording import RecordedRun, Recording
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 10.0)
@@ -38,7 +39,9 @@ def played_events(recorded: RecordedRun) -> list[Event]:
 
 
 def empty_state(recorded: RecordedRun) -> RunState:
-    """The recorded run's rows, before any of its events."""
+    """The recorded run's rows, before any of its events (a traced program's: none yet)."""
+    if recorded.traced:
+        return TraceState.traced(recorded.run_id, recorded.program, recorded.cwd)
     return RunState.new(
         recorded.run_id,
         recorded.strategy,

@@ -49,6 +49,15 @@ class Program:
             raise ProgramError(f"no such command: {target} (not a file, nor on PATH)")
         return cls(kind, target, args, cwd)
 
+    @classmethod
+    def shown_as(cls, shown: tuple[str, ...], cwd: str) -> Program:
+        """The program a recording names by `shown` (unchecked: it is not started again)."""
+        if len(shown) >= 3 and shown[:2] == ("python", "-m"):
+            return cls("module", shown[2], shown[3:], cwd)
+        if len(shown) >= 2 and shown[0] == "python":
+            return cls("script", shown[1], shown[2:], cwd)
+        return cls("command", shown[0] if shown else "?", shown[1:], cwd)
+
     @property
     def argv(self) -> tuple[str, ...]:
         """The command that runs it."""

@@ -6,18 +6,20 @@ import asyncio
 import contextlib
 import json
 import signal
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.timeline import short_thread
 from fetchviz.core.trace import TracedRow, TraceState
+from fetchviz.trace.recorded import RecordedTrace
 from fetchviz.trace.source import TraceSource
 
 ROWS_SHOWN = 40  # a table for a person; --json has every request
 
 
-async def trace_once(source: TraceSource) -> TraceState:
+async def trace_once(source: TraceSource | RecordedTrace) -> TraceState:
     """Run the program once, to its end; Ctrl+C reaches the program itself (it shares the
     terminal), and a second one kills it."""
     queue: asyncio.Queue[Batch] = asyncio.Queue()
@@ -111,19 +113,22 @@ def print_table(state: TraceState, out: TextIO) -> None:
         out.write(f"  … {len(rows) - ROWS_SHOWN} more (--json has every request)\n")
 
 
-def result_json(state: TraceState, url: str | None = None) -> dict[str, Any]:
-    """The shape of `fetchviz --json`: one run, its tasks the program's requests."""
-    run = state.to_json()
+def result_json(states: Sequence[TraceState], url: str | None = None) -> dict[str, Any]:
+    """The shape of `fetchviz --json`: a run per run of the program (one, live; a replay's
+    recording may hold more), its tasks the program's requests; the top level's exit code and
+    elapsed time are its last run's."""
+    runs = [state.to_json() for state in states]
+    last = states[-1]
     return {
-        "config": {"url": url, "cwd": state.cwd},
+        "config": {"url": url, "cwd": last.cwd},
         "baseline": None,
-        "argv": list(state.argv),
-        "exit_code": state.exit_code,
-        "elapsed": run["elapsed"],
-        "runs": [run],
+        "argv": list(last.argv),
+        "exit_code": last.exit_code,
+        "elapsed": runs[-1]["elapsed"],
+        "runs": runs,
     }
 
 
-def print_json(state: TraceState, out: TextIO, url: str | None = None) -> None:
-    json.dump(result_json(state, url), out, indent=2)
+def print_json(states: Sequence[TraceState], out: TextIO, url: str | None = None) -> None:
+    json.dump(result_json(states, url), out, indent=2)
     out.write("\n")

@@ -21,6 +21,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 from fetchviz.core.events import (
     Event,
@@ -30,7 +31,7 @@ from fetchviz.core.events import (
     RunFinished,
     RunStarted,
 )
-from fetchviz.core.source import Batch
+from fetchviz.core.source import Batch, Feed
 from fetchviz.core.trace import CLIENTS
 from fetchviz.trace.program import Program, bundle
 from fetchviz.trace.wire import Decoder, messages
@@ -294,6 +295,30 @@ class TracedRun:
         if not self.decoder.count:
             return f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}"
         return None
+
+
+class TraceHandle(Protocol):
+    """A run of the program as the screen holds it: a live one, or one played back."""
+
+    run_id: int
+
+    def cancel(self) -> None:
+        """Stop it (a live program: SIGINT, killed after GRACE)."""
+
+
+class TraceFeed(Feed, Protocol):
+    """What shows a traced program's runs takes them from: the live TraceSource, recorded or
+    not, or a recording played back (trace.recorded.TracePlayback)."""
+
+    @property
+    def program(self) -> Program: ...
+
+    @property
+    def current(self) -> TraceHandle | None: ...
+
+    def start(self) -> TraceHandle:
+        """A run of the program: its events come through open()'s `deliver`."""
+        ...
 
 
 class TraceSource:

@@ -3,7 +3,7 @@ command line made. Textual loads here, and only here."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from fetchviz.core.actions import remapped
@@ -18,6 +18,7 @@ from fetchviz.runs.server import EmbeddedServer
 
 if TYPE_CHECKING:
     from fetchviz.trace.program import Program
+    from fetchviz.trace.source import TraceFeed, TraceSource
     from fetchviz.ui.app import FetchvizApp
     from fetchviz.ui.screens.sweep import SweepScreen
 
@@ -69,6 +70,13 @@ def replay_app(
 
     keys = dict(keymap or {})
     actions = remapped(keys)
+    if source.recording.runs and source.recording.runs[0].traced:  # fetchviz trace --record
+        from fetchviz.trace.recorded import TracePlayback
+        from fetchviz.ui.screens.trace_replay import TraceReplayScreen
+
+        playback = TracePlayback(source)
+        screen = TraceReplayScreen(playback)
+        return FetchvizApp(lambda: screen, playback, None, theme, keys, actions)
     session = ReplaySession(source, actions)
     return FetchvizApp(
         lambda: ReplayScreen(session, actions), source, None, theme, keys, actions, session
@@ -108,6 +116,7 @@ def trace(
     server: EmbeddedServer | None,
     theme: str | None = None,
     keymap: Mapping[str, str] | None = None,
+    record: Callable[[TraceSource], TraceFeed] | None = None,
 ) -> int:
     """`fetchviz trace` on screen; the exit code is the program's last run's."""
     from fetchviz.trace.source import TraceSource
@@ -115,12 +124,13 @@ def trace(
     from fetchviz.ui.screens.trace import TraceScreen
 
     keys = dict(keymap or {})
-    source = TraceSource(
+    live = TraceSource(
         program,
         live=True,
         url=server.url() if server is not None else None,
         cacert=server.cacert if server is not None else None,
     )
+    source = record(live) if record is not None else live
     screen = TraceScreen(source)
     app = FetchvizApp(lambda: screen, source, server, theme, keys, remapped(keys))
     code = run(app)

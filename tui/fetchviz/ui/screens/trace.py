@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
@@ -21,7 +20,7 @@ from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.report import summary_lines
-from fetchviz.trace.source import GRACE, TraceSource
+from fetchviz.trace.source import GRACE, TraceFeed
 from fetchviz.ui.dialogs.details import Details, task_details
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.widgets.layout import Column, Steady, set_titles
@@ -61,7 +60,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
     TraceScreen #trace-body.beside #trace-output { height: 1fr; width: 40%; }
     """
 
-    def __init__(self, source: TraceSource) -> None:
+    def __init__(self, source: TraceFeed) -> None:
         super().__init__()
         self.source = source
         self.state: TraceState | None = None
@@ -77,7 +76,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
     def compose(self) -> ComposeResult:
         self.summary = Steady(id="trace-summary")
         self.header = TableHeader(id="header")
-        self.table = TaskTable(id="table", clock=time.perf_counter)
+        self.table = TaskTable(id="table", clock=self.source.now)
         self.output = RichLog(id="trace-output", max_lines=2000, wrap=False, markup=True)
         yield self.summary
         with Column(id="trace-body"):
@@ -90,7 +89,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
     def on_mount(self) -> None:
         self.summary.border_title = self.source.program.name
         self.output.border_title = "output"
-        self.output.border_subtitle = "its stdin is not the terminal"
+        self.output.border_subtitle = self.output_note()
         self._fit(self.app.size.width)
         self.screen_layout_refresh_signal.subscribe(self, lambda _screen: self.redraw())
         self._consume_events()
@@ -102,6 +101,9 @@ class TraceScreen(Screen[None], inherit_bindings=False):
     def _fit(self, width: int) -> None:
         body = self.query_one("#trace-body")
         body.set_class(width >= OUTPUT_BESIDE, "beside")
+
+    def output_note(self) -> str:
+        return "its stdin is not the terminal"
 
     # The program
 
@@ -163,7 +165,12 @@ class TraceScreen(Screen[None], inherit_bindings=False):
                             touched.add(index)
             grew = state is not None and self.table.virtual_size.height != len(state.tasks)
             self.redraw(None if grew else touched)
+            if state is not None and state.done:
+                self.ended(state)
             await asyncio.sleep(FRAME)
+
+    def ended(self, state: TraceState) -> None:
+        """The run shown has ended (called after each frame from then on)."""
 
     # Drawing
 
@@ -171,18 +178,20 @@ class TraceScreen(Screen[None], inherit_bindings=False):
         state = self.state
         if state is None or not self.table.is_attached:
             return
-        now = time.perf_counter()
+        now = self.source.now()
         if self.table.virtual_size.height != len(state.tasks):
             self.table.virtual_size = self.table.virtual_size.with_height(len(state.tasks))
             touched = None
         self.summary.set_content(self.summary_text(state, now))
-        running = "running" if not state.done else (state.how or "stopped")
-        set_titles(self.summary, self.source.program.name, running)
+        set_titles(self.summary, self.source.program.name, self.status(state))
         self.header.show(
             self.table.scrollable_content_region.width, self.table.scale(), state.thread_width
         )
         self.table.refresh_rows(touched)
         self._write_output(state)
+
+    def status(self, state: TraceState) -> str:
+        return "running" if not state.done else (state.how or "stopped")
 
     def summary_text(self, state: TraceState, now: float) -> Text:
         if state.done:
