@@ -43,7 +43,7 @@ def dashboard(args: argparse.Namespace, tour: bool) -> int:
             config,
             args.strategies,
             server,
-            source(args.record, live=True),
+            source(args.record, live=True, server=server),
             compare_all=args.all,
             tour=tour,
             theme=args.theme,
@@ -87,11 +87,12 @@ def started(args: argparse.Namespace, work: Work) -> int:
                 server.close()
 
 
-def source(record: str | None, live: bool) -> EventSource:
-    """The live runner, recorded to a file if asked."""
+def source(record: str | None, live: bool, server: EmbeddedServer | None = None) -> EventSource:
+    """The live runner, recorded to a file if asked; with the embedded server, each run says
+    what it cost the server too."""
     from fetchviz.runs.runner import Runner
 
-    runner = Runner(live=live)
+    runner = Runner(live=live, server=(lambda: server.pid) if server is not None else None)
     if record is None:
         return runner
     from fetchviz.records.recording import RecordingSource, RecordingWriter
@@ -135,7 +136,7 @@ def _headless(args: argparse.Namespace, config: Config, server: EmbeddedServer |
 
     runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
     show = print_json if args.json else print_table
-    events = source(args.record, live=False)
+    events = source(args.record, live=False, server=server)
     try:
         asyncio.run(run_all(config, strategies, events, before_each=before_each, runs=runs))
     except KeyboardInterrupt:

@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
     def chart(config: Config, server: EmbeddedServer | None) -> int:
         from fetchviz.ui import launch  # Textual loads only for the screens
 
-        events = source(args.record, live=False)
+        events = source(args.record, live=False, server=server)
         return launch.sweep(
             config,
             args.strategies,
@@ -140,7 +140,7 @@ def _printed(
 
     points: list[Point] = []  # filled as they come: what was measured survives a Ctrl+C
     try:
-        events = source(args.record, live=False)
+        events = source(args.record, live=False, server=server)
         asyncio.run(sweep(config, strategies, args.sizes, events, up_to, before_each, None, points))
     except KeyboardInterrupt:
         show(points)

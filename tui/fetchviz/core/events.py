@@ -102,6 +102,10 @@ class RunFinished:
     error: str | None = None  # why the run itself could not go on, if it could not
     loop_lag_max: float | None = None  # seconds; None for strategies with no event loop
     connections: int | None = None  # opened by the run; None: not counted (cut short)
+    # CPU seconds (user + system, every thread) from the run's start to its end: its own
+    # process's, and the embedded server's; None: not measured (cut short, another server).
+    cpu: float | None = None
+    server_cpu: float | None = None
 
 
 # The run's event loop beats this often while it can: a beat late by more is lag.

@@ -113,6 +113,8 @@ class RunState:
     error: str | None = None
     loop_lag_max: float | None = None
     connections: int | None = None  # opened by the run, as its process counted them
+    cpu: float | None = None  # CPU seconds of the run's process, start to end (RunFinished)
+    server_cpu: float | None = None  # and of the embedded server meanwhile
     timed_phases: bool = False  # some request's client said what happened inside it
     started_count: int = 0
     ok: int = 0
@@ -225,6 +227,7 @@ class RunState:
                 self.start = at
             case RunFinished(at=at, cancelled=cancelled, error=error, loop_lag_max=lag):
                 self.connections = event.connections
+                self.cpu, self.server_cpu = event.cpu, event.server_cpu
                 if lag is None and self.loop is not None and self.loop.last_beat is not None:
                     lag = self.loop.worst  # cut short: the worst the beats said
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
@@ -294,6 +297,8 @@ class RunState:
             "loop_lag_max": r(self.loop_lag_max),
             "loop_blocked_at": self.blocked_where,
             "connections": self.connections,
+            "cpu": r(self.cpu),
+            "server_cpu": r(self.server_cpu),
             "latency": {k: r(v) for k, v in latency.items()} if latency else None,
             "tasks": [
                 {

@@ -112,7 +112,7 @@ def print_table(
     )
     out.write(f"{config.tasks} task{'' if config.tasks == 1 else 's'} · {where}\n\n")
     out.write(
-        f"{'strategy':<18}{'elapsed':>9}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
+        f"{'strategy':<18}{'elapsed':>9}{'cpu':>8}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
         f"{'':<{BAR}}  vs sync\n"
     )
     # Bars for the runs that can be compared: a run that fetched nothing is not on the scale.
@@ -126,11 +126,13 @@ def print_table(
         )
         versus = verdict(run, baseline)
         lag = "—" if run.loop_lag_max is None else fmt_lag(run.loop_lag_max)
+        cpu = "—" if run.cpu is None else f"{run.cpu:.3f}s"  # the run's process, every thread
         if loop_blocked(run.loop_lag_max, elapsed):
             versus += " · loop blocked"
         bar = meter(elapsed / slowest if slowest and run.comparable else 0.0, BAR)
         out.write(
-            f"{name:<18}{elapsed:>8.3f}s{run.ok:>7}{run.failed:>7}{lag:>10}  {bar}  {versus}\n"
+            f"{name:<18}{elapsed:>8.3f}s{cpu:>8}{run.ok:>7}{run.failed:>7}{lag:>10}  {bar}  "
+            f"{versus}\n"
         )
     if baseline and not baseline.measured:
         out.write(

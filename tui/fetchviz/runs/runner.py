@@ -23,10 +23,12 @@ from collections.abc import Callable
 
 from fetchviz.core.events import RunFinished, SyncSample
 from fetchviz.core.source import Batch, RunRequest
+from fetchviz.runs.cpu import process_cpu
 from fetchviz.runs.procs import Child
 from fetchviz.runs.protocol import RunCommand, decode_all, encode
 
 Deliver = Callable[[Batch], None]
+ServerPid = Callable[[], int | None]  # the embedded server's process now (a restart changes it)
 # Requests timed one by one after a run, for the sync estimate (their median): three keep one
 # slow first request (a fresh process's first connection) from being the estimate.
 SAMPLE_REQUESTS = 3
@@ -63,6 +65,7 @@ class RunHandle:
         worker: Worker,
         deliver: Deliver,
         on_close: Callable[[RunHandle], None],
+        server: ServerPid | None = None,
     ) -> None:
         self.command: RunCommand | None = command  # until sent
         self.run_id = command.run_id
@@ -74,13 +77,29 @@ class RunHandle:
         self._on_close = on_close
         self._buffer = bytearray()
         self.events_fd = worker.events_fd  # kept: reaping the worker closes its pipe
+        self._server = server
+        self._server_cpu: tuple[int, float] | None = None  # (its pid, its CPU) at begin()
 
     def begin(self) -> None:
         """Tell the run's process to go (once; not after the run was cancelled)."""
         if self.command is not None and not self.finished:
+            self._server_cpu = self._server_now()
             with contextlib.suppress(OSError):  # it died: its pipe's end says so
                 self.worker.send(self.command)
         self.command = None
+
+    def _server_now(self) -> tuple[int, float] | None:
+        pid = self._server() if self._server is not None else None
+        cpu = process_cpu(pid)
+        return None if pid is None or cpu is None else (pid, cpu)
+
+    def _with_server_cpu(self, event: RunFinished) -> RunFinished:
+        """The run's end, with what the server spent meanwhile (the same server: one that
+        restarted mid-run has no figure). A tick of /proc is 10 ms: a short run's is rough."""
+        before, after = self._server_cpu, self._server_now()
+        if before is not None and after is not None and before[0] == after[0]:
+            event.server_cpu = round(after[1] - before[1], 3)
+        return event
 
     def on_readable(self) -> None:
         """The worker wrote: pass whole batches on; at end-of-file, make sure the run ends."""
@@ -100,6 +119,7 @@ class RunHandle:
                 events.append(event)
                 if isinstance(event, RunFinished):
                     self.finished = True
+                    self._with_server_cpu(event)
                 if self.finished and (isinstance(event, SyncSample) or not self.sampling):
                     self._deliver(events)  # the last of it
                     self._close()
@@ -134,8 +154,9 @@ class RunHandle:
 class Runner:
     """Starts runs, each in a process of its own, and keeps one spare process warm."""
 
-    def __init__(self, live: bool = True) -> None:
+    def __init__(self, live: bool = True, server: ServerPid | None = None) -> None:
         self._ids = itertools.count(1)
+        self._server = server  # the embedded server's pid, for each run's server_cpu
         self._spare: Worker | None = None
         self._running: dict[int, RunHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -177,7 +198,7 @@ class Runner:
             self._live,
             SAMPLE_REQUESTS if request.sample else 0,
         )
-        handle = RunHandle(command, worker, self._deliver, self._closed)
+        handle = RunHandle(command, worker, self._deliver, self._closed, self._server)
         os.set_blocking(handle.events_fd, False)
         self._running[handle.run_id] = handle
         self._loop.add_reader(handle.events_fd, handle.on_readable)

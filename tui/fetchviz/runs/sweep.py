@@ -48,6 +48,8 @@ class Point:
     failed: int | None = None
     error: str | None = None  # why not every task was answered (the commonest reason)
     estimated_from: int | None = None  # an estimate's N: the run it scales
+    cpu: float | None = None  # the run's process's CPU seconds, and the server's (RunState)
+    server_cpu: float | None = None
 
     @property
     def complete(self) -> bool:
@@ -69,6 +71,8 @@ class Point:
             ok=run.ok,
             failed=run.failed,
             error=error,
+            cpu=run.cpu,
+            server_cpu=run.server_cpu,
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -81,6 +85,8 @@ class Point:
             "failed": self.failed,
             "error": self.error,
             "estimated_from": self.estimated_from,
+            "cpu": None if self.cpu is None else round(self.cpu, 4),
+            "server_cpu": None if self.server_cpu is None else round(self.server_cpu, 4),
         }
 
 
@@ -299,6 +305,8 @@ CSV_FIELDS = (
     "failed",
     "error",
     "estimated_from",
+    "cpu",
+    "server_cpu",
 )
 
 

@@ -244,6 +244,7 @@ def execute(
     except UserStrategyError as exc:
         job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
         return RunFinished(job.run_id, time.perf_counter(), False, str(exc), None)
+    cpu = time.process_time()  # the process's, every thread of it (a client's own too)
     job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
     is_async = inspect.iscoroutinefunction(code)
     monitor = _monitor(job, code, live, sink) if is_async else None
@@ -263,6 +264,7 @@ def execute(
         error,
         monitor.worst if monitor else None,
         phases.connections(),
+        time.process_time() - cpu,
     )
 
 

@@ -55,7 +55,8 @@ class StrategyBoard(Steady):
         comparable = [r for r in results.values() if r.comparable]
         slowest = max((r.elapsed(0) for r in comparable), default=0.0)
         show_lag = width >= 62
-        bar_width = max(3, width - 34 - (13 if show_lag else 0))
+        show_cpu = width >= 76  # " cpu  0.21s": what the run's process spent
+        bar_width = max(3, width - 34 - (13 if show_lag else 0) - (11 if show_cpu else 0))
         text = Text(no_wrap=True, overflow="ellipsis")
         for strategy in order:
             run = results.get(strategy.id)
@@ -97,6 +98,10 @@ class StrategyBoard(Steady):
                     line.append(
                         f" lag {fmt_lag(run.loop_lag_max):>8}", style="red" if blocked else "dim"
                     )
+                elif show_lag and show_cpu:
+                    line.append(" " * 13)
+                if show_cpu and not partly and run.cpu is not None:
+                    line.append(f" cpu {run.cpu:5.2f}s", style="dim")
             text.append_text(line)
             text.append("\n")
         self.set_content(text)

@@ -15,6 +15,15 @@ from fetchviz.core.model import BLOCKED, RunState, blocked_in, fmt_lag, loop_blo
 from fetchviz.core.timeline import histogram, meter
 
 
+def cpu_text(run: RunState) -> str:
+    """'   0.21 s · server 0.26 s': what the run cost in CPU (its process, every thread), and
+    the embedded server meanwhile: a client fast on the wall clock may be busy elsewhere."""
+    text = f"{run.cpu or 0.0:7.2f} s"
+    if run.server_cpu is not None:
+        text += f" · server {run.server_cpu:.2f} s"
+    return text
+
+
 def connections(run: RunState) -> str:
     """'  10 connections': how many the run opened (a session reuses them; requests.get not)."""
     if run.connections is None:
@@ -138,6 +147,7 @@ class Summary(TextLines):
                 (f"  {in_flight} in flight" if in_flight else "", "yellow"),
                 (connections(run) if run.done and not in_flight else "", "dim"),
             ),
+            *([line(("cpu     ", "dim"), (cpu_text(run), "dim"))] if run.cpu is not None else []),
             line("sync    ", (f"      —   {self._why_none(run)}", "dim"))
             if baseline is None
             else line(
