@@ -3,6 +3,7 @@ it ran, in the JSON, the sweep's CSV and the table, checked against what the ker
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -13,8 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from fetchviz.core.config import Config
 from fetchviz.runs.cpu import process_cpu
+from fetchviz.runs.headless import print_table, run_all
+from fetchviz.runs.runner import Runner
 from fetchviz.runs.server import EmbeddedServer
+from fetchviz.runs.user import strategy_from
 from test_cli import fetchviz
 
 BURN = 0.3  # CPU seconds a strategy spends on purpose
@@ -104,3 +109,38 @@ def test_process_cpu_reads_what_the_kernel_counts() -> None:
     assert abs((after - before) - spent) < 0.05  # /proc's ticks are 10 ms
     assert process_cpu(None) is None
     assert process_cpu(2**22 + 12345) is None  # no such process
+
+
+def test_a_process_that_dies_after_every_task_reported_keeps_the_run(
+    tmp_path: Path, server: EmbeddedServer
+) -> None:
+    """pyreqwest's process can abort on its way out, its answers all in: the run stands,
+    and says how its process ended. Live (the dashboard's runner), where every end is sent
+    within milliseconds: headless, a process killed loses what its last 50 ms batched."""
+    path = tmp_path / "dies.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import os, signal, time
+            import requests
+
+            def dies(job):
+                for i in range(job.tasks):
+                    with job.fetching(i) as fetch:
+                        response = requests.get(job.urls[i], timeout=job.timeout)
+                        fetch.done(response.status_code, len(response.content))
+                time.sleep(0.5)  # live, the ends are sent by now
+                os.kill(os.getpid(), signal.SIGABRT)
+            """
+        ),
+        encoding="utf-8",
+    )
+    strategy = strategy_from(f"{path}:dies", set(), "")
+    config = Config(tasks=3, url=server.url(), delay_ms=server.delay_ms)
+    (run,) = asyncio.run(run_all(config, [strategy], Runner(live=True), sample=False))
+    assert (run.ok, run.error, run.cancelled) == (3, None, False)
+    assert run.died is not None and "SIGABRT" in run.died
+    assert run.elapsed(0.0) < 0.5  # it ended with its last task, not with its process
+    out = io.StringIO()
+    print_table(config, [run], out, "")
+    assert "every task had reported, then the run's process stopped" in out.getvalue()

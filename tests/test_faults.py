@@ -54,7 +54,7 @@ def test_a_misbehaving_server_gives_failed_rows_with_a_reason(strategy, mode, re
 def test_a_very_large_body_is_read_and_counted(strategy):
     with faulty_server("big-body") as url:
         run = run_one(Config(tasks=2, url=url, timeout=10), strategy)
-    assert (run.ok, run.failed) == (2, 0)
+    assert (run.ok, run.failed) == (2, 0), [row.error for row in run.tasks]
     assert [row.nbytes for row in run.tasks] == [BIG_BODY, BIG_BODY]
 
 

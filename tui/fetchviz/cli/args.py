@@ -129,6 +129,8 @@ def _url(text: str) -> str:
 
 def _strategy(text: str) -> str:
     if text in BY_ID:
+        if not BY_ID[text].installed:
+            raise argparse.ArgumentTypeError(BY_ID[text].not_installed())
         return text
     if ":" in text or text.endswith(".py"):  # the user's own: PATH.py:FUNCTION, checked now
         from fetchviz.runs.user import UserStrategyError, read_function, split_spec
@@ -147,7 +149,8 @@ def _strategies(args: argparse.Namespace) -> list[Strategy]:
     """What -s and --all ask for: built-ins by id; the user's own with the next free keys."""
     from fetchviz.runs.user import KEYS, strategy_from
 
-    chosen: list[Strategy] = list(STRATEGIES) if args.all else []
+    # --all: every built-in that is installed (the clients' extra may not be).
+    chosen: list[Strategy] = [s for s in STRATEGIES if s.installed] if args.all else []
     taken = set(BY_ID)
     keys = iter(KEYS)
     for spec in args.strategy or ([] if args.all else ["sync"]):

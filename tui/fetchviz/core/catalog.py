@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import ast
 import functools
+import importlib.util
 from dataclasses import dataclass
 from pathlib import Path
 
-CODE = Path(__file__).parent.parent / "runs" / "strategies.py"
+RUNS = Path(__file__).parent.parent / "runs"  # where the built-ins' modules are
+CODE = RUNS / "strategies.py"
 BLOCKING_FETCH = "fetch_blocking"  # the helper the requests-based strategies share
+CLIENTS_EXTRA = "pip install 'fetchviz[clients]'"  # what installs the clients of today
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +29,18 @@ class Code:
 
 
 @functools.cache
-def _functions() -> dict[str, Code]:
-    return functions_in(CODE.read_text(encoding="utf-8"))
+def _functions(module: str = "strategies") -> dict[str, Code]:
+    return functions_in((RUNS / f"{module}.py").read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _installed(name: str) -> bool:
+    """Whether `name` can be imported, without importing it (the dashboard's first frame
+    imports no HTTP client)."""
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def functions_in(text: str) -> dict[str, Code]:
@@ -56,6 +69,16 @@ class Strategy:
     summary: str  # one line: what the user should see, and why
     function: str
     path: str | None = None  # the user's file; None for a built-in
+    module: str = "strategies"  # a built-in's module in runs/
+    needs: str | None = None  # what an extra installs ('fetchviz[clients]'); None: always there
+
+    @property
+    def installed(self) -> bool:
+        return self.needs is None or _installed(self.needs)
+
+    def not_installed(self) -> str:
+        """What to say when it is asked for and not installed: one line, what to do."""
+        return f"{self.id} is not installed: {CLIENTS_EXTRA} adds it"
 
     @property
     def spec(self) -> str:
@@ -64,7 +87,7 @@ class Strategy:
 
     def _code(self) -> dict[str, Code]:
         if self.path is None:
-            return _functions()
+            return _functions(self.module)
         try:
             return functions_in(Path(self.path).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
@@ -79,7 +102,7 @@ class Strategy:
     def uses_blocking_fetch(self) -> bool:
         """True where a built-in's requests.get blocks a thread: the run's, or a pool's.
         (Of a user's code nothing is assumed.)"""
-        code = _functions().get(self.function) if self.path is None else None
+        code = _functions(self.module).get(self.function) if self.path is None else None
         return code is not None and BLOCKING_FETCH in code.names
 
     def source(self) -> str:
@@ -89,7 +112,7 @@ class Strategy:
         own = functions.get(self.function)
         if own is None:  # a user's file, broken since launch: show it as it is
             return _raw(self.path) if self.path else ""
-        helpers = BLOCKING_FETCH if self.path is None else ""
+        helpers = BLOCKING_FETCH if self.path is None and self.module == "strategies" else ""
         parts = [own.source] + [
             code.source
             for name, code in functions.items()
@@ -105,7 +128,8 @@ def _raw(path: str) -> str:
         return f"# {path}: cannot be read ({exc})"
 
 
-STRATEGIES: tuple[Strategy, ...] = (
+# The tutorial's strategies, keys 1-8: what the tour compares.
+TUTORIAL: tuple[Strategy, ...] = (
     Strategy("sync", "1", "a plain for loop of requests.get, one by one: the baseline", "sync"),
     Strategy(
         "async-sequential",
@@ -150,5 +174,34 @@ STRATEGIES: tuple[Strategy, ...] = (
         "threads",
     ),
 )
+
+# The clients people choose between today, beside the tutorial's: with the extra only.
+CLIENTS: tuple[Strategy, ...] = (
+    Strategy(
+        "httpx2",
+        "h",
+        "httpx2.AsyncClient: httpx's API, its pool rewritten",
+        "httpx2_client",
+        module="clients",
+        needs="httpx2",
+    ),
+    Strategy(
+        "pyreqwest",
+        "p",
+        "pyreqwest: Rust's reqwest on a runtime of its own",
+        "pyreqwest_client",
+        module="clients",
+        needs="pyreqwest",
+    ),
+    Strategy(
+        "curl-cffi",
+        "l",
+        "curl_cffi.AsyncSession: libcurl's multi on the loop",
+        "curl_cffi_client",
+        module="clients",
+        needs="curl_cffi",
+    ),
+)
+STRATEGIES: tuple[Strategy, ...] = TUTORIAL + CLIENTS
 
 BY_ID: dict[str, Strategy] = {strategy.id: strategy for strategy in STRATEGIES}

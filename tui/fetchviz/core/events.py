@@ -106,6 +106,7 @@ class RunFinished:
     # process's, and the embedded server's; None: not measured (cut short, another server).
     cpu: float | None = None
     server_cpu: float | None = None
+    died: str | None = None  # its process died after every task had reported: how
 
 
 # The run's event loop beats this often while it can: a beat late by more is lag.

@@ -115,6 +115,7 @@ class RunState:
     connections: int | None = None  # opened by the run, as its process counted them
     cpu: float | None = None  # CPU seconds of the run's process, start to end (RunFinished)
     server_cpu: float | None = None  # and of the embedded server meanwhile
+    died: str | None = None  # its process died once every task had reported: how
     timed_phases: bool = False  # some request's client said what happened inside it
     started_count: int = 0
     ok: int = 0
@@ -227,7 +228,7 @@ class RunState:
                 self.start = at
             case RunFinished(at=at, cancelled=cancelled, error=error, loop_lag_max=lag):
                 self.connections = event.connections
-                self.cpu, self.server_cpu = event.cpu, event.server_cpu
+                self.cpu, self.server_cpu, self.died = event.cpu, event.server_cpu, event.died
                 if lag is None and self.loop is not None and self.loop.last_beat is not None:
                     lag = self.loop.worst  # cut short: the worst the beats said
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
@@ -293,6 +294,7 @@ class RunState:
             "cancelled_tasks": self.cancelled_tasks,
             "cancelled": self.cancelled,
             "error": self.error,
+            "died": self.died,
             "unreported": self.unreported,
             "loop_lag_max": r(self.loop_lag_max),
             "loop_blocked_at": self.blocked_where,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import re
 import socket
 import ssl
 from collections.abc import Iterator
@@ -33,6 +34,53 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
         ):
             if isinstance(inner, BaseException):
                 todo.append(inner)
+
+
+# The newer clients say what happened in words, not classes: pyreqwest (Rust's reqwest and
+# hyper) in its error's `details["causes"]`, curl_cffi (libcurl) in its message. Matched on
+# those words, lowercased, to the same reasons the others get.
+_WORDS = (
+    (("connection refused", "couldn't connect to server"), "connection refused"),
+    (("dns error", "could not resolve host", "failed to lookup address"), "host not found"),
+    (("too many redirects", "maximum (", "redirects followed"), "too many redirects"),
+    (("a value or data field grew larger",), "response header too large"),
+    (
+        ("transfer closed with", "end of file before message length", "unexpected eof"),
+        "connection closed mid-response",
+    ),
+    (
+        ("empty reply from server", "connection closed before message completed", "reset by"),
+        "server closed the connection",
+    ),
+)
+# libcurl: "SSL certificate problem: …", or BoringSSL's "… verify result: … (20)".
+_CURL_VERIFY = re.compile(r"(?:ssl certificate problem|verify result): (?P<detail>[^.(|]+)")
+# rustls names an untrusted issuer in its own words; said as OpenSSL says it, as the others do.
+_UNTRUSTED = {"unknownissuer": "unable to get local issuer certificate"}
+
+
+def _words(chain: list[BaseException]) -> str:
+    texts = [str(e) for e in chain]
+    for e in chain:
+        details = getattr(e, "details", None)
+        if isinstance(details, dict):
+            causes = details.get("causes") or []
+            texts += [str(c.get("message", "")) for c in causes if isinstance(c, dict)]
+    return " | ".join(texts).lower()
+
+
+def _worded(chain: list[BaseException], max_redirects: int) -> str | None:
+    words = _words(chain)
+    for phrases, reason in _WORDS:
+        if any(phrase in words for phrase in phrases):
+            return f"{reason} ({max_redirects})" if reason == "too many redirects" else reason
+    if "certificate" in words and ("verify" in words or "invalid peer" in words):
+        detail = next((text for key, text in _UNTRUSTED.items() if key in words), None)
+        if detail is None and (said := _CURL_VERIFY.search(words)):
+            detail = said["detail"].strip()
+        detail = detail or "the certificate is not trusted"
+        return f"certificate verify failed: {detail} (try --cacert)"
+    return None
 
 
 def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
@@ -79,6 +127,9 @@ def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
         return f"certificate verify failed: {detail} (try --cacert)"
     if any(isinstance(e, ssl.SSLError) for e in chain):
         return "TLS error"
+    worded = _worded(chain, max_redirects)
+    if worded is not None:
+        return worded
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     reason = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
     return reason if len(reason) <= 60 else reason[:59] + "…"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 
 from fetchviz.core.actions import ACTIONS, DISPLAY, OWN_KEYS, Action
 from fetchviz.core.baseline import Baseline, Baselines
-from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.catalog import BY_ID, CLIENTS, STRATEGIES, Strategy
 from fetchviz.core.config import MAX_TASKS, Config
 from fetchviz.core.events import LoopBeat, TaskFailed, TaskFinished, TaskStarted
 from fetchviz.core.model import RunState
@@ -86,10 +86,11 @@ class Session:
         meanwhile is for the next run); the board ranks them as they end. Returns the first
         run to start."""
         config = self.config
-        self.pending = [(strategy, config) for strategy in self.catalog[1:]]
+        runs = compared(self.catalog, self.tour is not None)
+        self.pending = [(strategy, config) for strategy in runs[1:]]
         self.best_first = True
         self.compare_from = len(self.history)
-        return self.catalog[0], config
+        return runs[0], config
 
     def start(
         self, strategy: Strategy, config: Config | None = None, source: str | None = None
@@ -244,6 +245,19 @@ class Session:
     def leave_tour(self) -> None:
         """The dashboard, as it is: a run going on goes on."""
         self.tour = None
+
+
+CLIENT_IDS = frozenset(strategy.id for strategy in CLIENTS)
+
+
+def compared(catalog: Iterable[Strategy], tour: bool) -> list[Strategy]:
+    """What a compare-all runs: every strategy on the board that is installed; in the tour,
+    the tutorial's (and the user's own), which its captions speak of."""
+    return [
+        strategy
+        for strategy in catalog
+        if strategy.installed and not (tour and strategy.id in CLIENT_IDS)
+    ]
 
 
 def catalog_of(

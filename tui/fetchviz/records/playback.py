@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from fetchviz.core.actions import ACTIONS, OWN_KEYS, Action
-from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.catalog import BY_ID, CLIENTS, STRATEGIES, TUTORIAL, Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session, keyed
@@ -33,7 +33,11 @@ class ReplaySession(Session):
 
     def __init__(self, replay: ReplaySource, actions: Iterable[Action] = ACTIONS) -> None:
         recording = replay.recording
-        catalog = keyed(STRATEGIES, actions) + recorded_strategies(recording)
+        # The tutorial's, and of the newer clients those the recording ran: its board as
+        # it was (a recording made before them, or without them, lists none).
+        ran = {run.strategy for run in recording.runs}
+        shown = TUTORIAL + tuple(client for client in CLIENTS if client.id in ran)
+        catalog = keyed(shown, actions) + recorded_strategies(recording)
         super().__init__(recording.runs[0].config, catalog, replay)
         self.replay = replay
         self.advance_when_resumed = False  # held at a run's end (→): space goes on

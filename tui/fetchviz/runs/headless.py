@@ -145,3 +145,6 @@ def print_table(
     failures = sorted({row.error for run in runs for row in run.tasks if row.error})
     if failures:
         out.write("\nfailures: " + "; ".join(failures[:5]) + "\n")
+    for run in runs:
+        if run.died:
+            out.write(f"\n{run.strategy}: every task had reported, then {run.died}\n")

@@ -235,8 +235,98 @@ def _install_urllib3() -> None:
     wrap("getresponse", None, "headers", first=False)
 
 
+# httpx2 (pydantic's): httpcore2 offers the same `trace` extension, with async callbacks only
+# on its AsyncClient (a plain function there raises TypeError).
+
+
+def _install_httpx2() -> None:
+    import httpx2
+
+    _with_hook(httpx2.AsyncClient, _ahook)
+    _with_hook(httpx2.Client, _hook)
+
+
+# curl_cffi: libcurl times every transfer itself (CURLINFO_*_TIME_T, microseconds from the
+# transfer's start, cumulative); every session asks for them, and each answer stamps them on
+# its request, placed back from the moment the answer was in.
+
+_CURL_INFOS: tuple[Any, ...] = ()
+
+
+def _install_curl_cffi() -> None:
+    global _CURL_INFOS
+    from curl_cffi import AsyncSession, CurlInfo, Session
+
+    _CURL_INFOS = (
+        CurlInfo.CONNECT_TIME_T,  # TCP up (after the name lookup)
+        CurlInfo.APPCONNECT_TIME_T,  # TLS done (0 over HTTP)
+        CurlInfo.PRETRANSFER_TIME_T,  # about to send
+        CurlInfo.STARTTRANSFER_TIME_T,  # the first byte of the answer
+        CurlInfo.TOTAL_TIME_T,
+        CurlInfo.NUM_CONNECTS,  # 1: it opened a connection; 0: it reused one
+    )
+    for cls in (AsyncSession, Session):
+        _with_infos(cls)
+    original = AsyncSession.request
+
+    @functools.wraps(original)
+    async def request(self: Any, *args: Any, **kwargs: Any) -> Any:
+        response = await original(self, *args, **kwargs)
+        _stamp_curl(response, time.perf_counter())
+        return response
+
+    AsyncSession.request = request  # type: ignore[method-assign]
+
+
+def _with_infos(cls: Any) -> None:
+    original = cls.__init__
+
+    @functools.wraps(original)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        self.curl_infos = [*self.curl_infos, *_CURL_INFOS]
+
+    cls.__init__ = init
+
+
+def _stamp_curl(response: Any, now: float) -> None:
+    global _observed
+    marks = CURRENT.get()
+    infos = getattr(response, "infos", None) or {}
+    if marks is None or _CURL_INFOS[4] not in infos:
+        return
+    _observed = True
+    connect, secured, pretransfer, first_byte, total, opened = (infos[info] for info in _CURL_INFOS)
+    begin = now - total / 1e6  # the transfer's start, on our clock
+    if opened:
+        _opened()
+        marks.connect_start = begin
+        marks.connected = begin + connect / 1e6
+        if secured:
+            marks.secured = begin + secured / 1e6
+    marks.sent = begin + pretransfer / 1e6
+    marks.headers = begin + first_byte / 1e6
+    marks.answers = 1 + int(getattr(response, "redirect_count", 0) or 0)
+
+
 def install() -> None:
     """Time every request this process makes, through each client's own means."""
     _install_aiohttp()
     _install_httpx()
     _install_urllib3()
+
+
+_OPTIONAL = {"httpx2": _install_httpx2, "curl_cffi": _install_curl_cffi}
+_installed: set[str] = set()
+
+
+def install_loaded() -> None:
+    """The clients of 'fetchviz[clients]' that the run's code imported (theirs, or a user's
+    file): timed too, without importing one that nothing asked for. (pyreqwest tells nothing
+    of what happens inside a request: its phases stay None.)"""
+    import sys
+
+    for name, install_one in _OPTIONAL.items():
+        if name in sys.modules and name not in _installed:
+            _installed.add(name)
+            install_one()

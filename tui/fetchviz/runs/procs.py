@@ -52,7 +52,10 @@ class Child:
                 return lines[-1]
         code = self.proc.returncode
         if code is not None and code < 0:
-            return f"killed by signal {-code}"
+            try:
+                return f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                return f"killed by signal {-code}"
         return f"exit code {code}"
 
     def kill(self) -> None:

@@ -21,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from fetchviz.core.events import RunFinished, SyncSample
+from fetchviz.core.events import RunFinished, SyncSample, TaskCancelled, TaskFailed, TaskFinished
 from fetchviz.core.source import Batch, RunRequest
 from fetchviz.runs.cpu import process_cpu
 from fetchviz.runs.procs import Child
@@ -72,6 +72,9 @@ class RunHandle:
         self.sampling = command.sample > 0  # a SyncSample follows the run's end
         self.worker = worker
         self.finished = False  # the run's end has been passed on
+        self.tasks = command.config.tasks
+        self.reported = 0  # tasks whose end came: all of them, and a dying process loses none
+        self.last_at: float | None = None  # the latest event's stamp
         self.closed = False  # and all that follows it: nothing more comes
         self._deliver = deliver
         self._on_close = on_close
@@ -117,6 +120,9 @@ class RunHandle:
             events: Batch = []
             for event in batch:
                 events.append(event)
+                self.last_at = event.at
+                if isinstance(event, TaskFinished | TaskFailed | TaskCancelled):
+                    self.reported += 1
                 if isinstance(event, RunFinished):
                     self.finished = True
                     self._with_server_cpu(event)
@@ -137,7 +143,12 @@ class RunHandle:
             return
         now = time.perf_counter()
         events: Batch = []
-        if not self.finished:
+        if not self.finished and error is not None and self.reported >= self.tasks:
+            # Every task had reported when its process died (pyreqwest's can abort on its
+            # way out): the run stands, ended where its last task did, and says how it died.
+            end = self.last_at if self.last_at is not None else now
+            events.append(RunFinished(self.run_id, end, died=error))
+        elif not self.finished:
             events.append(RunFinished(self.run_id, now, cancelled=error is None, error=error))
         if self.sampling:
             events.append(SyncSample(self.run_id, now, (), error or "cancelled"))

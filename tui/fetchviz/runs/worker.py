@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib
 import inspect
 import os
 import signal
@@ -241,6 +242,7 @@ def execute(
     """
     try:  # before the run's clock starts: what the file imports is not the strategy's time
         code = _code_of(strategy)
+        phases.install_loaded()  # the newer clients it imported are timed inside too
     except UserStrategyError as exc:
         job.report(RunStarted(job.run_id, strategy.id, job.tasks, time.perf_counter()))
         return RunFinished(job.run_id, time.perf_counter(), False, str(exc), None)
@@ -291,9 +293,11 @@ def _monitor(job: Job, code: Any, live: bool, sink: PipeSink | None) -> LoopMoni
 def _code_of(strategy: Strategy) -> Callable[[Job], Any]:
     if strategy.path is not None:
         return load(strategy.path, strategy.function)
-    from fetchviz.runs import strategies  # the HTTP clients: imported here, not by the dashboard
-
-    return getattr(strategies, strategy.function)  # type: ignore[no-any-return]
+    if not strategy.installed:
+        raise UserStrategyError(strategy.not_installed())
+    # The HTTP clients: imported here, before the run's clock starts, not by the dashboard.
+    module = importlib.import_module(f"fetchviz.runs.{strategy.module}")
+    return getattr(module, strategy.function)  # type: ignore[no-any-return]
 
 
 def new_loop(kind: str) -> asyncio.AbstractEventLoop:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from fetchviz.core.actions import remapped
 from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import Config
-from fetchviz.core.session import Session, catalog_of
+from fetchviz.core.session import Session, catalog_of, compared
 from fetchviz.core.source import EventSource
 from fetchviz.core.tour import Tour
 from fetchviz.records.replay import ReplaySource
@@ -49,7 +49,7 @@ def dashboard_app(
         catalog,
         source,
         selected=strategies[0] if strategies else None,
-        tour=Tour(compared=len(catalog)) if tour else None,
+        tour=Tour(compared=len(compared(catalog, tour=True))) if tour else None,
     )
 
     def first() -> DashboardScreen:

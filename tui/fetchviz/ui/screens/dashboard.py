@@ -118,7 +118,11 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
     # Actions
 
     def action_pick(self, strategy_id: str) -> None:
-        self.run_asked(self.session.by_id[strategy_id])
+        strategy = self.session.by_id[strategy_id]
+        if not strategy.installed:
+            self.notify(strategy.not_installed() + ", then start fetchviz again.", timeout=6)
+            return
+        self.run_asked(strategy)
 
     def action_pick_own(self, place: int) -> None:
         own = self.own_strategies()
@@ -165,7 +169,11 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         from fetchviz.ui.screens.sweep import SweepScreen  # plotext: for the sweep alone
 
         self.app.push_screen(
-            SweepScreen(self.session.config, list(self.session.catalog), server=self.server)
+            SweepScreen(
+                self.session.config,
+                [strategy for strategy in self.session.catalog if strategy.installed],
+                server=self.server,
+            )
         )
 
     def commands(self) -> Iterable[SystemCommand]:

@@ -45,7 +45,7 @@ class SweepScreen(Screen[list[Point]], inherit_bindings=False):
         border-subtitle-color: $text-muted;
     }
     SweepScreen > #sweep-key { height: auto; padding: 0 1; color: $text-muted; }
-    SweepScreen > DataTable { height: auto; max-height: 50%; }
+    SweepScreen > DataTable { height: auto; max-height: 60%; }
     """
     MODE: ClassVar[str] = SWEEP
     BINDINGS: ClassVar[list[BindingType]] = bindings(SWEEP)

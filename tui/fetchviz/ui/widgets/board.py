@@ -69,7 +69,9 @@ class StrategyBoard(Steady):
             name = strategy.id if len(strategy.id) <= 16 else strategy.id[:15] + "…"
             line.append(f"{name:<16}", style="reverse bold" if strategy.id == selected.id else "")
             line.append(" ")
-            if run is None:
+            if run is None and not strategy.installed:
+                line.append("not installed", style="dim italic")
+            elif run is None:
                 line.append("running…" if is_running else "—", style="dim")
             elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
                 why = "run failed" if run.error else f"0/{len(run.tasks)} ok"

@@ -148,6 +148,7 @@ class Summary(TextLines):
                 (connections(run) if run.done and not in_flight else "", "dim"),
             ),
             *([line(("cpu     ", "dim"), (cpu_text(run), "dim"))] if run.cpu is not None else []),
+            *([line((f"then {run.died}", "yellow"))] if run.died else []),
             line("sync    ", (f"      —   {self._why_none(run)}", "dim"))
             if baseline is None
             else line(
