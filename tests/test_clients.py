@@ -1,0 +1,139 @@
+"""The clients of 'fetchviz[clients]' (httpx2, pyreqwest, curl-cffi): raced like the others,
+and, where one is not installed, said so in one line with the command that installs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import run_one
+from fetchviz.core.catalog import CLIENTS, CLIENTS_EXTRA
+from fetchviz.core.config import Config
+from fetchviz.runs.server import EmbeddedServer
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def without_clients(tmp_path: Path) -> dict[str, str]:
+    """An environment whose Python cannot import the three clients, as before the extra is
+    installed: a sitecustomize that refuses them (found first on PYTHONPATH)."""
+    (tmp_path / "sitecustomize.py").write_text(
+        textwrap.dedent(
+            """
+            import sys
+
+            class Refuse:
+                def find_spec(self, name, path=None, target=None):
+                    if name.split(".")[0] in ("httpx2", "pyreqwest", "curl_cffi"):
+                        raise ModuleNotFoundError(f"No module named {name!r}")
+                    return None
+
+            sys.meta_path.insert(0, Refuse())
+            """
+        )
+    )
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(tmp_path) + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def fetchviz(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fetchviz", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@pytest.mark.parametrize("client", [c.id for c in CLIENTS])
+def test_a_client_not_installed_is_one_line_with_the_command(tmp_path: Path, client: str) -> None:
+    done = fetchviz(without_clients(tmp_path), "--headless", "-n", "2", "-s", client)
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert f"{client} is not installed: {CLIENTS_EXTRA}" in done.stderr
+
+
+def test_all_without_the_clients_runs_the_others(tmp_path: Path) -> None:
+    done = fetchviz(without_clients(tmp_path), "--json", "--all", "-n", "2", "--delay", "20")
+    assert done.returncode == 0, done.stderr
+    ran = [run["strategy"] for run in json.loads(done.stdout)["runs"]]
+    assert len(ran) == 8 and not {c.id for c in CLIENTS} & set(ran)
+
+
+def test_with_the_clients_all_runs_them_too() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchviz", "--json", "--all", "-n", "3", "--delay", "20"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    runs = {run["strategy"]: run for run in json.loads(done.stdout)["runs"]}
+    for client in CLIENTS:
+        assert runs[client.id]["ok"] == 3, runs[client.id]
+        assert runs[client.id]["cpu"] is not None
+
+
+@pytest.mark.parametrize("client", [c.id for c in CLIENTS])
+def test_each_client_over_tls_with_the_session_ca(client: str) -> None:
+    with EmbeddedServer(delay_ms=20, tls=True) as server:
+        server.wait_ready()
+        config = Config(tasks=4, url=server.url(), delay_ms=20, cacert=server.cacert)
+        run = run_one(config, client)
+    assert run.ok == 4, [row.error for row in run.tasks]
+    if client == "pyreqwest":  # reqwest tells nothing inside a request
+        assert all(row.phases is None for row in run.tasks)
+        return
+    opened = [row for row in run.tasks if row.reused is False]
+    assert opened and all(row.phases is not None for row in opened)
+    for row in opened:
+        assert row.phases is not None
+        wait, connect, tls, first_byte, receive = row.phases
+        assert connect is not None and tls is not None and tls > 0  # a handshake, timed
+        assert first_byte is not None and first_byte >= 0.5 * 0.020
+
+
+@pytest.mark.parametrize("client", [c.id for c in CLIENTS])
+def test_limit_bounds_each_client(server: EmbeddedServer, client: str) -> None:
+    """--limit 2 over 6 requests: three waves of the server's delay, never one."""
+    config = Config(tasks=6, url=server.url(), delay_ms=server.delay_ms, limit=2)
+    run = run_one(config, client)
+    assert run.ok == 6
+    delay = server.delay_ms / 1000
+    assert run.elapsed(0.0) >= 2.5 * delay  # at least three waves: the bound held
+
+
+async def test_the_dashboard_says_a_client_is_not_installed(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import config_for
+    from fetchviz.core import catalog
+    from fetchviz.core.catalog import BY_ID
+    from fetchviz.ui.launch import dashboard_app
+    from fetchviz.ui.widgets.board import StrategyBoard
+    from test_app import run_done, wait_until
+
+    monkeypatch.setattr(catalog, "_installed", lambda name: False)
+    app = dashboard_app(config_for(server, tasks=3), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        board = app.screen.query_one(StrategyBoard).render()
+        lines = [line for line in str(board).splitlines() if "not installed" in line]
+        assert len(lines) == 3 and all(c.id in "\n".join(lines) for c in CLIENTS)
+        runs = len(app.session.history)
+        await pilot.press("h")
+        await pilot.pause()
+        assert any(CLIENTS_EXTRA in str(n.message) for n in app._notifications)
+        assert len(app.session.history) == runs  # nothing started
+        await pilot.press("a")  # compare-all runs the others
+        await wait_until(pilot, lambda: not app.session.pending and run_done(app, "threads")())
+        assert not {c.id for c in CLIENTS} & {run.strategy for _, run in app.session.history}
