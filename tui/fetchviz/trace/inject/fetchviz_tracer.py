@@ -40,9 +40,9 @@ BEAT = 0.02  # a watched loop beats this often
 BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
 now = time.perf_counter
 
-_out: collections.deque[Any] = (
-    collections.deque()
-)  # lines (or _TaskSeen)  # lines to send; deque: thread-safe
+_out: collections.deque[Any] = collections.deque()  # messages to send; deque: thread-safe
+_put = _out.append
+dumps = marshal.dumps
 _sock: socket.socket | None = None
 _ids = itertools.count(1)
 _started = False
@@ -55,45 +55,44 @@ _here = os.path.dirname(os.path.abspath(__file__))
 
 
 def send(*message: Any) -> None:
-    """A message, encoded now (marshal, with its length): bytes, which the garbage collector
-    does not track. Kept as tuples until sent, a 1,000-request aiohttp program's messages
-    outlived its young collections and made its older ones come sooner: tracing cost it
-    11 % more CPU (5 % with bytes; /usr/bin/time over 8 interleaved rounds each)."""
+    """A message, encoded now (marshal): bytes, which the garbage collector does not track.
+    Kept as tuples until sent, a 1,000-request aiohttp program's messages outlived its young
+    collections and made its older ones come sooner: tracing cost it 11 % more CPU (5 % with
+    bytes; /usr/bin/time over 8 interleaved rounds each). Its length is put before it when it
+    is sent (flush), off the program's thread. The hooks on a hot path (aiohttp's, asyncio's)
+    call _put(dumps(...)) themselves: a Python call fewer."""
     try:
-        data = marshal.dumps(message)
+        data = dumps(message)
     except ValueError:  # something not plain in it: said as text
-        data = marshal.dumps(_plain(message))
-    _out.append(len(data).to_bytes(4, "little") + data)
-
-
-class _TaskSeen:
-    """A task's message, its name read when sent: asyncio.create_task names a task after
-    the loop made it."""
-
-    __slots__ = ("at", "task", "thread")
-
-    def __init__(self, task: Any, at: float, thread: str) -> None:
-        self.task, self.at, self.thread = task, at, thread
-
-    def encoded(self) -> bytes:
-        data = marshal.dumps(("task", self.task.get_name(), self.at, self.thread))
-        return len(data).to_bytes(4, "little") + data
+        data = dumps(_plain(message))
+    _put(data)
 
 
 def flush() -> None:
+    """What is waiting, sent: each message its 4-byte length and its bytes. A task's first
+    message waits as (task, at, thread), its name read here: asyncio.create_task names a
+    task after the loop made it."""
     global _sock
     if _sock is None:
         return
     with _lock:
         batch = []
+        take = _out.popleft
         while _out:
-            message = _out.popleft()
-            batch.append(message.encoded() if isinstance(message, _TaskSeen) else message)
+            message = take()
+            if type(message) is tuple:
+                message = _task_message(*message)
+            batch.append(len(message).to_bytes(4, "little"))
+            batch.append(message)
         if batch:
             try:
                 _sock.sendall(b"".join(batch))
             except OSError:  # fetchviz went: the program goes on, untraced
                 _sock = None
+
+
+def _task_message(task: Any, at: float, thread: str) -> bytes:
+    return dumps(("task", task.get_name(), at, thread))
 
 
 def _plain(value: Any) -> Any:
@@ -236,7 +235,7 @@ class Request:
         self.nbytes = 0
         self.length: int | None = None  # the body's size, where its headers said it
         self.ended = False
-        send(
+        message = (
             "start",
             self.id,
             now(),
@@ -246,23 +245,16 @@ class Request:
             _task_name(),
             where(sys._getframe(depth)),
         )
+        try:
+            _put(dumps(message))
+        except ValueError:  # something not plain in it
+            send(*message)
 
     def stamp(self, name: str, first: bool = True) -> None:
         if not first or getattr(self, name) is None:
             setattr(self, name, now())
             if name == "headers":
                 self.answers += 1
-
-    def marks(self) -> tuple[Any, ...]:
-        return (
-            self.connect_start,
-            self.connected,
-            self.secured,
-            self.sent,
-            self.headers,
-            self.tls_known,
-            self.answers,
-        )
 
     def end(self, nbytes: int | None = None, error: BaseException | str | None = None) -> None:
         if self.ended:
@@ -273,7 +265,16 @@ class Request:
             reason = [_chain(error), str(error)]
         elif error is not None:
             reason = [[], error]
-        send("end", self.id, now(), self.status, nbytes, reason, self.marks())
+        marks = (
+            self.connect_start,
+            self.connected,
+            self.secured,
+            self.sent,
+            self.headers,
+            self.tls_known,
+            self.answers,
+        )
+        _put(dumps(("end", self.id, now(), self.status, nbytes, reason, marks)))
         if _eager:
             flush()
 
@@ -566,6 +567,9 @@ _CURRENT: ContextVar[Request | None] = ContextVar("fetchviz_trace_request", defa
 
 
 def _hook_aiohttp(module: Any) -> None:
+    """Each hook here runs once or more a request, in the program's thread: its work is kept
+    to a few lines and no wrapper is a coroutine where a plain function will do (a
+    coroutine wrapper is resumed each time the request's task is)."""
     from aiohttp import client, client_reqrep, connector
 
     session_request = client.ClientSession._request
@@ -587,35 +591,48 @@ def _hook_aiohttp(module: Any) -> None:
             request.end(response.content.total_bytes)  # read already: no body, say
         return response
 
-    def stamped_after(method: Any, name: str, first: bool) -> Any:
-        @functools.wraps(method)
-        async def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = await method(self, *args, **kwargs)
-            request = _CURRENT.get()
-            if request is not None:
-                request.stamp(name, first)
-            return result
-
-        return call
-
     create = connector.TCPConnector._create_connection
 
     @functools.wraps(create)
     async def _create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = _CURRENT.get()
-        if request is not None:
-            request.stamp("connect_start")
+        if request is not None and request.connect_start is None:
+            request.connect_start = now()
             request.tls_known = False  # it opens TCP and TLS in one call
         result = await create(self, *args, **kwargs)
-        if request is not None:
-            request.stamp("connected")
+        if request is not None and request.connected is None:
+            request.connected = now()
+        return result
+
+    # Sent: the connector has handed the request its connection (new or from the pool), which
+    # it makes a Connection of, the last thing BaseConnector.connect does; a proxy's tunnel
+    # (a Connection of its own kind, inside _create_connection) is not that.
+    handed = connector.Connection
+    handed_init = handed.__init__
+
+    @functools.wraps(handed_init)
+    def _handed(self: Any, *args: Any, **kwargs: Any) -> None:
+        handed_init(self, *args, **kwargs)
+        request = _CURRENT.get()
+        if request is not None and request.sent is None and type(self) is handed:
+            request.sent = now()
+
+    start = client_reqrep.ClientResponse.start
+
+    @functools.wraps(start)
+    async def _start(self: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await start(self, *args, **kwargs)
+        request = _CURRENT.get()
+        if request is not None:  # each answer's (a redirect's too): the last one's kept
+            request.headers = now()
+            request.answers += 1
         return result
 
     def ended(method: Any) -> Any:
         @functools.wraps(method)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             result = method(self, *args, **kwargs)
-            request = self.__dict__.get("_fvz") if hasattr(self, "__dict__") else None
+            request = self.__dict__.pop("_fvz", None)  # ended once: then nothing to do
             if request is not None and not request.ended:
                 content = getattr(self, "content", None)
                 request.end(getattr(content, "total_bytes", None))
@@ -626,8 +643,8 @@ def _hook_aiohttp(module: Any) -> None:
     response = client_reqrep.ClientResponse
     client.ClientSession._request = _request
     connector.TCPConnector._create_connection = _create_connection
-    connector.BaseConnector.connect = stamped_after(connector.BaseConnector.connect, "sent", True)
-    response.start = stamped_after(response.start, "headers", False)
+    handed.__init__ = _handed
+    response.start = _start
     response._response_eof = ended(response._response_eof)
     response.release = ended(response.release)
     response.close = ended(response.close)
@@ -677,7 +694,7 @@ def _hook_asyncio(module: Any) -> None:
     def task_done(task: Any) -> None:
         _made_at.pop(id(task), None)
         state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
-        send("task_end", task.get_name(), now(), state)
+        _put(dumps(("task_end", task.get_name(), now(), state)))
 
     @functools.wraps(create_task)
     def _create_task(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -685,7 +702,7 @@ def _hook_asyncio(module: Any) -> None:
         made_at = _made_by_program(sys._getframe(1))
         if made_at is not None:
             _made_at[id(task)] = made_at
-            _out.append(_TaskSeen(task, now(), threading.current_thread().name))
+            _put((task, now(), threading.current_thread().name))  # named when sent (flush)
             task.add_done_callback(task_done)
         return task
 
@@ -879,9 +896,9 @@ def _at_exit() -> None:
 
 def _after_fork() -> None:
     """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
-    global _sock, _out, _eager
+    global _sock, _eager
     _eager = True
-    _out = collections.deque()
+    _out.clear()  # the parent's (_put is bound to this deque)
     _loops.clear()
     old, _sock = _sock, None
     if old is not None:
