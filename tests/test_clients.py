@@ -97,7 +97,7 @@ def test_each_client_over_tls_with_the_session_ca(client: str) -> None:
     assert opened and all(row.phases is not None for row in opened)
     for row in opened:
         assert row.phases is not None
-        wait, connect, tls, first_byte, receive = row.phases
+        _wait, connect, tls, first_byte, _receive = row.phases
         assert connect is not None and tls is not None and tls > 0  # a handshake, timed
         assert first_byte is not None and first_byte >= 0.5 * 0.020
 
