@@ -49,6 +49,54 @@ async def bare_aiohttp(url: str, n: int) -> None:
         await asyncio.gather(*(fetch() for _ in range(n)))
 
 
+async def bare_httpx2(url: str, n: int) -> None:
+    import httpx2
+
+    limits = httpx2.Limits(max_connections=n)
+    async with httpx2.AsyncClient(timeout=10, limits=limits) as client:
+
+        async def fetch() -> None:
+            response = await client.get(url)
+            response.read()
+
+        await asyncio.gather(*(fetch() for _ in range(n)))
+
+
+async def bare_pyreqwest(url: str, n: int) -> None:
+    from datetime import timedelta
+
+    from pyreqwest.client import ClientBuilder
+
+    builder = ClientBuilder().read_timeout(timedelta(seconds=10)).max_connections(n)
+    async with builder.build() as client:
+
+        async def fetch() -> None:
+            response = await client.get(url).build().send()
+            await response.bytes()
+
+        await asyncio.gather(*(fetch() for _ in range(n)))
+
+
+async def bare_curl_cffi(url: str, n: int) -> None:
+    from curl_cffi import AsyncSession
+
+    async with AsyncSession(max_clients=n, timeout=10) as session:
+
+        async def fetch() -> None:
+            response = await session.get(url)
+            _ = response.content
+
+        await asyncio.gather(*(fetch() for _ in range(n)))
+
+
+BARE = {
+    "aiohttp": bare_aiohttp,
+    "httpx2": bare_httpx2,
+    "pyreqwest": bare_pyreqwest,
+    "curl-cffi": bare_curl_cffi,
+}
+
+
 def bare(strategy: str, url: str, n: int) -> dict[str, float]:
     """Timed like fetchviz times a run: from before the loop exists to after it is done."""
     from fetchviz.runs.procs import raise_open_file_limit
@@ -60,7 +108,7 @@ def bare(strategy: str, url: str, n: int) -> dict[str, float]:
         loop.set_default_executor(ThreadPoolExecutor(n, thread_name_prefix="asyncio"))
         loop.run_until_complete(bare_executor(url, n))
     else:
-        loop.run_until_complete(bare_aiohttp(url, n))
+        loop.run_until_complete(BARE[strategy](url, n))
     elapsed = time.perf_counter() - started
     loop.close()
     return {"elapsed": elapsed}

@@ -40,7 +40,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 # hyper) in its error's `details["causes"]`, curl_cffi (libcurl) in its message. Matched on
 # those words, lowercased, to the same reasons the others get.
 _WORDS = (
-    (("connection refused", "couldn't connect to server"), "connection refused"),
+    (
+        ("connection refused", "couldn't connect to server", "could not connect to server"),
+        "connection refused",
+    ),
     (("dns error", "could not resolve host", "failed to lookup address"), "host not found"),
     (("too many redirects", "maximum (", "redirects followed"), "too many redirects"),
     (("a value or data field grew larger",), "response header too large"),
