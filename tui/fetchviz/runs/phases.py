@@ -8,8 +8,8 @@ hook). They are added to every session and client made
 in the run's process, so a user's own strategy is timed like a built-in. The request they
 belong to is the one `job.fetching(i)` opened in the same task or thread (a ContextVar).
 
-What a client cannot say stays None, never guessed: aiohttp's connect includes the TLS
-handshake (it reports one "connection created"), so its `tls` is None on HTTPS.
+What a client cannot say stays None, never guessed: an aiohttp before 3.10 opens TCP and
+TLS in one call, so its `tls` is None on HTTPS; 3.10 and later open the socket first.
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def _install_aiohttp() -> None:
     from aiohttp.connector import BaseConnector, TCPConnector
 
     create = TCPConnector._create_connection  # private: tests/test_phases.py holds it
+    _install_happy_eyeballs()
 
     @functools.wraps(create)
     async def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -114,8 +115,10 @@ def _install_aiohttp() -> None:
         if marks is not None and before is not None:
             # A proxy's answer to CONNECT, read in there, is not the request's answer.
             marks.answers, marks.headers = before
-            marks.tls_known = False  # it opens TCP and TLS in one call
-        _stamp("connected")
+            if marks.connected is None:  # TCP and TLS in one call: not told apart
+                marks.tls_known = False
+        _stamp("connected")  # where the socket's own moment was not seen
+        _stamp("secured")  # the handshake done, where there is one (phases() knows)
         return proto
 
     def stamped_after(method: Any, name: str, first: bool, only: type | None = None) -> Any:
@@ -137,6 +140,24 @@ def _install_aiohttp() -> None:
     TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
     BaseConnector.connect = connected  # type: ignore[method-assign]
     ClientResponse.start = answered  # type: ignore[method-assign]
+
+
+def _install_happy_eyeballs() -> None:
+    """aiohttp ≥ 3.10 opens the socket (aiohappyeyeballs) before the TLS handshake: its end
+    is the TCP connection's, and TLS is timed apart. Older ones keep the two in one."""
+    try:
+        import aiohappyeyeballs
+    except ImportError:
+        return
+    start = aiohappyeyeballs.start_connection
+
+    @functools.wraps(start)
+    async def start_connection(*args: Any, **kwargs: Any) -> Any:
+        sock = await start(*args, **kwargs)
+        _stamp("connected")
+        return sock
+
+    aiohappyeyeballs.start_connection = start_connection
 
 
 # httpx: httpcore's `trace` extension, set on every request by an event hook.
