@@ -1,4 +1,4 @@
-"""One table of actions: the README's Keys tables, the screens' bindings and a user's keymap
+"""One table of actions: the Keys tables of docs/keys.md, the screens' bindings and a user's keymap
 all agree with it."""
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from fetchviz.ui.widgets.board import StrategyBoard
 from scenes import RECORDINGS
 from test_app import run_done, wait_until
 
-README = Path(__file__).resolve().parent.parent / "README.md"
-ARROWS = {"→": "right", "←": "left"}  # how the README writes them
-SECTIONS = {  # the README's heading for each mode's table
+KEYS_PAGE = Path(__file__).resolve().parent.parent / "docs" / "keys.md"
+ARROWS = {"→": "right", "←": "left"}  # how the page writes them
+SECTIONS = {  # the page's heading for each mode's table
     DASHBOARD: "### The dashboard",
     TOUR: "### The tour",
     REPLAY: "### A replay",
@@ -48,9 +48,9 @@ SECTIONS = {  # the README's heading for each mode's table
 }
 
 
-def readme_rows(heading: str) -> list[tuple[list[str], list[str]]]:
+def page_rows(heading: str) -> list[tuple[list[str], list[str]]]:
     """The (keys, action ids) of each row of the table under a heading."""
-    text = README.read_text(encoding="utf-8")
+    text = KEYS_PAGE.read_text(encoding="utf-8")
     section = text[text.index(heading) :].split("\n### ", 1)[0].split("\n## ", 1)[0]
     rows = []
     for line in section.splitlines():
@@ -60,9 +60,9 @@ def readme_rows(heading: str) -> list[tuple[list[str], list[str]]]:
     return rows
 
 
-def readme_ids(heading: str) -> set[str]:
+def page_ids(heading: str) -> set[str]:
     ids: set[str] = set()
-    for _, named in readme_rows(heading):
+    for _, named in page_rows(heading):
         if "…" in " ".join(named) or (len(named) == 2 and named[0].startswith("pick.")):
             first, last = (ACTIONS.index(BY_ACTION[n]) for n in (named[0], named[-1]))
             ids |= {action.id for action in ACTIONS[first : last + 1]}
@@ -71,11 +71,11 @@ def readme_ids(heading: str) -> set[str]:
 
 
 @pytest.mark.parametrize("mode", [DASHBOARD, TOUR, REPLAY, SWEEP, TRACE])
-def test_the_readme_lists_every_key_of_each_mode_as_the_table_has_it(mode):
+def test_the_keys_page_lists_every_key_of_each_mode_as_the_table_has_it(mode):
     own = {a.id for a in of_mode(mode) if a.modes != EVERY_MODE}
-    assert readme_ids(SECTIONS[mode]) == own
-    assert readme_ids(SECTIONS["every"]) == {a.id for a in ACTIONS if a.modes == EVERY_MODE}
-    for keys, named in readme_rows(SECTIONS[mode]):
+    assert page_ids(SECTIONS[mode]) == own
+    assert page_ids(SECTIONS["every"]) == {a.id for a in ACTIONS if a.modes == EVERY_MODE}
+    for keys, named in page_rows(SECTIONS[mode]):
         if len(named) == 1:  # one action: its keys as the table has them
             written = [ARROWS.get(key) or normal_keys(key) for key in keys]
             assert written == list(BY_ACTION[named[0]].key_list), named

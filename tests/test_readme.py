@@ -1,6 +1,8 @@
-"""The README's strategies run as printed: every block of Python it shows is a file that runs
-(written to a file, run with `fetchviz --json -s FILE:FUNCTION`), unless the README marks it
-`<!-- fragment: why -->` just before it; and every examples/ file it names runs too."""
+"""The strategies of the README and of the docs run as printed: every block of Python they show
+is a file that runs (written to a file, run with `fetchviz --json -s FILE:FUNCTION`), unless the
+page marks it `<!-- fragment: why -->` just before it, or `<!-- file: NAME -->` (a program that
+a command of the page runs: tests/test_docs.py runs it); and every examples/ file they name runs
+too."""
 
 from __future__ import annotations
 
@@ -14,35 +16,44 @@ import pytest
 from test_cli import fetchviz
 
 ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text(encoding="utf-8")
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 FENCE = re.compile(r"^```(?P<language>[\w-]*)\n(?P<code>.*?)^```$", re.M | re.S)
 FRAGMENT = re.compile(r"<!--\s*fragment:(?P<why>(?:(?!-->).)*)-->\Z", re.S)
+A_FILE = re.compile(r"<!--\s*file:(?P<name>(?:(?!-->).)*)-->\Z", re.S)
 NAMED = re.compile(r"\bexamples/(?P<file>[\w-]+\.py)(?::(?P<function>\w+))?")
 TASKS = 3
 
 
 def python_blocks() -> list[object]:
-    """Each ```python block, by its line; skipped if marked a fragment, saying why."""
+    """Each ```python block of every page, by its line; skipped if marked a fragment, saying
+    why; left out if it is a file a command of its page runs."""
     blocks: list[object] = []
-    for fence in FENCE.finditer(README):
-        if fence["language"] != "python":
-            continue
-        line = README.count("\n", 0, fence.start()) + 1
-        where = f"README.md:{line}"
-        marked = FRAGMENT.search(README[: fence.start()].rstrip())
-        marks = []
-        if marked and marked["why"].strip():  # a mark that does not say why is no mark
-            marks.append(pytest.mark.skip(reason=f"{where} is a fragment: {marked['why'].strip()}"))
-        blocks.append(pytest.param(fence["code"], id=where, marks=marks))
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        for fence in FENCE.finditer(text):
+            if fence["language"] != "python":
+                continue
+            before = text[: fence.start()].rstrip()
+            if A_FILE.search(before):
+                continue
+            line = text.count("\n", 0, fence.start()) + 1
+            where = f"{page.relative_to(ROOT)}:{line}"
+            marked = FRAGMENT.search(before)
+            marks = []
+            if marked and marked["why"].strip():  # a mark that does not say why is no mark
+                why = marked["why"].strip()
+                marks.append(pytest.mark.skip(reason=f"{where} is a fragment: {why}"))
+            blocks.append(pytest.param(fence["code"], id=where, marks=marks))
     return blocks
 
 
 def named_examples() -> list[str]:
-    """Every examples/FILE.py[:FUNCTION] the README names: the function, or the one named
-    after its file."""
+    """Every examples/FILE.py[:FUNCTION] a page names: the function, or the one named after its
+    file."""
     specs = {
         f"{ROOT / 'examples' / name['file']}:{name['function'] or name['file'][:-3]}"
-        for name in NAMED.finditer(README)
+        for page in PAGES
+        for name in NAMED.finditer(page.read_text(encoding="utf-8"))
     }
     return sorted(specs)
 
@@ -56,12 +67,12 @@ def runs_every_task_ok(spec: str) -> None:
     assert [task["state"] for task in run["tasks"]] == ["finished"] * TASKS
 
 
-def test_the_readme_shows_python_and_names_examples():
+def test_the_docs_show_python_and_name_examples():
     assert python_blocks() and named_examples()
 
 
 @pytest.mark.parametrize("code", python_blocks())
-def test_each_python_block_of_the_readme_runs_as_printed(code, tmp_path):
+def test_each_python_block_of_the_docs_runs_as_printed(code, tmp_path):
     strategies = [
         node.name
         for node in ast.parse(code).body
@@ -71,13 +82,13 @@ def test_each_python_block_of_the_readme_runs_as_printed(code, tmp_path):
         "this block defines no strategy f(job); if it is not meant as a file, put "
         "<!-- fragment: why --> before it"
     )
-    path = tmp_path / "from_readme.py"
+    path = tmp_path / "from_docs.py"
     path.write_text(code, encoding="utf-8")
     for name in strategies:
         runs_every_task_ok(f"{path}:{name}")
 
 
 @pytest.mark.parametrize("spec", named_examples(), ids=lambda spec: Path(spec).name)
-def test_each_example_the_readme_names_runs(spec):
-    assert Path(spec.rsplit(":", 1)[0]).is_file(), f"the README names {spec}: it is not there"
+def test_each_example_the_docs_name_runs(spec):
+    assert Path(spec.rsplit(":", 1)[0]).is_file(), f"the docs name {spec}: it is not there"
     runs_every_task_ok(spec)

@@ -189,10 +189,10 @@ def dashboard_parser() -> Parser:
     parser = Parser(
         prog="fetchviz",
         usage=(
-            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|tour|sweep|web|keys ...  "
+            "fetchviz [OPTIONS]  |  fetchviz serve|replay|export|tour|sweep|web|trace|keys ...  "
             "(see fetchviz COMMAND --help)"
         ),
-        description="Watch N HTTP fetches race under eight concurrency strategies, or yours.",
+        description="Watch N HTTP fetches race under the concurrency strategies, or yours.",
         epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
     )
     add_run_options(parser)

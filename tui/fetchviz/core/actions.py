@@ -469,8 +469,11 @@ def key_help(mode: str, actions: Iterable[Action] = ACTIONS) -> str:
     mine = of_mode(mode, actions)
     builtin = [a for a in mine if a.id.startswith("pick.") and not a.id.startswith("pick.own")]
     own = [a for a in mine if a.id.startswith("pick.own")]
-    if builtin:
-        shown.append(f"{builtin[0].keys}-{builtin[-1].keys} run a strategy")
+    if builtin:  # "1-8 h p l run a strategy": a run of digits, then the clients' letters
+        digits = [a.keys for a in builtin if a.keys.isdigit()]
+        others = [a.keys for a in builtin if not a.keys.isdigit()]
+        keys = [f"{digits[0]}-{digits[-1]}"] if len(digits) > 1 else digits
+        shown.append(f"{' '.join(keys + others)} run a strategy")
     if own:
         shown.append(f"{' and '.join(a.keys for a in own)} your own")
     for action in mine:
