@@ -472,8 +472,8 @@ def key_help(mode: str, actions: Iterable[Action] = ACTIONS) -> str:
     if builtin:  # "1-8 h p l run a strategy": a run of digits, then the clients' letters
         digits = [a.keys for a in builtin if a.keys.isdigit()]
         others = [a.keys for a in builtin if not a.keys.isdigit()]
-        keys = [f"{digits[0]}-{digits[-1]}"] if len(digits) > 1 else digits
-        shown.append(f"{' '.join(keys + others)} run a strategy")
+        span = [f"{digits[0]}-{digits[-1]}"] if len(digits) > 1 else digits
+        shown.append(f"{' '.join(span + others)} run a strategy")
     if own:
         shown.append(f"{' and '.join(a.keys for a in own)} your own")
     for action in mine:
