@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import resource
 import statistics
 import sys
@@ -351,7 +352,10 @@ def main() -> None:
     else:
         limit = int(extra[0]) if extra and extra[0] != "-" else None
         result = asyncio.run(dashboard(strategy, url, n, limit, "first" in extra))
-    print(json.dumps(result))
+    print(json.dumps(result), flush=True)
+    # Leave as fetchviz's run process does: pyreqwest's runtime can abort the interpreter's
+    # finalization (SIGABRT, 2-7 runs in 10 of a bare script), its figure printed already.
+    os._exit(0)
 
 
 if __name__ == "__main__":
