@@ -141,6 +141,20 @@ def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
     assert result["runs"][0]["loop_lag_max"] >= 0.3
 
 
+def test_uvloop_its_tasks_and_where_it_blocked(server: EmbeddedServer) -> None:
+    script = TRACED / "uvloop_blocking.py"
+    result, _, code = traced_json(str(script), server.url())
+    assert code == 0
+    run = result["runs"][0]
+    assert len(run["tasks"]) == 6 and {t["state"] for t in run["tasks"]} == {"finished"}
+    sleep = f"tests/traced/uvloop_blocking.py:{line_of(script, 'time.sleep(0.5)')} in main"
+    assert any(b["where"].startswith(sleep) for b in run["loop_blocked"]), run["loop_blocked"]
+    named = {task["name"]: task for task in run["async_tasks"]}
+    assert named["last"]["requests"] == 1 and named["last"]["state"] == "done"
+    assert sum(task["requests"] for task in named.values()) == 6
+    assert run["tasks"][-1]["task"] == "last"
+
+
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_multiprocessing_children_are_traced(server: EmbeddedServer, method: str) -> None:
     result, _, code = traced_json(str(TRACED / "multi_proc.py"), server.url(), "4", method)

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import json
+import time
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from test_trace import ROOT, TRACED, fetchviz, line_of, traced_json
 from test_trace_snapshots import executor_run
@@ -92,18 +94,22 @@ def write(path: Path, runs: list[list[Event]], traced: bool = True) -> None:
     for events in runs:
         run_id = events[0].run_id
         program = ("python", "examples/tutorial/executor.py")
-        writer.run_started(
-            run_id,
-            TRACE_STRATEGY if traced else "sync",
-            Config(tasks=10, delay_ms=None),
-            False,
-            False,
-            "",
-            False,
-            "",
-            program,
-            "/work",
-        )
+        # The run line's clock is the events' (perf_counter's, in a real recording): stamped
+        # at the run's start, not at this machine's uptime, which a replay would wait out.
+        started = mock.patch.object(time, "perf_counter", return_value=events[0].at)
+        with started:
+            writer.run_started(
+                run_id,
+                TRACE_STRATEGY if traced else "sync",
+                Config(tasks=10, delay_ms=None),
+                False,
+                False,
+                "",
+                False,
+                "",
+                program,
+                "/work",
+            )
         writer.events(events)
     writer.close()
 

@@ -725,13 +725,19 @@ def _hook_asyncio(module: Any) -> None:
     _running_loop = module.events._get_running_loop
     current = getattr(module.tasks, "_current_tasks", None)  # C's own dict (3.11, 3.12)
     _task_of = current.get if isinstance(current, dict) else module.current_task
-    base = module.base_events.BaseEventLoop
-    create_task = base.create_task
+    _watch_loop_class(module.base_events.BaseEventLoop)
 
-    def task_done(task: Any) -> None:
-        _made_at.pop(id(task), None)
-        state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
-        _put(dumps(("task_end", task.get_name(), now(), state)))
+
+def _task_done(task: Any) -> None:
+    _made_at.pop(id(task), None)
+    state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
+    _put(dumps(("task_end", task.get_name(), now(), state)))
+
+
+def _watch_loop_class(base: Any) -> None:
+    """Every task a loop of this class makes, and a heartbeat while it runs: asyncio's own
+    loops, and uvloop's, whose Loop is a Python class over its Cython one."""
+    create_task = base.create_task
 
     @functools.wraps(create_task)
     def _create_task(self: Any, *args: Any, **kwargs: Any) -> Any:
@@ -740,7 +746,7 @@ def _hook_asyncio(module: Any) -> None:
         if made_at is not None:
             _made_at[id(task)] = made_at
             _put((task, now(), threading.current_thread().name))  # named when sent (flush)
-            task.add_done_callback(task_done)
+            task.add_done_callback(_task_done)
         return task
 
     run_forever = base.run_forever
@@ -825,16 +831,12 @@ def _hook_threads() -> None:
 # Hooks when their module is imported, not before.
 
 
-def _uvloop(module: Any) -> None:
-    send(
-        "note",
-        "uvloop: its loops are not watched (lag, blocking) nor its tasks listed; "
-        "the requests are traced",
-    )
+def _hook_uvloop(module: Any) -> None:
+    _watch_loop_class(module.Loop)
 
 
 HOOKS = {
-    "uvloop": _uvloop,
+    "uvloop": _hook_uvloop,
     "concurrent.futures.thread": _hook_thread_pool,
     "http.client": _hook_http_client,
     "httpx": _hook_httpx,
