@@ -11,6 +11,7 @@ from fetchviz.runs.server import EmbeddedServer
 from fetchviz.trace.program import Program
 from fetchviz.trace.source import TraceSource
 from fetchviz.ui.app import FetchvizApp
+from fetchviz.ui.dialogs.details import LiveDetails
 from fetchviz.ui.screens.trace import TraceScreen, threads_text
 from test_app import wait_until
 from test_server import alive
@@ -71,3 +72,22 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
             break
         await asyncio.sleep(0.05)
     assert not alive(pid) and not alive(second)
+
+
+async def test_threads_and_tasks_follow_the_program_and_list_the_first_hundred(
+    server: EmbeddedServer,
+) -> None:
+    app, screen = traced_app("tests/traced/many_tasks.py", server.url())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot, lambda: screen.state is not None and len(screen.state.async_tasks) > 150
+        )
+        await pilot.press("t")
+        window = app.screen
+        assert isinstance(window, LiveDetails)
+        assert "… and 51 more tasks (--json lists them all)" in window.text  # main's and 150
+        assert window.text.count("\n  task ") == 100
+        assert "→ …" in window.text.splitlines()[0]  # the process, still running
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        await wait_until(pilot, lambda: "→ …" not in window.text.splitlines()[0])
+        assert "  1 request\n" in window.text

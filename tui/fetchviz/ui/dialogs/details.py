@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
+from textual.widgets import Static
 
 from fetchviz.core.model import RunState, TaskRow
 from fetchviz.ui.dialogs.window import Window
@@ -75,3 +77,21 @@ class Details(Window):
     def __init__(self, title: str, text: str) -> None:
         super().__init__(title, text)
         self.text = text
+
+
+class LiveDetails(Details):
+    """Details that follow what they describe: drawn again every second while `live()`, and
+    once more when it stops being so (the end as it was)."""
+
+    def __init__(self, title: str, text: Callable[[], str], live: Callable[[], bool]) -> None:
+        super().__init__(title, text())
+        self._text, self._live = text, live
+
+    def on_mount(self) -> None:
+        self._timer = self.set_interval(1.0, self._redraw)
+
+    def _redraw(self) -> None:
+        if not self._live():
+            self._timer.stop()
+        self.text = self._text()
+        self.query_one(Static).update(self.text)

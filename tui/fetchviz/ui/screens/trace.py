@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.markup import escape
@@ -21,7 +22,7 @@ from fetchviz.core.source import Batch
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.report import summary_lines
 from fetchviz.trace.source import GRACE, TraceFeed
-from fetchviz.ui.dialogs.details import Details, task_details
+from fetchviz.ui.dialogs.details import Details, LiveDetails, task_details
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.widgets.layout import Column, Steady, set_titles
 from fetchviz.ui.widgets.table import TableHeader, TaskTable
@@ -133,8 +134,12 @@ class TraceScreen(Screen[None], inherit_bindings=False):
         self.output.display = not self.output.display
 
     def action_threads(self) -> None:
-        if self.state is not None:
-            self.app.push_screen(Details("threads and tasks", threads_text(self.state)))
+        state = self.state
+        if state is not None:
+            live = LiveDetails(
+                "threads and tasks", lambda: threads_text(state), lambda: not state.done
+            )
+            self.app.push_screen(live)
 
     def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
         state = self.state
@@ -255,32 +260,50 @@ def request_details(state: TraceState, row: TracedRow | object) -> str:
     return "\n".join(lines)
 
 
+def counted(requests: int) -> str:
+    return f"{requests} request{'' if requests == 1 else 's'}"
+
+
+LISTED = 100  # threads, and tasks, listed a process: 100,000 lines took 10 s to draw
+
+
 def threads_text(state: TraceState) -> str:
-    """Every process, thread and asyncio task of the program, with its life and requests."""
+    """Every process of the program, with its threads and asyncio tasks (the first LISTED of
+    each, and how many more), each with its life and requests."""
 
     def span(started: float, ended: float | None) -> str:
         start = state.offset(started) or 0.0
         end = state.offset(ended)
         return f"{start:7.3f} → {'…' if end is None else f'{end:.3f}'}"
 
+    requests = Counter(row.pid for row in state.tasks if isinstance(row, TracedRow))
+    threads: dict[int, list[str]] = defaultdict(list)
+    tasks: dict[int, list[str]] = defaultdict(list)
+    more: Counter[tuple[int, str]] = Counter()
+    for thread in state.threads.values():
+        if len(threads[thread.pid]) < LISTED:
+            threads[thread.pid].append(
+                f"  thread {thread.name:<28} {span(thread.started, thread.ended)}"
+                f"  {counted(thread.requests)}"
+            )
+        else:
+            more[thread.pid, "threads"] += 1
+    for task in state.async_tasks.values():
+        if len(tasks[task.pid]) < LISTED:
+            tasks[task.pid].append(
+                f"  task   {task.name:<28} {span(task.started, task.ended)}"
+                f"  {counted(task.requests)} {task.state or ''}"
+            )
+        else:
+            more[task.pid, "tasks"] += 1
     lines = []
     for process in sorted(state.processes.values(), key=lambda p: p.seen):
+        pid = process.pid
         argv = " ".join(process.argv) or "?"
-        lines.append(f"process {process.pid} ({argv}) {span(process.seen, process.ended)}")
-        main_requests = sum(
-            1 for row in state.tasks if isinstance(row, TracedRow) and row.pid == process.pid
-        )
-        lines.append(f"  {main_requests} requests")
-        for thread in state.threads.values():
-            if thread.pid == process.pid:
-                lines.append(
-                    f"  thread {thread.name:<28} {span(thread.started, thread.ended)}"
-                    f"  {thread.requests} requests"
-                )
-        for task in state.async_tasks.values():
-            if task.pid == process.pid:
-                lines.append(
-                    f"  task   {task.name:<28} {span(task.started, task.ended)}"
-                    f"  {task.requests} requests {task.state or ''}"
-                )
+        lines.append(f"process {pid} ({argv}) {span(process.seen, process.ended)}")
+        lines.append(f"  {counted(requests[pid])}")
+        for kind, listed in (("threads", threads[pid]), ("tasks", tasks[pid])):
+            lines += listed
+            if more[pid, kind]:
+                lines.append(f"  … and {more[pid, kind]:,} more {kind} (--json lists them all)")
     return "\n".join(lines) or "nothing yet: the program has not started"
