@@ -277,33 +277,26 @@ def threads_text(state: TraceState) -> str:
         return f"{start:7.3f} → {'…' if end is None else f'{end:.3f}'}"
 
     requests = Counter(row.pid for row in state.tasks if isinstance(row, TracedRow))
-    threads: dict[int, list[str]] = defaultdict(list)
-    tasks: dict[int, list[str]] = defaultdict(list)
+    listed: dict[tuple[int, str], list[str]] = defaultdict(list)
     more: Counter[tuple[int, str]] = Counter()
-    for thread in state.threads.values():
-        if len(threads[thread.pid]) < LISTED:
-            threads[thread.pid].append(
-                f"  thread {thread.name:<28} {span(thread.started, thread.ended)}"
-                f"  {counted(thread.requests)}"
-            )
+    spans = [("thread", t) for t in state.threads.values()]
+    spans += [("task", t) for t in state.async_tasks.values()]
+    for kind, life in spans:
+        lines = listed[life.pid, kind]
+        if len(lines) < LISTED:
+            state_of = "" if kind == "thread" else life.state or ""
+            line = f"  {kind:<6} {life.name:<28} {span(life.started, life.ended)}"
+            lines.append(f"{line}  {counted(life.requests)} {state_of}".rstrip())
         else:
-            more[thread.pid, "threads"] += 1
-    for task in state.async_tasks.values():
-        if len(tasks[task.pid]) < LISTED:
-            tasks[task.pid].append(
-                f"  task   {task.name:<28} {span(task.started, task.ended)}"
-                f"  {counted(task.requests)} {task.state or ''}"
-            )
-        else:
-            more[task.pid, "tasks"] += 1
+            more[life.pid, kind] += 1
     lines = []
     for process in sorted(state.processes.values(), key=lambda p: p.seen):
         pid = process.pid
         argv = " ".join(process.argv) or "?"
         lines.append(f"process {pid} ({argv}) {span(process.seen, process.ended)}")
         lines.append(f"  {counted(requests[pid])}")
-        for kind, listed in (("threads", threads[pid]), ("tasks", tasks[pid])):
-            lines += listed
+        for kind in ("thread", "task"):
+            lines += listed[pid, kind]
             if more[pid, kind]:
-                lines.append(f"  … and {more[pid, kind]:,} more {kind} (--json lists them all)")
+                lines.append(f"  … and {more[pid, kind]:,} more {kind}s (--json lists them all)")
     return "\n".join(lines) or "nothing yet: the program has not started"
