@@ -1,11 +1,12 @@
-"""Record the scenes that the snapshot tests and the README's pictures are drawn from.
+"""Record the scenes that the snapshot tests, and so the docs' pictures, are drawn from.
 
     python scripts/record_scenes.py [SCENE ...]
 
 Each is a real headless run against the embedded latency server, recorded with --record into
 tests/recordings/. Run it again only to change a scene: the snapshots (`pytest
---snapshot-update`) and the pictures (`python scripts/screenshots.py`) are drawn from these
-files, so that they no longer change from run to run.
+tests/test_snapshots.py --snapshot-update`; the docs' SVGs are copies of some of them) and the
+DevTools pictures (`python scripts/viewer_pictures.py`, from httpx) are drawn from these files,
+so that they no longer change from run to run.
 """
 
 from __future__ import annotations

@@ -1,14 +1,19 @@
-"""Pictures of fetchviz's exports opened in Chromium's own DevTools: the HAR in the Network
-panel (screenshots/har-devtools.png), the Chrome trace in the Performance panel
-(screenshots/trace-devtools.png).
+"""Pictures of fetchviz's exports opened in Chromium's own DevTools, for docs/record-replay.md:
+the HAR in the Network panel (docs/images/har-devtools.png), the Chrome trace in the
+Performance panel (docs/images/trace-devtools.png).
 
     python scripts/viewer_pictures.py
 
+Both are drawn from one recording, tests/recordings/httpx.jsonl.gz (ten requests by sync, then
+ten by httpx; made by scripts/record_scenes.py), exported by `fetchviz export RECORDING --har
+--trace` as a user would: the same file and the same export that tests/test_docs.py checks
+(the HAR's entries and the trace's event that the pictures wait for). No live run: the
+pictures change only when the recording, the export or Chromium's DevTools does.
+
 Needs the playwright pip package (in .[test]; it drives the Chromium installed, and downloads
-no browser) and Chromium at /usr/bin/chromium (or $CHROMIUM). No network: the DevTools front
-end is the one inside Chromium, served on its debugging port, and it inspects a blank tab while
-it shows the files imported. Not run by CI; the pictures are drawn from tests/recordings, as
-scripts/screenshots.py draws the others.
+no browser) and Chromium at /usr/bin/chromium (or $CHROMIUM; `apt-get install chromium`). No
+network: the DevTools front end is the one inside Chromium, served on its debugging port, and
+it inspects a blank tab while it shows the files imported. Not run by CI.
 """
 
 from __future__ import annotations
@@ -20,12 +25,15 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from playwright.sync_api import BrowserContext, Page, sync_playwright
+if TYPE_CHECKING:
+    from playwright.sync_api import BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "screenshots"
+OUT = ROOT / "docs" / "images"
 RECORDING = ROOT / "tests" / "recordings" / "httpx.jsonl.gz"  # 10 requests by sync, then httpx
+PICTURES = ("har-devtools.png", "trace-devtools.png")
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 SEARCHED = "task 4"  # the trace's event found and shown in the Performance panel's summary
 # DevTools' settings (its localStorage, as it is served over http): the Network panel's columns
@@ -74,7 +82,7 @@ def har_picture(context: BrowserContext, port: int, har: Path) -> None:
         page.mouse.up()
     page.mouse.move(700, 645)  # off the header, over the status bar
     page.wait_for_timeout(500)  # the waterfall is a canvas, drawn after
-    page.screenshot(path=OUT / "har-devtools.png")
+    page.screenshot(path=OUT / PICTURES[0])
     page.close()
 
 
@@ -96,16 +104,22 @@ def trace_picture(context: BrowserContext, port: int, trace: Path) -> None:
     page.keyboard.type(SEARCHED)
     page.get_by_text("Trace event", exact=True).wait_for()
     page.wait_for_timeout(500)  # the flame chart is a canvas, drawn after
-    page.screenshot(path=OUT / "trace-devtools.png")
+    page.screenshot(path=OUT / PICTURES[1])
     page.close()
 
 
+def export(har: Path, trace: Path) -> None:
+    """The recording's HAR and Chrome trace, by fetchviz's own command line."""
+    args = ["export", str(RECORDING), "--har", str(har), "--trace", str(trace)]
+    subprocess.run([sys.executable, "-m", "fetchviz", *args], check=True)
+
+
 def main() -> None:
-    OUT.mkdir(exist_ok=True)
+    from playwright.sync_api import sync_playwright
+
     with tempfile.TemporaryDirectory() as tmp:
         har, trace, profile = Path(tmp, "run.har"), Path(tmp, "run.json"), Path(tmp, "profile")
-        export = ["export", str(RECORDING), "--har", str(har), "--trace", str(trace)]
-        subprocess.run([sys.executable, "-m", "fetchviz", *export], check=True)
+        export(har, trace)
         with sync_playwright() as playwright:
             context = playwright.chromium.launch_persistent_context(
                 profile, executable_path=CHROMIUM, args=["--remote-debugging-port=0"]
@@ -116,7 +130,7 @@ def main() -> None:
                 trace_picture(context, port, trace)
             finally:
                 context.close()
-    print("wrote screenshots/har-devtools.png, screenshots/trace-devtools.png")
+    print(", ".join(f"wrote {(OUT / name).relative_to(ROOT)}" for name in PICTURES))
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 """The README and the docs cannot drift from the program: every `fetchviz …` command they show
 runs (small, headless where it would open a screen, against the embedded server) unless a
 comment before its block says why it cannot; the command-line page has every option of each
-command's --help, the keys page every action of `fetchviz keys`; the pictures are the snapshots'
-own bytes; the README is short, its links lead somewhere, and its test command is CI's."""
+command's --help, the keys page every action of `fetchviz keys`; every picture shown is in
+docs/images, its SVGs snapshot tests' own bytes, each PNG named by the script that draws it;
+the README is short, its links lead somewhere, and its test command is CI's."""
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import os
 import re
 import selectors
@@ -20,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from fetchviz.cli import COMMANDS, UsageError, parse
+from fetchviz.records.recording import read_recording
 from test_cli import fetchviz
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,18 +277,67 @@ def test_the_readme_links_every_page_of_the_docs():
         assert f"(docs/{page.relative_to(DOCS)})" in text, f"the README does not link {page}"
 
 
-PICTURES = [ROOT / "screenshots", ROOT / "tests" / "__snapshots__"]
+IMAGES = DOCS / "images"  # the site's pictures
+SCREENSHOTS = ROOT / "screenshots"  # the README's, where GitHub shows them
+FOLDERS = (IMAGES, SCREENSHOTS)
+SNAPSHOTS = ROOT / "tests" / "__snapshots__"
+SCRIPTS = ROOT / "scripts"
 
 
-def test_each_picture_of_the_docs_is_a_snapshot_or_a_screenshot_byte_for_byte():
-    sources = {p.read_bytes(): p for folder in PICTURES for p in folder.rglob("*") if p.is_file()}
-    images = sorted((DOCS / "images").iterdir())
+def test_each_svg_of_the_docs_is_a_snapshot_byte_for_byte():
+    """A screen the docs show is a snapshot test's own file: drawn from a recording, checked
+    on every run of the tests (tests/test_snapshots.py says how to draw them again)."""
+    snapshots = {path.read_bytes(): path for path in SNAPSHOTS.rglob("*.svg")}
+    svgs = sorted(image for folder in FOLDERS for image in folder.glob("*.svg"))
+    assert svgs
+    for image in svgs:
+        where = image.relative_to(ROOT)
+        assert image.read_bytes() in snapshots, f"{where} is no snapshot's copy"
+
+
+def test_each_png_of_the_docs_is_named_by_the_script_that_draws_it():
+    """A picture no terminal draws (a browser's) is a script's, which writes it into
+    docs/images; its docstring says how it is made."""
+    scripts = [path.read_text(encoding="utf-8") for path in sorted(SCRIPTS.glob("*.py"))]
+    writers = [text for text in scripts if 'OUT = ROOT / "docs" / "images"' in text]
+    pngs = sorted(IMAGES.glob("*.png"))
+    assert pngs
+    for image in pngs:
+        named = any(f'"{image.name}"' in text for text in writers)
+        assert named, f"docs/images/{image.name}: no script of scripts/ draws it"
+
+
+def test_each_picture_shown_is_in_a_picture_folder_and_each_of_those_is_shown():
+    images = sorted(image for folder in FOLDERS for image in folder.iterdir())
     assert images
+    shown = set()
+    for page in PAGES:
+        for link in re.findall(r"!\[[^\]]*\]\(([^)\s]+)\)", page.read_text(encoding="utf-8")):
+            picture = (page.parent / link).resolve()
+            assert picture.parent in FOLDERS, f"{page.relative_to(ROOT)} shows {link}"
+            shown.add(picture)
     for image in images:
-        assert image.read_bytes() in sources, f"{image.name} is no snapshot's or screenshot's copy"
-    used = " ".join(page.read_text(encoding="utf-8") for page in PAGES)
-    for image in images:
-        assert f"images/{image.name}" in used, f"docs/images/{image.name} is shown nowhere"
+        where = image.relative_to(ROOT)
+        assert image.suffix in {".svg", ".png"}, f"{where}: neither an SVG nor a PNG"
+        assert image in shown, f"{where} is shown nowhere"
+
+
+def test_the_devtools_pictures_recording_exports_what_they_wait_for(tmp_path):
+    """scripts/viewer_pictures.py draws the DevTools pictures from a recording of the tests,
+    exported as it exports it: the HAR holds every request of the recording (the Network
+    panel waits for their count), the trace the event its Performance panel searches."""
+    spec = importlib.util.spec_from_file_location("viewer_pictures", SCRIPTS / "viewer_pictures.py")
+    assert spec is not None and spec.loader is not None
+    viewer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(viewer)  # Playwright is imported only to draw
+    assert viewer.RECORDING.parent == ROOT / "tests" / "recordings"
+    recording = read_recording(viewer.RECORDING)
+    har, trace = tmp_path / "run.har", tmp_path / "run.json"
+    viewer.export(har, trace)
+    entries = json.loads(har.read_text(encoding="utf-8"))["log"]["entries"]
+    assert len(entries) == sum(run.config.tasks for run in recording.runs) == 20
+    names = {event.get("name") for event in json.loads(trace.read_text())["traceEvents"]}
+    assert viewer.SEARCHED in names, f"the trace has no event {viewer.SEARCHED!r}"
 
 
 def help_options(words: list[str]) -> set[str]:

@@ -1,18 +1,22 @@
 """The main scenes as they look, at 80×24 and 160×50, drawn from recordings (no wall-clock
 luck): sync's staircase, executor's waves, compare-all, failures, the code panel, a board
-with ten strategies.
+with ten strategies; the tour's third step, its runs the compare-all recording's; and
+compare-all on a projector (high-contrast, 160×40, the ratio in large type). The docs'
+pictures (docs/images/*.svg) are some of these files, byte for byte (tests/test_docs.py).
 
 After a deliberate change of the screen: `pytest tests/test_snapshots.py --snapshot-update`,
-then look at the SVGs in tests/__snapshots__ before committing them.
+then look at the SVGs in tests/__snapshots__ before committing them, and copy those the docs
+show into docs/images/ (tests/test_docs.py names which).
 """
 
 from __future__ import annotations
 
 import pytest
 
-from scenes import play_to_end, scene
+from scenes import play_to_end, scene, tour, tour_to
 
 SIZES = [(80, 24), (160, 50)]
+SIZE_IDS = [f"{width}x{height}" for width, height in SIZES]
 SCENES = [  # (recording, keys pressed once it has played)
     ("sync", ()),
     ("executor", ()),
@@ -23,7 +27,7 @@ SCENES = [  # (recording, keys pressed once it has played)
 ]
 
 
-@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
 @pytest.mark.parametrize(
     "name, keys", SCENES, ids=["sync", "executor", "compare-all", "failures", "code", "your-own"]
 )
@@ -35,3 +39,21 @@ def test_scene(snap_compare, name, keys, size):
         await pilot.pause(0.1)
 
     assert snap_compare(scene(name), terminal_size=size, run_before=played)
+
+
+def test_projector(snap_compare):
+    """compare-all in high-contrast at 160×40: from 150 columns the ratio in large type."""
+    assert snap_compare(
+        scene("compare-all", theme="high-contrast"), terminal_size=(160, 40), run_before=play_to_end
+    )
+
+
+@pytest.mark.parametrize("size", SIZES, ids=SIZE_IDS)
+def test_tour(snap_compare, size):
+    """The tour's third step, gather-blocking: its caption, from the run just made (the
+    recording's), and the loop blocked; at 160 columns its code, what is new marked."""
+
+    async def third_step(pilot) -> None:
+        await tour_to(pilot, "gather-blocking")
+
+    assert snap_compare(tour("compare-all"), terminal_size=size, run_before=third_step)
