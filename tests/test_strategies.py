@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import os
 import socket
@@ -11,6 +12,7 @@ import pytest
 from conftest import DELAY_MS, config_for, run_one
 from fetchviz.core.config import Config
 from fetchviz.core.model import RunState, TaskState
+from fetchviz.runs.headless import print_table
 
 DELAY = DELAY_MS / 1000
 N = 6
@@ -128,7 +130,8 @@ def test_taskgroup_cancels_the_rest_at_the_first_failure():
 
     with EmbeddedServer(delay_ms=100, jitter_ms=300, fail_rate=0.3) as flaky:
         flaky.wait_ready()
-        run = run_one(Config(tasks=20, url=flaky.url(), timeout=5), "taskgroup")
+        config = Config(tasks=20, url=flaky.url(), timeout=5)
+        run = run_one(config, "taskgroup")
     states = [row.state for row in run.tasks]
     assert run.done and run.error is None
     assert TaskState.FAILED in states and TaskState.CANCELLED in states
@@ -139,6 +142,10 @@ def test_taskgroup_cancels_the_rest_at_the_first_failure():
     assert run.ok + run.failed + run.cancelled_tasks == 20
     task = run.to_json()["tasks"][states.index(TaskState.CANCELLED)]
     assert task["state"] == "cancelled" and task["error"] is None
+    table = io.StringIO()
+    print_table(config, [run], table)  # the headless table says so, not just "k of 20 ok"
+    said = f"taskgroup: {run.cancelled_tasks} cancelled, cut short: the first failure cancelled"
+    assert said in table.getvalue()
 
 
 def test_threads_runs_in_waves_like_executor_without_asyncio(server):

@@ -176,6 +176,14 @@ class RunState:
         return len(self.tasks) - self.finished_count
 
     @property
+    def cut_short(self) -> str | None:
+        """How many tasks were cancelled mid-flight, and by whom; None if none was."""
+        if not self.cancelled_tasks:
+            return None
+        who = "you cancelled the run" if self.cancelled else "the first failure cancelled them"
+        return f"{self.cancelled_tasks} cancelled, cut short: {who}"
+
+    @property
     def comparable(self) -> bool:
         """Ran to its end and fetched something: its time means something beside another's."""
         return self.done and not self.cancelled and self.error is None and self.ok > 0

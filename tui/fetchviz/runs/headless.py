@@ -146,5 +146,7 @@ def print_table(
     if failures:
         out.write("\nfailures: " + "; ".join(failures[:5]) + "\n")
     for run in runs:
+        if run.cut_short:
+            out.write(f"\n{run.strategy}: {run.cut_short}\n")
         if run.died:
             out.write(f"\n{run.strategy}: every task had reported, then {run.died}\n")

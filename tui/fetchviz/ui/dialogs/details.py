@@ -54,11 +54,10 @@ def failure_summary(run: RunState) -> str:
             f"{run.unreported} never reported: the strategy returned without an answer for them",
             f"   rows {', '.join(rows)}{more}",
         ]
-    cut = [row.index for row in run.tasks if row.cancelled]
-    if cut:
-        who = "you cancelled the run" if run.cancelled else "the first failure cancelled them"
+    if run.cut_short:
+        cut = [row.index for row in run.tasks if row.cancelled]
         shown = ", ".join(map(str, cut[:8])) + (" …" if len(cut) > 8 else "")
-        lines += ["", f"{len(cut)} cancelled, cut short: {who}", f"   rows {shown}"]
+        lines += ["", run.cut_short, f"   rows {shown}"]
     never = sum(row.started is None for row in run.tasks) if run.cancelled else 0
     if never:
         lines += ["", f"{never} never started: the run was cancelled first"]
