@@ -174,6 +174,23 @@ def test_a_subprocess_is_traced_too(server: EmbeddedServer) -> None:
     assert len(tasks) == 2 and len({t["pid"] for t in tasks}) == 2
 
 
+def test_children_that_load_no_tracer_are_named_and_rows_are_in_start_order(
+    server: EmbeddedServer,
+) -> None:
+    result, _, code = traced_json(str(TRACED / "untraced_children.py"), server.url())
+    assert code == 0
+    run = result["runs"][0]
+    tasks = tasks_of(result)
+    assert len(tasks) == 2 and len(run["processes"]) == 2  # the -I child's request is unseen
+    main, child = (process["pid"] for process in run["processes"])
+    # Numbered as they started, across processes: the parent's first, then the child's.
+    assert [(t["index"], t["pid"]) for t in tasks] == [(0, main), (1, child)]
+    assert tasks[0]["started"] < tasks[1]["started"]
+    note = run["note"]
+    assert note.startswith("untraced (not Python, or a Python that did not load the tracer")
+    assert " -I -c " in note and "(true)" in note
+
+
 def test_exit_codes_are_the_programs(server: EmbeddedServer) -> None:
     result, stderr, code = traced_json(str(TRACED / "exits3.py"), server.url())
     assert code == 3 and result["exit_code"] == 3

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import itertools
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -34,7 +35,7 @@ from fetchviz.core.events import (
 from fetchviz.core.source import Batch, Feed
 from fetchviz.core.trace import CLIENTS
 from fetchviz.trace.program import Program, bundle
-from fetchviz.trace.wire import Decoder, messages
+from fetchviz.trace.wire import Decoder, in_start_order, messages
 
 Deliver = Callable[[Batch], None]
 GRACE = 3.0  # escape: SIGINT first, so the program can clean up; killed after this long
@@ -82,9 +83,12 @@ class TracedRun:
         self.finished = False
         self.stopping: asyncio.TimerHandle | None = None
         self.requests = 0
+        self.held: list[Event] | None = None  # headless, at the end: delivered in one batch
 
     def deliver(self, events: list[Event]) -> None:
-        if events and not self.finished:
+        if self.held is not None:
+            self.held += events
+        elif events and not self.finished:
             self.source.deliver(events)
 
     # Starting and stopping
@@ -248,6 +252,8 @@ class TracedRun:
     def _exited(self) -> None:
         """Its first process ended: take in what is still on the way, then end the run."""
         assert self.proc is not None
+        if not self.source.live:  # decoded a process at a time: numbered in start order after
+            self.held = []
         for fd in list(self.connections):
             self._on_message(fd, now=True)
         self._decode_gone()
@@ -269,6 +275,8 @@ class TracedRun:
             code, how = exit_code(returncode)
             events.append(ProgramExited(self.run_id, at, code, how, self._note()))
         events.append(RunFinished(self.run_id, at, cancelled=cancelled, error=error))
+        if self.held is not None:
+            events, self.held = in_start_order(self.held + events), None
         self.deliver(events)
         self.finished = True
         if self.stopping is not None:
@@ -292,9 +300,22 @@ class TracedRun:
                 "the program ran untraced: its Python did not load fetchviz's tracer "
                 "(python -I or -E, or not a Python program)"
             )
+        notes = []
         if not self.decoder.count:
-            return f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}"
-        return None
+            notes.append(f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}")
+        untraced = self.decoder.untraced()
+        if untraced:
+            named = "; ".join(f"{pid} ({_short(shlex.join(argv))})" for pid, argv in untraced[:3])
+            more = f" and {len(untraced) - 3} more" if len(untraced) > 3 else ""
+            notes.append(
+                f"untraced (not Python, or a Python that did not load the tracer: -I, -E): "
+                f"{named}{more}"
+            )
+        return " · ".join(notes) or None
+
+
+def _short(text: str, most: int = 50) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
 
 
 class TraceHandle(Protocol):

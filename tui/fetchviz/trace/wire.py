@@ -13,6 +13,7 @@ text): its kind, then its fields.
     blocked     thread, at, [file, line, function, called] | null
     unblocked   thread, at                  lag          thread, worst
     note        text                        bye          at
+    spawned     pid, argv, at               (a child started through subprocess)
 
 A request's number (its row) is given here, in the order the starts arrive, whichever
 process they come from; `marks` are the moments phases.Marks reads.
@@ -21,6 +22,7 @@ process they come from; `marks` are the moments phases.Marks reads.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import linecache
 import marshal
 import time
@@ -122,6 +124,7 @@ class Decoder:
         self.https: dict[int, bool] = {}  # index -> its URL is https
         self.begun: dict[int, float] = {}  # index -> when its row began
         self.pids: set[int] = set()
+        self.spawned: dict[int, list[str]] = {}  # pid -> argv, of each child started
 
     def decode(self, pid: int | None, message: Any) -> tuple[int | None, list[Event]]:
         """The events of one message from the connection of process `pid` (None until its
@@ -182,9 +185,17 @@ class Decoder:
                 return pid, [LoopUnblocked(run, time.perf_counter(), pid, thread, worst)]
             case "note":
                 return pid, [ProgramOutput(run, time.perf_counter(), "fetchviz", fields[0])]
+            case "spawned":
+                child, argv, _ = fields
+                self.spawned[child] = argv
+                return pid, []
             case "bye":
                 return pid, [ProcessEnded(run, fields[0], pid, "exited")]
         return pid, []
+
+    def untraced(self) -> list[tuple[int, list[str]]]:
+        """The children started that never loaded the tracer: each pid and argv."""
+        return [(pid, argv) for pid, argv in self.spawned.items() if pid not in self.pids]
 
     def _end(
         self,
@@ -234,3 +245,21 @@ class Decoder:
                 del self.open[(pid, rid)]
                 events.append(TaskFailed(self.run_id, index, at, why))
         return events
+
+
+def in_start_order(events: list[Event]) -> list[Event]:
+    """The same events in the order they happened, their rows numbered in the order the
+    requests started. Decoded a process at a time (headless, once the program has ended), a
+    child's requests were numbered before its parent's earlier ones; perf_counter is the
+    same clock in every process (CLOCK_MONOTONIC), so their stamps order them."""
+    events = sorted(events, key=lambda event: event.at)  # stable: a process's own order kept
+    starts = [event.index for event in events if isinstance(event, RequestStarted)]
+    number = {old: new for new, old in enumerate(starts)}
+    return [_numbered(event, number) for event in events]
+
+
+def _numbered(event: Any, number: dict[int, int]) -> Event:
+    index = getattr(event, "index", None)
+    if index is None or index not in number or number[index] == index:
+        return event  # type: ignore[no-any-return]
+    return dataclasses.replace(event, index=number[index])  # type: ignore[no-any-return]

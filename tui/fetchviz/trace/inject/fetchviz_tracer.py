@@ -208,6 +208,20 @@ def _hook_thread_pool(module: Any) -> None:
     module.ThreadPoolExecutor.submit = _submit
 
 
+def _hook_subprocess(module: Any) -> None:
+    """Each child started: a Python one says hello itself once its tracer loads; one that
+    never does (not Python, or `python -I`) is named as untraced when the program ends."""
+    popen = module.Popen.__init__
+
+    @functools.wraps(popen)
+    def __init__(self: Any, args: Any, *rest: Any, **kwargs: Any) -> None:
+        popen(self, args, *rest, **kwargs)
+        argv = [args] if isinstance(args, (str, bytes, os.PathLike)) else list(args)
+        send("spawned", self.pid, [os.fsdecode(arg) for arg in argv], now())
+
+    module.Popen.__init__ = __init__
+
+
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
 _made_at: dict[int, tuple[Any, ...] | None] = {}  # id(task) -> where the program made it
 
@@ -838,6 +852,7 @@ def _hook_uvloop(module: Any) -> None:
 HOOKS = {
     "uvloop": _hook_uvloop,
     "concurrent.futures.thread": _hook_thread_pool,
+    "subprocess": _hook_subprocess,
     "http.client": _hook_http_client,
     "httpx": _hook_httpx,
     "aiohttp": _hook_aiohttp,
