@@ -61,7 +61,7 @@ def failure_summary(run: RunState) -> str:
     never = sum(row.started is None for row in run.tasks) if run.cancelled else 0
     if never:
         lines += ["", f"{never} never started: the run was cancelled first"]
-    if not run.error and not reasons and not run.unreported and not cut and not never:
+    if not run.error and not reasons and not run.unreported and not run.cut_short and not never:
         lines += ["", "nothing failed"]
     return "\n".join(lines)
 
