@@ -402,7 +402,7 @@ def test_the_site_builds_with_warnings_as_errors(tmp_path):
         env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert (tmp_path / "cli" / "index.html").is_file()
+    assert (tmp_path / "cli.html").is_file()
 
 
 def test_the_performance_page_holds_every_section_of_the_benchmarks_readme():

@@ -96,7 +96,10 @@ def test_aiohttp_tasks_are_named_and_overlap(server: EmbeddedServer) -> None:
     assert {t["where"] for t in tasks} == {where}
     run = result["runs"][0]
     assert run["most_in_flight"] >= 10  # gathered: they were in flight together
-    assert run["overlap"] > 1.5  # of the whole program, its start-up included
+    assert run["overlap"] > 0  # of the whole program, its start-up included: the machine's
+    # speed decides it (0.47 beside two busy cores); the requests' own overlap does not:
+    span = max(t["finished"] for t in tasks) - min(t["started"] for t in tasks)
+    assert sum(t["finished"] - t["started"] for t in tasks) > 5 * span
     names = {task["name"] for task in run["async_tasks"]}
     assert {f"fetch-{i}" for i in range(20)} <= names
     assert all(t["bytes"] == body_size(server.url()) for t in tasks)
