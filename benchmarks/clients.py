@@ -3,7 +3,7 @@ at N = 1,000 with --limit 100, against the embedded server; `hey` beside it on t
 
     python benchmarks/clients.py [--rounds 3] [--delay 100]
 
-Prints a Markdown table (the README's "Choosing a client"): each client's best headless run of
+Prints a Markdown table (docs/clients.md's "Choosing a client"): each client's best headless run of
 ROUNDS (elapsed), with that run's CPU (its process, every thread), the server's CPU meanwhile,
 and the connections it opened. requests is the `threads` strategy, a thread a request (or a
 pool of --limit threads).

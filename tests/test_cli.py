@@ -341,3 +341,19 @@ def test_live_json_replay_json_and_the_recording_say_the_config_with_the_same_ke
     assert (config["jitter_ms"], config["cacert"]) == (5, None)
     run_line = json.loads(path.read_text().splitlines()[1])["run"]  # after the header
     assert list(run_line["config"]) == list(config)
+
+
+def test_a_reader_that_leaves_early_gets_no_traceback():
+    """`fetchviz keys | head -1`: the pipe closed before fetchviz wrote, as by a reader that
+    had read its line. It stops as if killed by SIGPIPE, 141, and says nothing."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fetchviz", "keys"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # before it has started: its first write finds no reader
+    stderr = proc.stderr.read()
+    assert proc.wait(timeout=60) == 141
+    assert b"Traceback" not in stderr and not stderr.strip(), stderr

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from typing import NoReturn, Protocol
@@ -77,8 +78,14 @@ def entry() -> NoReturn:
     reap them (the kernel may take a second to close 10,000 sockets), and init reaps them as
     well. Everything that matters (the output) is done by now.
     """
-    code = main()
-    sys.stdout.flush()
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Its reader left early (`fetchviz keys | head -3`): stop, as a program killed by
+        # SIGPIPE would, with nothing more written (Python's exit would flush stdout again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 128 + signal.SIGPIPE
     sys.stderr.flush()
     if any(t is not threading.main_thread() and t.is_alive() for t in threading.enumerate()):
         os._exit(code)

@@ -277,14 +277,16 @@ def add_run_options(
     option(
         "--workers",
         type=whole(1, 10_000),
-        metavar="N",
-        help="executor pool size (default: Python's default)",
+        metavar="W",
+        help="the thread pool's size, of executor and threads (default: Python's, "
+        "min(32, cpus + 4))",
     )
     option(
         "--limit",
         type=whole(1, MAX_TASKS),
-        metavar="N",
-        help="most requests in flight for the async clients (default: N)",
+        metavar="K",
+        help="most requests in flight for the async clients: httpx, httpx2, aiohttp, "
+        "taskgroup, pyreqwest, curl-cffi (default: the number of tasks)",
     )
     option(
         "--timeout",

@@ -16,7 +16,8 @@ from pathlib import Path
 RUNS = Path(__file__).parent.parent / "runs"  # where the built-ins' modules are
 CODE = RUNS / "strategies.py"
 BLOCKING_FETCH = "fetch_blocking"  # the helper the requests-based strategies share
-CLIENTS_EXTRA = "pip install 'fetchviz[clients]'"  # what installs the clients of today
+# What installs the clients of today: from a package index, and in a clone's environment.
+CLIENTS_EXTRA = "pip install 'fetchviz[clients]' (from a clone: pip install '.[clients]')"
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,7 +94,7 @@ def _stamp(name: str, first: bool = True) -> None:
 # aiohttp: three of its methods wrapped, not a TraceConfig. With any trace config, aiohttp
 # builds a Trace per request and awaits a signal, with a params object, at each of a dozen
 # steps of every request, hooked or not (DNS, chunks, headers sent, …); these three cost a
-# stamp each (measured: benchmarks/README.md, "This round"). Like requests' and httpx's, a
+# stamp each (measured: docs/performance.md). Like requests' and httpx's, a
 # redirected request's phases are not told apart: each hop's answer counts.
 
 

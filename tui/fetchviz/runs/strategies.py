@@ -1,4 +1,4 @@
-"""The six ways to fetch N URLs. Each reads like the tutorial code it stands for, and is the
+"""The eight ways to fetch N URLs. Each reads like the tutorial code it stands for, and is the
 very code that runs: the dashboard shows its source (catalog.py names them).
 
 Every strategy gets a `Job` (the URL, the limits) and wraps each request in

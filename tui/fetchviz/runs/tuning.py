@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 # after each frame it sleeps one to two periods before it can compose the next, so a redraw
 # that comes then waits. The dashboard paces its own frames (app.FRAME, pacing.py): a finer
 # timer only shows each redraw sooner (event → screen p50 18.8 → 16.7 ms at N = 1,000,
-# benchmarks/README.md), not more often. A user's own setting wins.
+# docs/performance.md), not more often. A user's own setting wins.
 TEXTUAL_FPS = "1000"
 
 
