@@ -24,7 +24,10 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     if mode == "close-mid-response":
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 10)
     elif mode == "big-body":
-        head = f"HTTP/1.1 200 OK\r\nContent-Length: {BIG_BODY}\r\n\r\n".encode()
+        # It closes after the answer, and says so: kept alive, a client's second request
+        # could go out on this connection as it closes (pyreqwest's did, beside a busy core).
+        head = f"HTTP/1.1 200 OK\r\nContent-Length: {BIG_BODY}\r\nConnection: close\r\n\r\n"
+        head = head.encode()
         conn.sendall(head + b"x" * BIG_BODY)
     elif mode == "drip":
         conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {len(DRIP)}\r\n\r\n".encode())
