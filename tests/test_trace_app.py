@@ -75,9 +75,10 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
 
 
 async def test_threads_and_tasks_follow_the_program_and_list_the_first_hundred(
-    server: EmbeddedServer,
+    server: EmbeddedServer, tmp_path: Path
 ) -> None:
-    app, screen = traced_app("tests/traced/many_tasks.py", server.url())
+    go = tmp_path / "go"  # the program's tasks wait for it: it runs until the test has looked
+    app, screen = traced_app("tests/traced/many_tasks.py", server.url(), str(go))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(
             pilot, lambda: screen.state is not None and len(screen.state.async_tasks) > 150
@@ -88,6 +89,7 @@ async def test_threads_and_tasks_follow_the_program_and_list_the_first_hundred(
         assert "… and 51 more tasks (--json lists them all)" in window.text  # main's and 150
         assert window.text.count("\n  task ") == 100
         assert "→ …" in window.text.splitlines()[0]  # the process, still running
+        go.touch()
         await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
         await wait_until(pilot, lambda: "→ …" not in window.text.splitlines()[0])
         assert "  1 request\n" in window.text
