@@ -5,18 +5,18 @@ file, 1 anything else, 130 Ctrl+C, always with a one-line reason."""
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import sys
 import threading
-from typing import NoReturn, Protocol
+from typing import NoReturn, Protocol, cast
 
-from fetchviz.cli import export, keys, replay, run, serve, sweep, tour, trace, web
+from fetchviz.cli import run
 from fetchviz.cli.args import UsageError, one_line
 from fetchviz.core.actions import KeymapError
-from fetchviz.records.recording import RecordingError
 
-__all__ = ["COMMANDS", "UsageError", "entry", "main", "parse"]
+__all__ = ["COMMANDS", "UsageError", "command", "entry", "main", "parse"]
 
 
 class Command(Protocol):
@@ -27,24 +27,29 @@ class Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-COMMANDS: dict[str, Command] = {
-    "serve": serve,
-    "replay": replay,
-    "export": export,
-    "sweep": sweep,
-    "tour": tour,
-    "web": web,
-    "trace": trace,
-    "keys": keys,
-}
-BAD_INPUT = (RecordingError, KeymapError)  # a file given that cannot be used: exit 2
+# The command words, each the module in fetchviz.cli that does it. A module is imported only
+# when its word is given: the dashboard does not wait for what export or trace need.
+COMMANDS = ("serve", "replay", "export", "sweep", "tour", "web", "trace", "keys")
+
+
+def command(name: str) -> Command:
+    return cast(Command, importlib.import_module(f"fetchviz.cli.{name}"))
 
 
 def _command(argv: list[str]) -> tuple[str, Command, list[str]]:
     """The command word, its module and its options; no word is the dashboard's."""
     if argv[:1] and argv[0] in COMMANDS:
-        return argv[0], COMMANDS[argv[0]], argv[1:]
+        return argv[0], command(argv[0]), argv[1:]
     return "run", run, argv
+
+
+def _bad_input(exc: Exception) -> bool:
+    """A file given that cannot be used (a recording, a keymap): exit 2. The recording's error
+    is looked up only where its module is loaded already: nothing else can raise it."""
+    recording = sys.modules.get("fetchviz.records.recording")
+    return isinstance(exc, KeymapError) or (
+        recording is not None and isinstance(exc, recording.RecordingError)
+    )
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
@@ -64,11 +69,13 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
         return 2
-    except BAD_INPUT as exc:
-        print(one_line(f"{prog}: {exc}"), file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        if not _bad_input(exc):
+            raise
+        print(one_line(f"{prog}: {exc}"), file=sys.stderr)
+        return 2
 
 
 def entry() -> NoReturn:
