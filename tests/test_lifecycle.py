@@ -21,29 +21,45 @@ import pytest
 from conftest import config_for
 from fetchviz.core.catalog import BY_ID
 from fetchviz.core.config import Config
+from fetchviz.runs.forkserver import RUN_NAME
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.ui.launch import dashboard_app
 from test_app import run_done, wait_until
 from test_server import alive
 
 
-def children(pid: int) -> list[int]:
-    found = []
+def descendants(pid: int) -> list[int]:
+    """Every process below pid: its server, the fork server, the runs forked from it."""
+    parents = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat") as stat:
-                    if int(stat.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
             except (OSError, IndexError, ValueError):
                 continue
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        below = [child for child, its_parent in parents.items() if its_parent == parent]
+        found += below
+        frontier += below
     return found
+
+
+def is_run(pid: int) -> bool:
+    """A run's process: forked from the fork server, and named so."""
+    try:
+        with open(f"/proc/{pid}/comm") as comm:
+            return comm.read().strip() == RUN_NAME
+    except OSError:
+        return False
 
 
 def thread_count(pid: int) -> int:
     """Threads of the process and of its children (the run's process, the server)."""
     total = 0
-    for one in [pid, *children(pid)]:
+    for one in [pid, *descendants(pid)]:
         try:
             with open(f"/proc/{one}/status") as status:
                 total += next(
@@ -130,8 +146,8 @@ def test_quitting_with_300_threads_blocked_in_requests_is_prompt_and_clean(how):
         while time.monotonic() < deadline and thread_count(term.proc.pid) < 250:
             time.sleep(0.1)
         assert thread_count(term.proc.pid) >= 250, "the threads never got going"
-        server_pids = children(term.proc.pid)
-        assert len(server_pids) == 2, "the server and the run's process"
+        server_pids = descendants(term.proc.pid)
+        assert len(server_pids) == 3, "the server, the fork server and the run's process"
         started = time.monotonic()
         if how in SIGNALS:  # from outside: a closed terminal, kill, a supervisor
             term.proc.send_signal(SIGNALS[how])
@@ -160,7 +176,7 @@ def test_headless_ctrl_c_prints_what_finished_and_marks_the_run_cut_short():
         workers: set[int] = set()  # headless starts a process for each run
         deadline = time.monotonic() + 30
         while len(workers) < 3 and time.monotonic() < deadline:
-            workers.update(p for p in children(proc.pid) if b"fetchviz.runs.worker" in cmdline(p))
+            workers.update(p for p in descendants(proc.pid) if is_run(p))
             time.sleep(0.02)
         assert len(workers) == 3, "the third run never started"
         proc.send_signal(signal.SIGINT)
@@ -198,7 +214,7 @@ def test_headless_ctrl_c_stops_at_once_with_one_line():
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and thread_count(proc.pid) < 6:
             time.sleep(0.1)
-        server_pids = children(proc.pid)
+        server_pids = descendants(proc.pid)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=5)
         assert proc.returncode == 130
@@ -251,10 +267,10 @@ def test_quitting_with_5000_aiohttp_requests_in_flight_is_prompt():
         deadline = time.monotonic() + 20
         server_pids: list[int] = []
         while time.monotonic() < deadline and not server_pids:
-            server_pids = children(term.proc.pid)
+            server_pids = descendants(term.proc.pid)
             time.sleep(0.1)
         time.sleep(3)  # the requests are on their way: thousands of sockets open
-        server_pids = children(term.proc.pid)  # now the run's process too
+        server_pids = descendants(term.proc.pid)  # now the run's process too
         started = time.monotonic()
         term.type(b"q")
         assert term.proc.wait(timeout=10) == 0

@@ -25,6 +25,7 @@ from fetchviz.core.events import (
 )
 from fetchviz.core.model import LoopState, RunState
 from fetchviz.core.source import Batch, RunRequest
+from fetchviz.runs.forkserver import RUN_NAME, ForkServer
 from fetchviz.runs.protocol import decode_all, encode
 from fetchviz.runs.runner import Runner
 from fetchviz.runs.worker import PipeSink
@@ -40,6 +41,13 @@ def open_runner(live: bool = True) -> tuple[Runner, asyncio.Queue[Batch]]:
 
 async def run_to_end(runner: Runner, queue: asyncio.Queue[Batch], run: RunState) -> None:
     while not run.closed:
+        for event in await asyncio.wait_for(queue.get(), 20):
+            run.apply(event)
+
+
+async def until_started(queue: asyncio.Queue[Batch], run: RunState, count: int) -> None:
+    """Apply what comes until `count` of the run's tasks have started."""
+    while run.started_count < count:
         for event in await asyncio.wait_for(queue.get(), 20):
             run.apply(event)
 
@@ -128,7 +136,7 @@ async def test_a_run_happens_in_another_process_and_its_stamps_are_its_own(serve
     runner, queue = open_runner(live=False)
     try:
         handle = runner.start(RunRequest(BY_ID["aiohttp"], config_for(server, tasks=4)))
-        worker_pid = handle.worker.proc.pid
+        worker_pid = handle.worker.pid
         assert worker_pid != os.getpid()
         run = RunState.new(handle.run_id, "aiohttp", 4)
         before = time.perf_counter()
@@ -166,21 +174,19 @@ async def test_cancel_kills_the_runs_process_and_says_so_at_once(server):
         config = config_for(server, tasks=20, url=server.url(30_000), workers=20)
         handle = runner.start(RunRequest(BY_ID["executor"], config))
         run = RunState.new(handle.run_id, "executor", 20)
-        while run.started_count < 20:  # twenty threads blocked in requests.get
-            for event in await asyncio.wait_for(queue.get(), 20):
-                run.apply(event)
+        await until_started(queue, run, 20)  # twenty threads blocked in requests.get
         handle.cancel()
         delivered = []
         while not queue.empty():  # what had arrived, then the end, at once
             delivered += queue.get_nowait()
         assert isinstance(delivered[-1], RunFinished) and delivered[-1].cancelled
-        assert gone(handle.worker.proc.pid), "threads blocked in a request die with it"
+        assert gone(handle.worker.pid), "threads blocked in a request die with it"
         spare = runner._spare
         assert spare is not None, "a spare process is ready for the next run"
     finally:
         runner.close()
     if spare is not None:
-        assert gone(spare.proc.pid), "closing the runner kills the spare"
+        assert gone(spare.pid), "closing the runner kills the spare"
 
 
 async def test_a_run_whose_process_dies_ends_with_a_reason(server):
@@ -190,12 +196,50 @@ async def test_a_run_whose_process_dies_ends_with_a_reason(server):
             RunRequest(BY_ID["sync"], config_for(server, tasks=50, url=server.url(200)))
         )
         run = RunState.new(handle.run_id, "sync", 50)
-        while run.started_count < 1:
-            for event in await asyncio.wait_for(queue.get(), 20):
-                run.apply(event)
-        os.kill(handle.worker.proc.pid, signal.SIGKILL)
+        await until_started(queue, run, 1)
+        os.kill(handle.worker.pid, signal.SIGKILL)
         await run_to_end(runner, queue, run)
         assert run.error == "the run's process stopped: killed by SIGKILL"
+    finally:
+        runner.close()
+
+
+async def test_runs_are_forked_from_one_server_and_a_dead_one_is_replaced(server):
+    runner, queue = open_runner(live=False)
+    try:
+        config = config_for(server, tasks=2)
+        first = runner.start(RunRequest(BY_ID["sync"], config))
+        run = RunState.new(first.run_id, "sync", 2)
+        await run_to_end(runner, queue, run)
+        forks = ForkServer.shared()
+        assert run.ok == 2 and first.worker.pid != forks.pid
+        # A run under way when its server is killed dies with it, and says so.
+        config = config_for(server, tasks=30, url=server.url(300))
+        second = runner.start(RunRequest(BY_ID["sync"], config))
+        run = RunState.new(second.run_id, "sync", 30)
+        await until_started(queue, run, 1)
+        os.kill(forks.pid, signal.SIGKILL)
+        await run_to_end(runner, queue, run)
+        assert run.error == "the run's process stopped: the fork server stopped: killed by SIGKILL"
+        assert gone(second.worker.pid)
+        # The next run has a server of its own.
+        third = runner.start(RunRequest(BY_ID["aiohttp"], config_for(server, tasks=3)))
+        run = RunState.new(third.run_id, "aiohttp", 3)
+        await run_to_end(runner, queue, run)
+        assert run.ok == 3 and ForkServer.shared().pid != forks.pid
+    finally:
+        runner.close()
+
+
+async def test_a_runs_process_is_named_for_ps(server):
+    runner, queue = open_runner()
+    try:
+        config = config_for(server, tasks=2, url=server.url(2000))
+        handle = runner.start(RunRequest(BY_ID["sync"], config))
+        run = RunState.new(handle.run_id, "sync", 2)
+        await until_started(queue, run, 1)
+        with open(f"/proc/{handle.worker.pid}/comm") as comm:
+            assert comm.read().strip() == RUN_NAME
     finally:
         runner.close()
 
@@ -214,7 +258,7 @@ def test_the_runs_process_exits_when_its_parent_is_killed(server, tmp_path):
         "    runner.open(lambda batch: None)\n"
         f"    config = Config(tasks=5, url={server.url(30_000)!r}, workers=5)\n"
         "    handle = runner.start(RunRequest(BY_ID['executor'], config))\n"
-        "    print(handle.worker.proc.pid, runner._spare and runner._spare.proc.pid, flush=True)\n"
+        "    print(handle.worker.pid, runner._spare and runner._spare.pid, flush=True)\n"
         "    await asyncio.sleep(60)\n"
         "asyncio.run(main())\n"
     )

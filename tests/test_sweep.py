@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from test_lifecycle import descendants, is_run
 from textual.app import App
 
 from conftest import DELAY_MS, config_for
@@ -39,6 +40,7 @@ from fetchviz.runs.sweep import (
 from fetchviz.ui.screens.sweep import SweepScreen
 from fetchviz.ui.widgets.chart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK
 from scripted import ScriptedSource
+from test_server import alive
 
 SIZES = (1, 4, 16, 64)
 UP_TO = 16  # sync past this is estimated
@@ -191,24 +193,7 @@ def test_the_estimate_is_n_times_the_median_time_from_one_answer_to_the_next():
 
 def worker_pids() -> set[int]:
     """This process's run processes still alive (a reaped or zombie one is gone)."""
-    found = set()
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                command = cmdline.read()
-        except OSError:
-            continue
-        if (
-            int(fields[1]) == os.getpid()
-            and fields[0] != "Z"
-            and b"fetchviz.runs.worker" in command
-        ):
-            found.add(int(entry))
-    return found
+    return {pid for pid in descendants(os.getpid()) if is_run(pid) and alive(pid)}
 
 
 async def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:

@@ -45,18 +45,7 @@ class Child:
         """The last line it wrote on stderr, or how it exited."""
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=wait)
-        with contextlib.suppress(ValueError, OSError):  # closed already
-            self.stderr.seek(0)
-            lines = self.stderr.read().decode(errors="replace").strip().splitlines()
-            if lines:
-                return lines[-1]
-        code = self.proc.returncode
-        if code is not None and code < 0:
-            try:
-                return f"killed by {signal.Signals(-code).name}"
-            except ValueError:
-                return f"killed by signal {-code}"
-        return f"exit code {code}"
+        return last_line(self.stderr) or describe_exit(self.proc.returncode)
 
     def kill(self) -> None:
         """Kill it and what it started (it leads a session of its own: a user's strategy may
@@ -76,7 +65,35 @@ class Child:
                     stream.close()
 
 
+def last_line(stderr: IO[bytes]) -> str:
+    """The last line written to a child's stderr file ('' if none, or closed already)."""
+    with contextlib.suppress(ValueError, OSError):
+        stderr.seek(0)
+        lines = stderr.read().decode(errors="replace").strip().splitlines()
+        if lines:
+            return lines[-1]
+    return ""
+
+
+def describe_exit(code: int | None) -> str:
+    """A return code as Popen gives it (-N: killed by signal N), in words."""
+    if code is not None and code < 0:
+        try:
+            return f"killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"killed by signal {-code}"
+    return f"exit code {code}"
+
+
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PR_SET_NAME = 15
+
+
+def name_this_process(name: str) -> None:
+    """The name `ps -o comm`, top and /proc/PID/comm show (up to 15 bytes; Linux only): a
+    fork keeps its parent's command line, and this tells the two apart."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15])
 
 
 def die_with_parent(parent: int) -> None:

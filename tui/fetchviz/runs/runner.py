@@ -6,8 +6,9 @@ batches to a pipe; the consumer's loop reads the pipe when it is readable and pa
 batch on, unchanged: task events, heartbeats, the run's end, the sync sample after it.
 Cancelling a run kills its process and passes on the run's end, stamped then: the same path.
 
-One spare process is kept warm (Python started, HTTP clients imported), so that a run starts
-at once; it is started after a run ends, never during one, so it takes nothing from the run.
+Each run's process is forked from one that has started Python and imported the HTTP clients
+(forkserver.py), so that a run starts at once. Live, one spare is forked ahead, after a run
+ends, never during one, so it takes nothing from the run.
 """
 
 from __future__ import annotations
@@ -16,16 +17,14 @@ import asyncio
 import contextlib
 import itertools
 import os
-import subprocess
-import threading
 import time
 from collections.abc import Callable
 
 from fetchviz.core.events import RunFinished, SyncSample, TaskCancelled, TaskFailed, TaskFinished
 from fetchviz.core.source import Batch, RunRequest
 from fetchviz.runs.cpu import process_cpu
-from fetchviz.runs.procs import Child
-from fetchviz.runs.protocol import RunCommand, decode_all, encode
+from fetchviz.runs.forkserver import ForkedWorker, ForkServer
+from fetchviz.runs.protocol import RunCommand, decode_all
 
 Deliver = Callable[[Batch], None]
 ServerPid = Callable[[], int | None]  # the embedded server's process now (a restart changes it)
@@ -34,35 +33,13 @@ ServerPid = Callable[[], int | None]  # the embedded server's process now (a res
 SAMPLE_REQUESTS = 3
 
 
-class Worker(Child):
-    """A `python -m fetchviz.runs.worker` child, waiting for the run it is to do."""
-
-    def __init__(self) -> None:
-        super().__init__("fetchviz.runs.worker", stdout=subprocess.PIPE)
-
-    def send(self, message: object) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(encode(message))
-        self.proc.stdin.flush()  # the stdin stays open: the worker reads its end as "go"
-
-    @property
-    def events_fd(self) -> int:
-        assert self.proc.stdout is not None
-        return self.proc.stdout.fileno()
-
-    def kill_and_reap(self) -> None:
-        """Kill it now and reap it in the background: 10,000 sockets take a while to close."""
-        self.kill()
-        threading.Thread(target=self.close, name="fetchviz-reaper", daemon=True).start()
-
-
 class RunHandle:
     """A run in progress: its id, and how to start and stop it without waiting for it."""
 
     def __init__(
         self,
         command: RunCommand,
-        worker: Worker,
+        worker: ForkedWorker,
         deliver: Deliver,
         on_close: Callable[[RunHandle], None],
         server: ServerPid | None = None,
@@ -168,14 +145,14 @@ class Runner:
     def __init__(self, live: bool = True, server: ServerPid | None = None) -> None:
         self._ids = itertools.count(1)
         self._server = server  # the embedded server's pid, for each run's server_cpu
-        self._spare: Worker | None = None
+        self._spare: ForkedWorker | None = None
         self._running: dict[int, RunHandle] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._deliver: Deliver | None = None
         # Live (the dashboard): events arrive within milliseconds, and a spare process waits
         # for the next run. Not live (headless): events come in larger batches, and each run
-        # starts its own process (the next run starts as the last ends: a spare would start
-        # it no sooner).
+        # forks its own process (the next run starts as the last ends: a spare would start it
+        # no sooner).
         self._live = live
         self._keep_spare = live
 
@@ -184,6 +161,7 @@ class Runner:
         as the process: the run's processes die with the thread that spawned them)."""
         self._loop = asyncio.get_running_loop()
         self._deliver = deliver
+        ForkServer.shared()  # its imports take 0.3 s: they start now, while the caller goes on
         self.warm()
 
     def now(self) -> float:
@@ -191,9 +169,9 @@ class Runner:
         return time.perf_counter()
 
     def warm(self) -> None:
-        """Have a spare process ready (it takes ~0.3 s to import the HTTP clients)."""
+        """Have a spare process ready, its post-fork set-up done before its run."""
         if self._spare is None and self._keep_spare:
-            self._spare = Worker()
+            self._spare = ForkServer.shared().fork()
 
     def start(self, request: RunRequest) -> RunHandle:
         """A run in a process of its own. A sample is a few requests timed one by one after
@@ -201,7 +179,7 @@ class Runner:
         `handle.begin()` (the dashboard first draws the run's empty rows, so that the run does
         not share the CPU with that frame)."""
         assert self._loop is not None and self._deliver is not None, "open() first"
-        worker, self._spare = self._spare or Worker(), None
+        worker, self._spare = self._spare or ForkServer.shared().fork(), None
         command = RunCommand(
             next(self._ids),
             request.strategy,

@@ -1,6 +1,7 @@
 """The run's own process: runs one strategy once, and writes its events to the parent.
 
-    python -m fetchviz.runs.worker      (started by runner.py, never by hand)
+It is a fork of the fork server (forkserver.py), which ran `prepare()` once; each run's
+process runs `serve()`, its stdin, stdout and stderr the pipes the parent gave it.
 
 Why a process and not a thread: a strategy's Python holds the GIL, and 10,000 aiohttp requests
 make a million objects whose garbage collections hold it for 100–700 ms at a time (measured).
@@ -21,7 +22,6 @@ import importlib
 import inspect
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -357,10 +357,8 @@ def sample_sync(job: Job, count: int) -> tuple[tuple[float, ...], str | None]:
     return tuple(durations), None
 
 
-def main() -> None:
-    die_with_parent(os.getppid())
-    events_fd = os.dup(1)
-    os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
+def prepare() -> None:
+    """What every run's process needs before its run, done once, in the fork server."""
     from fetchviz.runs import strategies  # noqa: F401  imported now, while the parent waits
 
     phases.install()  # every request of the run is timed inside, whoever wrote the strategy
@@ -371,7 +369,15 @@ def main() -> None:
     # fetchviz (a full collection of those took 20 ms, early in a run: measured).
     gc.collect()
     gc.freeze()
-    command = read_message(sys.stdin.buffer)  # blocks until the parent says what to run
+
+
+def serve(parent: int) -> None:
+    """Wait for the run's command on stdin, run it, write its events on stdout, and exit."""
+    die_with_parent(parent)
+    events_fd = os.dup(1)
+    os.dup2(2, 1)  # a stray print() goes to stderr, not into the event frames
+    with open(0, "rb", closefd=False) as stdin:  # its own buffer: sys.stdin's is the server's
+        command = read_message(stdin)  # blocks until the parent says what to run
     if command is None:
         return
     assert isinstance(command, RunCommand)
@@ -397,7 +403,3 @@ def main() -> None:
         sink.flush()
     # Leave at once: pool threads may be blocked in requests, sockets may still be open.
     os._exit(0)
-
-
-if __name__ == "__main__":
-    main()
