@@ -187,6 +187,7 @@ async def _dashboard(
     from fetchviz.core.catalog import BY_ID
     from fetchviz.core.config import Config
     from fetchviz.runs.procs import raise_open_file_limit
+    from fetchviz.runs.runner import RunHandle
     from fetchviz.ui.launch import dashboard_app
 
     raise_open_file_limit()
@@ -223,7 +224,12 @@ async def _dashboard(
         await pilot.pause(0.1)
         beat.cancel()
         run = app.session.current
-    await asyncio.sleep(0.5)  # the run's process is reaped: its peak RSS is counted
+        handle = app.session.handle
+        assert isinstance(handle, RunHandle)
+        worker = handle.worker  # the run's process (a fork of the fork server)
+    deadline = time.monotonic() + 10
+    while worker.peak_rss_mb is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)  # until the fork server has reaped it, and said its peak
     return {
         "elapsed": run.elapsed(0),
         "ok": run.ok,
@@ -236,8 +242,7 @@ async def _dashboard(
         "ui_lag_max": max(lags, default=0.0),
         "ui_lag_median": statistics.median(lags) if lags else 0.0,
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        # the largest child reaped so far: the run's process (the server is still running)
-        "run_peak_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+        "run_peak_rss_mb": worker.peak_rss_mb or float("nan"),  # ru_maxrss, as it was reaped
     }
 
 

@@ -213,6 +213,10 @@ async def test_runs_are_forked_from_one_server_and_a_dead_one_is_replaced(server
         await run_to_end(runner, queue, run)
         forks = ForkServer.shared()
         assert run.ok == 2 and first.worker.pid != forks.pid
+        deadline = time.monotonic() + 10  # reaped by the server, which says its peak memory
+        while first.worker.peak_rss_mb is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        assert first.worker.peak_rss_mb is not None and 10 < first.worker.peak_rss_mb < 1000
         # A run under way when its server is killed dies with it, and says so.
         config = config_for(server, tasks=30, url=server.url(300))
         second = runner.start(RunRequest(BY_ID["sync"], config))

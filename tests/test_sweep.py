@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from test_lifecycle import descendants, is_run
 from textual.app import App
 
 from conftest import DELAY_MS, config_for
@@ -40,6 +39,7 @@ from fetchviz.runs.sweep import (
 from fetchviz.ui.screens.sweep import SweepScreen
 from fetchviz.ui.widgets.chart import ESTIMATE_MARK, FAILED_MARK, MEASURED_MARK
 from scripted import ScriptedSource
+from test_lifecycle import descendants, is_run
 from test_server import alive
 
 SIZES = (1, 4, 16, 64)

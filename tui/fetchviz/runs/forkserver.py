@@ -39,7 +39,8 @@ from typing import IO
 from fetchviz.runs.procs import Child, describe_exit, die_with_parent, last_line, name_this_process
 from fetchviz.runs.protocol import encode, write_all
 
-ANSWER = struct.Struct("<cii")  # b"P" pid 0: forked; b"X" pid status: exited
+# b"P" pid 0 0: forked; b"X" pid status peak: exited, its wait status and peak memory (KiB)
+ANSWER = struct.Struct("<ciiq")
 RUN_NAME = "fetchviz-run"  # what `ps -o comm` shows for a run's process
 STARTING = 30.0  # seconds the server may take to import before its first fork is answered
 # A process asked for and not yet forked, to be killed: at most this long is waited for its
@@ -119,14 +120,14 @@ class ForkServer(Child):
             return
         self._buffer += data
         while len(self._buffer) >= ANSWER.size:
-            kind, pid, status = ANSWER.unpack_from(self._buffer)
+            kind, pid, status, peak = ANSWER.unpack_from(self._buffer)
             del self._buffer[: ANSWER.size]
             if kind == b"P":
                 forked = self._waiting.popleft()
                 self._by_pid[pid] = forked
                 forked.forked(pid)
             elif (exited := self._by_pid.pop(pid, None)) is not None:
-                exited.exited(status)
+                exited.exited(status, peak_kib=peak)
 
     def _lost(self) -> None:
         """The server went: what it had not forked never will be; its forks die with it."""
@@ -172,6 +173,7 @@ class ForkedWorker:
         self.waiting_for_pid = True
         self._status: int | None = None  # its wait status, once reaped
         self._lost: str | None = None  # why it never was, or why nothing is known of its end
+        self._peak_kib: int | None = None  # its ru_maxrss, once reaped
         self._closed = False
 
     # Told by the server
@@ -181,8 +183,9 @@ class ForkedWorker:
         if pid is None:  # its events' pipe is at its end: the run ends, and asks why
             self._lost = why or "the fork server is gone"
 
-    def exited(self, status: int | None, why: str | None = None) -> None:
+    def exited(self, status: int | None, why: str | None = None, peak_kib: int = 0) -> None:
         self._status = status if status is not None else -1
+        self._peak_kib = peak_kib or None
         if status is None:
             self._lost = why
 
@@ -199,6 +202,13 @@ class ForkedWorker:
         if self._status is None and self._pid is not None:
             self._server.poll()
         return self._status is None and self._lost is None
+
+    @property
+    def peak_rss_mb(self) -> float | None:
+        """Its peak resident memory (ru_maxrss, as the server reaped it); None until then."""
+        if self._peak_kib is None and self._pid is not None:
+            self._server.poll()
+        return self._peak_kib / 1024 if self._peak_kib is not None else None
 
     def send(self, message: object) -> None:
         write_all(self._stdin, encode(message))  # the pipe's end stays open: it reads "go"
@@ -282,17 +292,17 @@ def main() -> None:
 def _reap(theirs: socket.socket) -> None:
     while True:
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             return
         if pid == 0:
             return
-        _answer(theirs, b"X", pid, status)
+        _answer(theirs, b"X", pid, status, usage.ru_maxrss)
 
 
-def _answer(theirs: socket.socket, kind: bytes, pid: int, status: int) -> None:
+def _answer(theirs: socket.socket, kind: bytes, pid: int, status: int, peak: int = 0) -> None:
     try:
-        theirs.sendall(ANSWER.pack(kind, pid, status))
+        theirs.sendall(ANSWER.pack(kind, pid, status, peak))
     except OSError:  # the parent is gone
         os._exit(0)
 
