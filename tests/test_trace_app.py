@@ -4,9 +4,11 @@ r runs it again, escape stops it (SIGINT), q leaves nothing of it behind."""
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 from fetchviz.core.actions import ACTIONS
+from fetchviz.core.events import TaskFinished
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.trace.program import Program
 from fetchviz.trace.source import TraceSource
@@ -93,3 +95,27 @@ async def test_threads_and_tasks_follow_the_program_and_list_the_first_hundred(
         await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
         await wait_until(pilot, lambda: "→ …" not in window.text.splitlines()[0])
         assert "  1 request\n" in window.text
+
+
+async def test_a_program_that_ended_before_it_was_accepted_keeps_its_rows(
+    server: EmbeddedServer,
+) -> None:
+    # A busy machine: the program connects, says everything and exits before the loop's turn
+    # comes to accept its connection. Here the loop is held until then, so its end is the
+    # first thing the loop learns (it once made a run of 10 requests with none).
+    program = Program.of("script", str(ROOT / "examples/tutorial/sync.py"), (server.url(), "3"))
+    source = TraceSource(program, live=True)
+    batches: list[list[object]] = []
+    source.open(batches.append)
+    try:
+        run = source.start()
+        assert run.proc is not None
+        run.proc.wait(timeout=30)  # the loop is held: nothing of it is accepted or read
+        time.sleep(0.3)  # its reaper thread has asked the loop to end the run
+        deadline = time.monotonic() + 10
+        while not run.finished and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        events = [event for batch in batches for event in batch]
+        assert sum(isinstance(event, TaskFinished) for event in events) == 3
+    finally:
+        source.close()

@@ -254,6 +254,9 @@ class TracedRun:
         assert self.proc is not None
         if not self.source.live:  # decoded a process at a time: numbered in start order after
             self.held = []
+        # A process can connect, say everything and exit before this loop's turn came to
+        # accept it (a busy machine): its connection waits in the listener's backlog.
+        self.source.accept_waiting()
         for fd in list(self.connections):
             self._on_message(fd, now=True)
         self._decode_gone()
@@ -379,7 +382,7 @@ class TraceSource:
         listener.listen(128)
         listener.setblocking(False)
         self._listener = listener
-        self._loop.add_reader(listener.fileno(), self._accept)
+        self._loop.add_reader(listener.fileno(), self.accept_waiting)
 
     def now(self) -> float:
         return time.perf_counter()
@@ -401,8 +404,10 @@ class TraceSource:
         if self.current is run:
             self.current = None
 
-    def _accept(self) -> None:
-        assert self._listener is not None
+    def accept_waiting(self) -> None:
+        """Listen to each process that has connected (none waits: the listener never blocks)."""
+        if self._listener is None:
+            return
         while True:
             try:
                 conn, _ = self._listener.accept()
