@@ -345,3 +345,11 @@ def test_the_tracer_is_never_where_even_installed_under_site_packages() -> None:
     tracer._SITE = tracer._roots(INJECT)  # as an installed copy sees it
     tracer._kinds.clear()
     assert tracer._kind(f"{INJECT}/fetchviz_tracer.py") == tracer.STDLIB
+
+
+def test_code_given_with_dash_c_is_the_programs_own_where(server: EmbeddedServer) -> None:
+    code = "import sys, urllib.request\nurllib.request.urlopen(sys.argv[1]).read()"
+    result, _, returncode = traced_json("--", sys.executable, "-c", code, server.url())
+    assert returncode == 0
+    (task,) = tasks_of(result)
+    assert task["where"] == "<string>:2 in <module>"  # as Python's traceback names it

@@ -143,13 +143,16 @@ _STDLIB = _roots(sysconfig.get_paths().get("stdlib"))
 _HERE = _roots(_here)  # installed, this folder is under site-packages: it is still not a library
 _CLIENTS = {"urllib3", "requests", "httpx", "httpcore", "aiohttp", "_vendor", "anyio", "h11"}
 PROGRAM, LIBRARY, STDLIB, CLIENT = 0, 1, 2, 3
+_TYPED = {"<string>", "<stdin>"}  # code given with -c or on stdin, as tracebacks name it
 _kinds: dict[str, int] = {}  # a file's kind, worked out once
 
 
 def _kind(filename: str) -> int:
     kind = _kinds.get(filename)
     if kind is None:
-        if filename.startswith("<") or filename.startswith(_HERE):  # ours: never `where`
+        if filename in _TYPED:  # `python -c CODE`, `python - < script`: the program's own
+            kind = PROGRAM
+        elif filename.startswith("<") or filename.startswith(_HERE):  # ours: never `where`
             kind = STDLIB
         elif filename.startswith(_SITE):
             parts = set(filename.split(os.sep))
