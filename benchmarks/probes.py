@@ -246,7 +246,13 @@ async def _dashboard(
     }
 
 
-async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, float]:
+# Presses per run, and the pause after each one's frame. With 20 a run (60 pooled over three
+# runs), one slow frame was the p99: two full runs of benchmarks/run.py said 33.7 and 10.9 ms.
+PRESSES = 50
+BETWEEN_PRESSES = 0.04
+
+
+async def keys(strategy: str, url: str, n: int, presses: int = PRESSES) -> dict[str, float]:
     """Key → screen during a big run: from a key's arrival (as the terminal's driver posts
     it) to the end of the first frame composed after its action ran. `+` and `-` in turn:
     each changes what the screen shows (N, a notification) and not the run."""
@@ -291,7 +297,7 @@ async def keys(strategy: str, url: str, n: int, presses: int = 20) -> dict[str, 
                 app.simulate_key("plus" if i % 2 == 0 else "minus")
                 while len(latencies) == done:
                     await asyncio.sleep(0.002)
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(BETWEEN_PRESSES)
             still_running = (
                 not app.session.current.done and app.session.current.run_id == running_at_first
             )
