@@ -3,6 +3,7 @@ many a run opened; and HTTPS on loopback (--tls) with a certificate made for the
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
@@ -144,20 +145,34 @@ def test_options_that_cannot_work_together_are_refused(tmp_path):
 
 
 def test_the_aiohttp_methods_phases_wraps_are_there_as_it_calls_them():
-    """phases.py times aiohttp through three of its methods, one of them private: a release
+    """phases.py times aiohttp through a few of its methods, two of them private: a release
     that renames or reshapes them fails here, not silently in every run's phases."""
+    import asyncio
     import inspect
 
-    from aiohttp.client_reqrep import ClientResponse
-    from aiohttp.connector import BaseConnector, TCPConnector
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.connector import TCPConnector
 
+    create = inspect.unwrap(TCPConnector._create_connection)
+    assert inspect.iscoroutinefunction(create)
+    assert list(inspect.signature(create).parameters) == ["self", "req", "traces", "timeout"]
     for method, params in (
-        (TCPConnector._create_connection, ["self", "req", "traces", "timeout"]),
-        (BaseConnector.connect, ["self", "req", "traces", "timeout"]),
-        (ClientResponse.start, ["self", "connection"]),
+        (ResponseHandler.feed_data, ["self", "data", "size"]),
+        (ResponseHandler.connection_made, ["self", "transport"]),
     ):
-        assert inspect.iscoroutinefunction(inspect.unwrap(method)), method
         assert list(inspect.signature(inspect.unwrap(method)).parameters) == params, method
+    expect = inspect.unwrap(ResponseHandler.set_response_params)
+    assert "read_timeout" in inspect.signature(expect).parameters
+
+    async def made() -> object:  # a TCP connector makes its connections' protocols so
+        connector = TCPConnector()
+        try:
+            return connector._factory
+        finally:
+            await connector.close()
+
+    factory = asyncio.run(made())
+    assert isinstance(factory, functools.partial) and factory.func is ResponseHandler, factory
 
 
 def test_aiohttp_over_connections_of_their_own_says_each_ones_phases():

@@ -2,14 +2,13 @@
 first byte; and whether it reused a connection. Installed in the run's process only.
 
 Each client reports what it can: httpx (httpcore) through the `trace` request extension it
-offers for the purpose; aiohttp and requests (urllib3) through three of their methods,
+offers for the purpose; aiohttp and requests (urllib3) through a few of their methods,
 wrapped (aiohttp's TraceConfig costs every request a dozen awaited signals; urllib3 has no
-hook). They are added to every session and client made
-in the run's process, so a user's own strategy is timed like a built-in. The request they
-belong to is the one `job.fetching(i)` opened in the same task or thread (a ContextVar).
+hook); curl_cffi through libcurl's own timings. They are added to every session and client
+made in the run's process, so a user's own strategy is timed like a built-in. The request
+they belong to is the one `job.fetching(i)` opened in the same task or thread (a ContextVar).
 
-What a client cannot say stays None, never guessed: an aiohttp before 3.10 opens TCP and
-TLS in one call, so its `tls` is None on HTTPS; 3.10 and later open the socket first.
+What a client cannot say stays None, never guessed (pyreqwest says nothing of the inside).
 """
 
 from __future__ import annotations
@@ -28,10 +27,10 @@ class Marks:
     def __init__(self) -> None:
         self.connect_start: float | None = None  # began opening a connection of its own
         self.connected: float | None = None  # TCP up (and TLS too, where tls_known is False)
+        self.tls_known = True  # the client tells TCP and TLS apart (a traced aiohttp does not)
         self.secured: float | None = None  # TLS handshake done
         self.sent: float | None = None  # a connection in hand: the request goes out
         self.headers: float | None = None  # the answer's headers are in
-        self.tls_known = True  # the client tells TCP and TLS apart
         self.answers = 0  # responses seen: more than one is a redirect followed
 
     @property
@@ -91,73 +90,85 @@ def _stamp(name: str, first: bool = True) -> None:
             marks.answers += 1
 
 
-# aiohttp: three of its methods wrapped, not a TraceConfig. With any trace config, aiohttp
-# builds a Trace per request and awaits a signal, with a params object, at each of a dozen
-# steps of every request, hooked or not (DNS, chunks, headers sent, …); these three cost a
-# stamp each (measured: docs/performance.md). Like requests' and httpx's, a
-# redirected request's phases are not told apart: each hop's answer counts.
+# aiohttp: plain functions wrapped, not a TraceConfig and not its coroutines. With any trace
+# config, aiohttp builds a Trace per request and awaits a signal at each of a dozen steps of
+# every request, hooked or not. A coroutine wrapper is resumed each time the request's task
+# is: four of them (connect, socket, connection, answer) cost a 1,000-request run 3–5 % of
+# its CPU (docs/performance.md); these cost a line or two a request. Like requests' and
+# httpx's, a redirected request's phases are not told apart: each hop's answer counts. A
+# request through a proxy counts the proxy's answer to CONNECT as one more (its phases: None).
 
 
 def _install_aiohttp() -> None:
-    from aiohttp.client_reqrep import ClientResponse
-    from aiohttp.connector import BaseConnector, TCPConnector
+    from aiohttp.client_proto import ResponseHandler
+    from aiohttp.connector import TCPConnector
 
     create = TCPConnector._create_connection  # private: tests/test_phases.py holds it
-    _install_happy_eyeballs()
+    tcp_init = TCPConnector.__init__
+    expect = ResponseHandler.set_response_params
+    feed = ResponseHandler.feed_data
+    made = ResponseHandler.connection_made
 
     @functools.wraps(create)
-    async def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
-        _stamp("connect_start")
-        marks = CURRENT.get()
-        before = (marks.answers, marks.headers) if marks is not None else None
-        proto = await create(self, *args, **kwargs)
-        _opened()
-        if marks is not None and before is not None:
-            # A proxy's answer to CONNECT, read in there, is not the request's answer.
-            marks.answers, marks.headers = before
-            if marks.connected is None:  # TCP and TLS in one call: not told apart
-                marks.tls_known = False
-        _stamp("connected")  # where the socket's own moment was not seen
-        _stamp("secured")  # the handshake done, where there is one (phases() knows)
-        return proto
+    def create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
+        _stamp("connect_start")  # a plain function: the coroutine it returns is awaited at once
+        return create(self, *args, **kwargs)
 
-    def stamped_after(method: Any, name: str, first: bool, only: type | None = None) -> Any:
-        """The method, then the stamp (`only`: where self is one of these)."""
+    @functools.wraps(tcp_init)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        tcp_init(self, *args, **kwargs)
+        self._factory = functools.partial(_opened_over_tcp, self._factory)
 
-        @functools.wraps(method)
-        async def timed(self: Any, *args: Any, **kwargs: Any) -> Any:
-            result = await method(self, *args, **kwargs)
-            if only is None or isinstance(self, only):
-                _stamp(name, first)
-            return result
+    @functools.wraps(expect)
+    def set_response_params(self: Any, *args: Any, **kwargs: Any) -> None:
+        # A connection in hand, new or reused: the request goes out now. Only on a TCP
+        # connector's: another's new connection would read as reused (its opening untimed).
+        expect(self, *args, **kwargs)
+        if self.__dict__.get("_fvz_tcp"):
+            marks = CURRENT.get()
+            if marks is not None:
+                if marks.sent is None:
+                    marks.sent = time.perf_counter()
+                self._fvz_answer = marks  # the answer it reads next is this request's
 
-        return timed
+    @functools.wraps(feed)
+    def feed_data(self: Any, data: Any, *args: Any) -> None:
+        feed(self, data, *args)  # an answer's headers, parsed: (message, payload)
+        marks = self.__dict__.get("_fvz_answer")
+        if marks is not None and (data[0].code >= 200 or data[0].code == 101):  # not a 1xx
+            marks.headers = time.perf_counter()  # the last answer's: a redirect's, say
+            marks.answers += 1
+            self._fvz_answer = None
 
-    # A connection in hand, new or reused: the request goes out now. Only where opening one
-    # is timed too (TCP): another connector's new connection would read as reused.
-    connected = stamped_after(BaseConnector.connect, "sent", True, TCPConnector)
-    answered = stamped_after(ClientResponse.start, "headers", False)  # a redirect's last
+    @functools.wraps(made)
+    def connection_made(self: Any, transport: Any) -> None:
+        made(self, transport)  # over TLS, once the handshake is done (asyncio's sslproto)
+        marks = self.__dict__.pop("_fvz_opener", None)
+        if marks is not None and marks.secured is None:
+            marks.secured = time.perf_counter()
+
     TCPConnector._create_connection = create_connection  # type: ignore[method-assign]
-    BaseConnector.connect = connected  # type: ignore[method-assign]
-    ClientResponse.start = answered  # type: ignore[method-assign]
+    TCPConnector.__init__ = init  # type: ignore[method-assign]
+    ResponseHandler.set_response_params = set_response_params  # type: ignore[method-assign]
+    ResponseHandler.feed_data = feed_data  # type: ignore[method-assign,assignment]
+    ResponseHandler.connection_made = connection_made  # type: ignore[method-assign]
 
 
-def _install_happy_eyeballs() -> None:
-    """aiohttp ≥ 3.10 opens the socket (aiohappyeyeballs) before the TLS handshake: its end
-    is the TCP connection's, and TLS is timed apart. Older ones keep the two in one."""
-    try:
-        import aiohappyeyeballs
-    except ImportError:
-        return
-    start = aiohappyeyeballs.start_connection
-
-    @functools.wraps(start)
-    async def start_connection(*args: Any, **kwargs: Any) -> Any:
-        sock = await start(*args, **kwargs)
-        _stamp("connected")
-        return sock
-
-    aiohappyeyeballs.start_connection = start_connection
+def _opened_over_tcp(factory: Any) -> Any:
+    """A TCP connector's new connection's protocol: asyncio makes it the moment the socket is
+    connected, before any TLS handshake, so TCP and TLS are timed apart."""
+    global _observed
+    _observed = True
+    protocol = factory()
+    protocol._fvz_tcp = True
+    marks = CURRENT.get()
+    if marks is None:
+        _opened()
+    elif marks.connected is None:  # not a proxy's tunnel, made on the connection it opened
+        _opened()
+        marks.connected = time.perf_counter()
+        protocol._fvz_opener = marks  # its connection_made: secured
+    return protocol
 
 
 # httpx: httpcore's `trace` extension, set on every request by an event hook.
