@@ -47,6 +47,31 @@ def ratio_interval(
     return Interval(statistics.median(ours) / statistics.median(base), low, high)
 
 
+def median_interval(samples: Sequence[float], resamples: int = 2000, seed: int = 1) -> Interval:
+    """The median of one figure's samples (a time, not a ratio), and where 95 % of the
+    resampled medians fall. Seeded, as ratio_interval is."""
+    if not samples:
+        raise ValueError("at least one sample")
+    pick = random.Random(seed).choices
+    medians = sorted(statistics.median(pick(samples, k=len(samples))) for _ in range(resamples))
+    low, high = medians[int(0.025 * resamples)], medians[int(0.975 * resamples) - 1]
+    return Interval(statistics.median(samples), low, high)
+
+
+def decide_median(
+    sample: Callable[[], float], at_most: float, samples: int, most_samples: int, step: int = 5
+) -> tuple[Interval, str, list[float]]:
+    """`decide` for a figure measured alone: samples until its median's interval decides the
+    target, or `most_samples` are taken."""
+    done = [sample() for _ in range(samples)]
+    while True:
+        interval = median_interval(done)
+        said = verdict(interval, at_most)
+        if said != UNDECIDED or len(done) >= most_samples:
+            return interval, said, done
+        done += [sample() for _ in range(min(step, most_samples - len(done)))]
+
+
 def verdict(interval: Interval, at_most: float) -> str:
     """met: the whole interval is within the target; MISSED: the whole of it is past it."""
     if interval.high <= at_most:

@@ -8,7 +8,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 
-from confidence import MET, MISSED, UNDECIDED, decide, ratio_interval, verdict
+from confidence import (
+    MET,
+    MISSED,
+    UNDECIDED,
+    decide,
+    decide_median,
+    median_interval,
+    ratio_interval,
+    verdict,
+)
 
 
 def noisy(centre: float, spread: float, count: int, seed: int) -> list[float]:
@@ -49,3 +58,17 @@ def test_an_undecided_figure_runs_more_rounds_up_to_the_cap():
     assert said == UNDECIDED and len(rounds) == 21
     decided, said, rounds = decide(lambda: (1.0, 1.0), 1.05, rounds=6, most_rounds=21)
     assert said == MET and len(rounds) == 6 and decided.value == 1.0
+
+
+def test_a_figure_alone_is_decided_by_its_medians_interval():
+    quick = median_interval(noisy(0.30, 0.1, 15, 10))
+    slow = median_interval(noisy(0.60, 0.1, 15, 11))
+    assert quick.low <= quick.value <= quick.high
+    assert verdict(quick, 0.40) == MET and verdict(slow, 0.40) == MISSED
+    draw = random.Random(12)
+    _, said, launches = decide_median(
+        lambda: 0.40 + draw.uniform(-0.1, 0.1), 0.40, samples=9, most_samples=19, step=5
+    )
+    assert said == UNDECIDED and len(launches) == 19
+    decided, said, launches = decide_median(lambda: 0.3, 0.40, samples=9, most_samples=19)
+    assert said == MET and len(launches) == 9 and decided.value == 0.3

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +23,8 @@ class Keymap:
 
 def read(path: str) -> Keymap:
     """The file, checked; KeymapError with one line that names the file and what is wrong."""
+    import tomllib  # here, not at the top: most launches have no keymap (9 ms of a launch)
+
     try:
         with open(path, "rb") as file:
             document = tomllib.load(file)

@@ -50,7 +50,8 @@ def dashboard(args: argparse.Namespace, tour: bool) -> int:
             keymap=keys,
         )
 
-    return started(args, show)
+    with tuning.collection_deferred():  # the first frame sooner: until it is up, or ends
+        return started(args, show)
 
 
 def started(args: argparse.Namespace, work: Work) -> int:

@@ -25,7 +25,8 @@ def dashboard_settings() -> Iterator[None]:
     before = os.environ.get("TEXTUAL_FPS")
     os.environ.setdefault("TEXTUAL_FPS", TEXTUAL_FPS)
     try:
-        yield
+        with collection_deferred():
+            yield
     finally:
         release_memory()
         if before is None:
@@ -34,11 +35,50 @@ def dashboard_settings() -> Iterator[None]:
             os.environ["TEXTUAL_FPS"] = before
 
 
+# Set while collection_deferred() holds the collector off, until the first frame is up.
+_deferred = False
+
+
+@contextlib.contextmanager
+def collection_deferred() -> Iterator[None]:
+    """From launch to the first frame, no garbage collection: what startup makes (Textual's
+    modules, the CSS, the widgets) lives as long as the process, so collecting it frees
+    nothing, and it took 48 ms of a 0.52 s first frame (100 young and two full collections;
+    docs/performance.md). `resume_collection()` ends it once the frame is up, or the way out
+    does. Nested, the outer one ends it."""
+    global _deferred
+    if _deferred or not gc.isenabled():  # already off: whoever turned it off turns it on
+        yield
+        return
+    gc.disable()
+    _deferred = True
+    try:
+        yield
+    finally:
+        if _deferred:
+            _deferred = False
+            gc.enable()
+
+
+def resume_collection() -> None:
+    """The first frame is up: what startup made is set out of the collector's sight as it is
+    (there is little garbage in it to look for), and collection resumes."""
+    global _deferred
+    if _deferred:
+        _deferred = False
+        gc.freeze()
+        gc.enable()
+
+
 def settle_memory() -> None:
     """Before a run: collect what earlier runs left, and set what lives on (Textual, the
     widgets, the history) out of the collector's sight, so that a collection during the run
     walks only what the run makes (with the last run's rows in sight, one took 16 ms mid-run).
-    """
+    Before the first run nothing has been collected since launch, and nothing needs to be: a
+    full collection then took 22-30 ms, just before the first frame."""
+    if _deferred:
+        resume_collection()
+        return
     gc.collect()
     gc.freeze()
 

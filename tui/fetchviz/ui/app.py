@@ -72,6 +72,10 @@ class FetchvizApp(App[int]):
         ]
         self.push_screen(self.first())  # the mode's screen; leaving the tour replaces it
 
+    def on_ready(self) -> None:
+        # The first frame is being drawn: collection, held off since launch, resumes after it.
+        self.call_after_refresh(tuning.resume_collection)
+
     async def action_quit(self) -> None:
         self.leave(0)
 

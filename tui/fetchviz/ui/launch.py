@@ -12,11 +12,11 @@ from fetchviz.core.config import Config
 from fetchviz.core.session import Session, catalog_of, compared
 from fetchviz.core.source import EventSource
 from fetchviz.core.tour import Tour
-from fetchviz.records.replay import ReplaySource
 from fetchviz.runs import tuning
 from fetchviz.runs.server import EmbeddedServer
 
 if TYPE_CHECKING:
+    from fetchviz.records.replay import ReplaySource
     from fetchviz.trace.program import Program
     from fetchviz.trace.source import TraceFeed, TraceSource
     from fetchviz.ui.app import FetchvizApp

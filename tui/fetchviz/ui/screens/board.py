@@ -285,9 +285,14 @@ class BoardScreen(Screen[None], inherit_bindings=False):
 
     # The code panel
 
+    def code_shown(self) -> bool:
+        """The code panel is on screen: what it shows is kept up to date only then (it is
+        highlighted again when it opens), so a launch pays nothing for it."""
+        return self.shown() and self.code_frame.display
+
     def show_code(self) -> None:
         """The selected strategy's code, as it ran where that is known."""
-        if self.shown():
+        if self.code_shown():
             self.code.show(self.session.selected, self.session.selected_source)
 
     def action_toggle_code(self) -> None:

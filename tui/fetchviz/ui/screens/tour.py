@@ -34,6 +34,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         self.description.add_class("tour")
         self.summary.measure_key = None  # the tour has no b: its sync step measures it
         self.code_frame.display = self.app.size.width >= CODE_BESIDE  # beside the rows
+        self.show_code()
 
     def first_run(self) -> None:
         self.step()
@@ -50,7 +51,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
     def show_code(self) -> None:
         """The step's code, with what is new since the step it builds on marked."""
         session, step = self.session, self.tour.step
-        if not self.shown():
+        if not self.code_shown():
             return
         if step.strategy == session.selected.id:
             since = step.after or ""

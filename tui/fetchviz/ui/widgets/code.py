@@ -3,24 +3,39 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 from rich.style import Style
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.widgets import Static
 
 from fetchviz.core.catalog import Strategy
 from fetchviz.ui.widgets.layout import set_titles
 
+if TYPE_CHECKING:
+    from rich.syntax import Syntax
+
+
+def highlighted(code: str, word_wrap: bool = True) -> Syntax:
+    """Python, highlighted as the code panel shows it. rich.syntax (Pygments) is imported here,
+    when the panel first shows: it took 18 ms of the dashboard's launch (python -X importtime),
+    and the panel starts hidden."""
+    from rich.syntax import Syntax
+
+    return Syntax(
+        code, "python", theme="ansi_dark", background_color="default", word_wrap=word_wrap
+    )
+
+
 MARK = "▌ "  # the gutter of a changed line; every other line gets as many spaces
 MARK_STYLE = Style(color="green", bold=True)
 CHANGED_STYLE = Style(bgcolor="#1f3a26")  # a dark green band, legible on a projector too
 
 
-def marked_code(source: str, changed: Collection[int], theme: str = "ansi_dark") -> Text:
+def marked_code(source: str, changed: Collection[int]) -> Text:
     """The code highlighted as the code panel shows it, with a gutter mark and a band on
     the changed lines; as wide as its longest line, so the band is one block."""
-    syntax = Syntax(source, "python", theme=theme, background_color="default")
+    syntax = highlighted(source)
     lines = list(syntax.highlight(source).split("\n", allow_blank=True))
     if lines and not lines[-1].plain:  # highlight() ends the code with a newline
         lines = lines[:-1]
@@ -66,14 +81,6 @@ class CodePanel(Static):
         if changed is not None:
             self.update(marked_code(code, changed))
             return
-        self.update(
-            Syntax(
-                code,
-                "python",
-                theme="ansi_dark",
-                background_color="default",
-                # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a
-                # narrow screen the panel scrolls sideways.
-                word_wrap=False,
-            )
-        )
+        # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a narrow
+        # screen the panel scrolls sideways.
+        self.update(highlighted(code, word_wrap=False))
