@@ -123,6 +123,15 @@ def test_httpx_async_and_sync_where_the_task_was_made(server: EmbeddedServer) ->
     assert not any("anyio" in task["name"] for task in result["runs"][0]["async_tasks"])
 
 
+def test_httpx_streamed_answers_run_as_without_fetchviz(server: EmbeddedServer) -> None:
+    size = body_size(server.url())
+    result, output, code = traced_json(str(TRACED / "httpx_stream.py"), server.url())
+    assert code == 0, output
+    assert f"sync: {size}, async: {size}" in output
+    tasks = tasks_of(result)
+    assert [(t["state"], t["status"], t["bytes"]) for t in tasks] == [("finished", 200, size)] * 2
+
+
 def test_urllib_request(server: EmbeddedServer) -> None:
     result, _, code = traced_json(str(TRACED / "urllib_plain.py"), server.url())
     assert code == 0

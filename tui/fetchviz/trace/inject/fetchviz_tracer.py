@@ -348,7 +348,7 @@ def _origin(conn: Any) -> str:
 
 
 def _current(conn: Any) -> Request | None:
-    request = conn.__dict__.get("_fvz")
+    request = conn._fvz
     return None if request is None or request.ended else request
 
 
@@ -358,7 +358,7 @@ def _opening(conn: Any) -> Request:
     request = _current(conn)
     if request is None:
         request = conn._fvz = Request("", _origin(conn) + "/", depth=4)
-        conn.__dict__["_fvz_unnamed"] = True
+        conn._fvz_unnamed = True
     return request
 
 
@@ -405,7 +405,8 @@ def _hook_http_client(module: Any) -> None:
     def _putrequest(self: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         request = _current(self)
         full = url if "://" in url else _origin(self) + url
-        if request is not None and self.__dict__.pop("_fvz_unnamed", False):
+        if request is not None and self._fvz_unnamed:
+            self._fvz_unnamed = False
             send("named", request.id, method, full)
         else:
             if request is not None:  # its answer was left unread: it ends here
@@ -419,7 +420,7 @@ def _hook_http_client(module: Any) -> None:
     @functools.wraps(getresponse)
     def _getresponse(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = _current(self)
-        self.__dict__["_fvz_reading"] = True  # it closes the connection itself on `close`
+        self._fvz_reading = True  # it closes the connection itself on `close`
         try:
             response = getresponse(self, *args, **kwargs)
         except TypeError:  # called as another Python's was (urllib3 1.x tries buffering=True)
@@ -429,7 +430,7 @@ def _hook_http_client(module: Any) -> None:
                 request.end(error=exc)
             raise
         finally:
-            self.__dict__["_fvz_reading"] = False
+            self._fvz_reading = False
         if request is not None:
             request.stamp("headers", first=False)
             request.status = response.status
@@ -444,14 +445,14 @@ def _hook_http_client(module: Any) -> None:
     @functools.wraps(close)
     def _close(self: Any) -> Any:
         request = _current(self)
-        if request is not None and not self.__dict__.get("_fvz_reading"):
+        if request is not None and not self._fvz_reading:
             request.end(error=None if request.headers else "closed before the answer")
         return close(self)
 
     def _ended(method: Any) -> Any:
         @functools.wraps(method)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
-            request = self.__dict__.get("_fvz")
+            request = self._fvz
             result = method(self, *args, **kwargs)
             if request is not None and not request.ended:
                 counted = request.nbytes or None  # read inside this call is not counted yet
@@ -466,17 +467,18 @@ def _hook_http_client(module: Any) -> None:
             try:
                 result = method(self, *args, **kwargs)
             except Exception as exc:
-                request = self.__dict__.get("_fvz")
+                request = self._fvz
                 if request is not None:
                     request.end(error=exc)
                 raise
-            request = self.__dict__.get("_fvz")
+            request = self._fvz
             if request is not None:
                 request.nbytes += size(result)
             return result
 
         return call
 
+    C._fvz, C._fvz_unnamed, C._fvz_reading, R._fvz = None, False, False, None  # why: _hook_aiohttp
     C.putrequest = _putrequest
     C.connect = _opens(C.connect, "connect_start", "connected")  # TCP
     S.connect = _opens(S.connect, None, "secured")  # its TCP connect (C's) stamps first
@@ -508,6 +510,11 @@ _HTTPCORE = {
     "http11.receive_response_headers.complete": ("headers", False),
     "http2.receive_response_headers.complete": ("headers", False),
 }
+
+
+def _sent(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """The request a Client.send was given: first, or as `request=` (Client.stream does so)."""
+    return args[0] if args else kwargs["request"]
 
 
 def _hook_httpx(module: Any) -> None:
@@ -543,12 +550,13 @@ def _hook_httpx(module: Any) -> None:
     sync_send = module.Client.send
 
     @functools.wraps(sync_send)
-    def send_(self: Any, http_request: Any, *args: Any, **kwargs: Any) -> Any:
+    def send_(self: Any, *args: Any, **kwargs: Any) -> Any:
+        http_request = _sent(args, kwargs)
         request = Request(http_request.method, str(http_request.url))
         extensions = http_request.extensions
         extensions["trace"] = traced(request, extensions.get("trace"), False)
         try:
-            response = sync_send(self, http_request, *args, **kwargs)
+            response = sync_send(self, *args, **kwargs)
         except BaseException as exc:
             request.end(error=exc)
             raise
@@ -558,12 +566,13 @@ def _hook_httpx(module: Any) -> None:
     async_send = module.AsyncClient.send
 
     @functools.wraps(async_send)
-    async def asend(self: Any, http_request: Any, *args: Any, **kwargs: Any) -> Any:
+    async def asend(self: Any, *args: Any, **kwargs: Any) -> Any:
+        http_request = _sent(args, kwargs)
         request = Request(http_request.method, str(http_request.url))
         extensions = http_request.extensions
         extensions["trace"] = traced(request, extensions.get("trace"), True)
         try:
-            response = await async_send(self, http_request, *args, **kwargs)
+            response = await async_send(self, *args, **kwargs)
         except BaseException as exc:
             request.end(error=exc)
             raise
@@ -572,7 +581,7 @@ def _hook_httpx(module: Any) -> None:
 
     def closing(method: Any, is_async: bool) -> Any:
         def finish(response: Any) -> None:
-            request = response.__dict__.get("_fvz")
+            request = response._fvz
             if request is not None:
                 request.end(response.num_bytes_downloaded)
 
@@ -596,6 +605,7 @@ def _hook_httpx(module: Any) -> None:
 
         return close
 
+    module.Response._fvz = None  # read as an attribute, why: _hook_aiohttp
     module.Client.send = send_
     module.AsyncClient.send = asend
     module.Response.close = closing(module.Response.close, False)
