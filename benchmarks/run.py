@@ -69,6 +69,22 @@ def plain_program(name: str, url: str, n: int) -> float:
     return program_elapsed(done.stdout)
 
 
+# The plain program with one idle daemon thread beside it, and nothing else of fetchviz's: the
+# floor any tracer with a thread of its own sets. On this 2-core VM such a thread alone costs
+# many_aiohttp.py 4-5 % of its elapsed time with its CPU time unchanged (docs/performance.md).
+WITH_IDLE_THREAD = (
+    "import runpy, sys, threading; "
+    "threading.Thread(target=threading.Event().wait, daemon=True).start(); "
+    "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')"
+)
+
+
+def idle_thread_program(name: str, url: str, n: int) -> float:
+    cmd = [sys.executable, "-c", WITH_IDLE_THREAD, str(TRACED / name), url, str(n)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=600, check=True)
+    return program_elapsed(done.stdout)
+
+
 def traced_program(name: str, url: str, n: int) -> float:
     """The same program under `fetchviz trace --json` (its own output goes to stderr)."""
     cmd = [sys.executable, "-m", "fetchviz", "trace", "--json", str(TRACED / name), url, str(n)]
@@ -313,6 +329,21 @@ def main() -> None:
                 (interval, said),
             )
         for program in ("many_aiohttp.py", "many_threads.py"):
+            interval, said, rounds = decided_ratio(
+                lambda p=program: plain_program(p, url, n),
+                lambda p=program: idle_thread_program(p, url, n),
+                1.05,
+            )
+            row(
+                f"plain python with one idle thread beside it, {program}, N={n}",
+                interval.value,
+                "× plain python",
+                "—",
+                None,
+                f"what one sleeping thread (the tracer's floor) costs the program, "
+                f"{len(rounds)} interleaved rounds, {interval.low:.3f}–{interval.high:.3f}",
+                (interval, said),
+            )
             interval, said, rounds = decided_ratio(
                 lambda p=program: plain_program(p, url, n),
                 lambda p=program: traced_program(p, url, n),

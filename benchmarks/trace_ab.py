@@ -3,7 +3,8 @@
     python benchmarks/trace_ab.py [ROUNDS] [MOST_ROUNDS] [N]
 
 Prints each program's ratio (traced over plain, by the program's own elapsed line), its 95 %
-interval and the verdict against ≤ 1.05, as run.py judges it, without run.py's other figures.
+interval and the verdict against ≤ 1.05, as run.py judges it, without run.py's other figures;
+and first, the floor: the plain program with one idle thread beside it (no tracer) over plain.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import statistics
 import sys
 
 from confidence import decide
-from run import paired, plain_program, traced_program
+from run import idle_thread_program, paired, plain_program, traced_program
 
 from fetchviz.runs.server import EmbeddedServer
 
@@ -26,22 +27,27 @@ def main() -> None:
         server.wait_ready()
         url = server.url()
         for program in PROGRAMS:
-            interval, said, done = decide(
-                paired(
-                    lambda p=program: plain_program(p, url, n),
-                    lambda p=program: traced_program(p, url, n),
-                ),
-                1.05,
-                rounds,
-                most,
-            )
-            plain = statistics.median(a for a, _ in done)
-            traced = statistics.median(b for _, b in done)
-            print(
-                f"{program}: {interval.value:.3f} [{interval.low:.3f}, {interval.high:.3f}] "
-                f"{said}, {len(done)} rounds; plain {plain:.3f} s, traced {traced:.3f} s",
-                flush=True,
-            )
+            for name, other in (
+                ("one idle thread", idle_thread_program),
+                ("traced", traced_program),
+            ):
+                interval, said, done = decide(
+                    paired(
+                        lambda p=program: plain_program(p, url, n),
+                        lambda p=program, o=other: o(p, url, n),
+                    ),
+                    1.05,
+                    rounds,
+                    most,
+                )
+                plain = statistics.median(a for a, _ in done)
+                theirs = statistics.median(b for _, b in done)
+                print(
+                    f"{program}, {name}: {interval.value:.3f} "
+                    f"[{interval.low:.3f}, {interval.high:.3f}] {said}, {len(done)} rounds; "
+                    f"plain {plain:.3f} s, {name} {theirs:.3f} s",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
