@@ -142,6 +142,36 @@ def test_urllib_request(server: EmbeddedServer) -> None:
     assert tasks[0]["finished"] <= tasks[1]["started"]  # one after the other
 
 
+def test_an_uncaught_http_error_is_its_answer(server: EmbeddedServer) -> None:
+    """urllib's HTTPError, uncaught, ends the program with the 404's body unread: the row
+    is the 404 it was, not a request the process ended before."""
+    result, _, code = traced_json(str(TRACED / "urllib_404_uncaught.py"), server.url())
+    assert code == 1
+    assert [(t["state"], t["status"], t["error"]) for t in tasks_of(result)] == [
+        ("finished", 200, None),
+        ("failed", 404, "HTTP 404"),
+    ]
+
+
+def test_aiohttp_urls_with_base_url_and_params(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(str(TRACED / "aiohttp_params.py"), server.url())
+    assert code == 0
+    origin = server.url().split("/delay")[0]
+    assert [t["url"] for t in tasks_of(result)] == [
+        f"{origin}/delay/10?page=2",
+        f"{origin}/delay/10?inline=1",
+    ]
+
+
+def test_threads_that_reuse_an_ended_ones_id_are_each_seen(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(str(TRACED / "short_threads.py"), server.url())
+    assert code == 0
+    names = sorted(thread["name"] for thread in result["runs"][0]["threads"])
+    assert names == [f"Thread-{i} (work)" for i in range(1, 7)]
+    requests = {t["name"]: t["requests"] for t in result["runs"][0]["threads"]}
+    assert sum(requests.values()) == 3
+
+
 def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
     script = TRACED / "blocking_loop.py"
     result, _, code = traced_json(str(script), server.url())
@@ -151,6 +181,7 @@ def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
     assert any(b["where"].startswith(sleep) and b["duration"] >= 0.3 for b in blocked), blocked
     assert all(b["thread"] == "MainThread" for b in blocked)
     assert result["runs"][0]["loop_lag_max"] >= 0.3
+    assert result["runs"][0]["loop_blocked_at"] == blocked[-1]["where"]  # as a run's says it
 
 
 def test_uvloop_its_tasks_and_where_it_blocked(server: EmbeddedServer) -> None:
@@ -279,10 +310,25 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], said: str) -> None:
 def test_a_module_and_a_command(server: EmbeddedServer) -> None:
     result, _, code = traced_json("-m", "traced.urllib_plain", server.url(), cwd=ROOT / "tests")
     assert code == 0 and len(tasks_of(result)) == 2
+    argv = result["runs"][0]["processes"][0]["argv"]
+    assert argv == ["-m", "traced.urllib_plain", server.url()]  # the module named, not lost
     result, _, code = traced_json(
         "--", sys.executable, str(TRACED / "urllib_plain.py"), server.url()
     )
     assert code == 0 and len(tasks_of(result)) == 2
+
+
+def test_a_shell_that_starts_python(server: EmbeddedServer) -> None:
+    """`-- sh -c '…'`: the shell is not Python, the Python it starts is traced, and the
+    note and the heading say so as a shell would write it."""
+    command = f"{sys.executable} {TRACED / 'urllib_plain.py'} {server.url()} >/dev/null; echo x"
+    result, _, code = traced_json("--", "/bin/sh", "-c", command)
+    assert code == 0 and len(tasks_of(result)) == 2
+    note = result["runs"][0]["note"]
+    assert note.startswith("its first process (/bin/sh -c '") and "children were traced" in note
+    done = fetchviz("trace", "--headless", "--", "/bin/sh", "-c", command)
+    assert done.returncode == 0
+    assert f"/bin/sh -c '{command}'" in done.stdout.splitlines()[1]  # the heading, quoted
 
 
 def test_an_isolated_python_runs_untraced(server: EmbeddedServer) -> None:

@@ -74,6 +74,9 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
             break
         await asyncio.sleep(0.05)
     assert not alive(pid) and not alive(second)
+    source = screen.source
+    assert isinstance(source, TraceSource)
+    assert source.quit_code == 137  # quit mid-run: killed, and `fetchviz trace` exits so
 
 
 async def test_threads_and_tasks_follow_the_program_and_list_the_first_hundred(

@@ -132,6 +132,11 @@ def meter(fraction: float, width: int) -> str:
 THREAD_MAX = 24
 
 
+def fit_text(text: str, width: int) -> str:
+    """The text whole if it fits; else cut, with an ellipsis that says so."""
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
     """'runner-12' → 'runner': the run's own thread. Pool threads keep their name; one too
     long for the column keeps its end, where the names differ ('…Executor-0_12')."""

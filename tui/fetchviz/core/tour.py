@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from fetchviz.core.baseline import Baseline, rank
 from fetchviz.core.catalog import BY_ID, STRATEGIES
 from fetchviz.core.model import RunState, fmt_lag, loop_blocked
+from fetchviz.core.timeline import fit_text
 
 WIDTH = 76  # a caption line fits 80 columns, with the description's padding to spare
 COMPARE = "compare all"
@@ -328,8 +329,7 @@ LESSONS: dict[str, Lesson] = {
 
 
 def fit(line: str, width: int = WIDTH) -> str:
-    """Whole if it fits; else cut, with an ellipsis that says so."""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return fit_text(line, width)
 
 
 def caption(

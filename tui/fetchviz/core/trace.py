@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import collections
 import os
+import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +91,10 @@ class TraceState(RunState):
     how: str | None = None  # "exited with 3", "killed by SIGINT"
     note: str | None = None
     processes: dict[int, Process] = field(default_factory=dict)
-    threads: dict[tuple[int, int], Span] = field(default_factory=dict)
+    # Every thread seen, in order: (pid, ident, n), since a thread's ident is reused once it
+    # ends (six short threads showed as four). `running` holds those that have not ended.
+    threads: dict[tuple[int, int, int], Span] = field(default_factory=dict)
+    running: dict[tuple[int, int], Span] = field(default_factory=dict)
     async_tasks: dict[tuple[int, str], Span] = field(default_factory=dict)
     blocked: list[Blocked] = field(default_factory=list)
     loop_worst: dict[tuple[int, str], float] = field(default_factory=dict)
@@ -107,7 +111,7 @@ class TraceState(RunState):
 
     @property
     def program(self) -> str:
-        return " ".join(self.argv)
+        return shlex.join(self.argv)  # as a shell would take it: `sh -c 'a; b'`
 
     def apply(self, event: Event) -> None:
         if self.end is not None:
@@ -135,8 +139,8 @@ class TraceState(RunState):
                 thread = next(
                     (
                         span
-                        for (pid, _), span in self.threads.items()
-                        if pid == event.pid and span.name == event.thread and span.ended is None
+                        for span in self.running.values()
+                        if span.pid == event.pid and span.name == event.thread
                     ),
                     None,
                 )
@@ -158,9 +162,10 @@ class TraceState(RunState):
                 process = self.processes[pid]
                 process.ended, process.how = at, how
             case ThreadSeen(at=at, pid=pid, ident=ident, name=name):
-                self.threads[(pid, ident)] = Span(name, pid, at)
-            case ThreadEnded(at=at, pid=pid, ident=ident) if (pid, ident) in self.threads:
-                self.threads[(pid, ident)].ended = at
+                span = self.running[(pid, ident)] = Span(name, pid, at)
+                self.threads[(pid, ident, len(self.threads))] = span
+            case ThreadEnded(at=at, pid=pid, ident=ident) if (pid, ident) in self.running:
+                self.running.pop((pid, ident)).ended = at
             case AsyncTaskSeen(at=at, pid=pid, name=name, thread=thread):
                 self.async_tasks[(pid, name)] = Span(name, pid, at, thread=thread)
             case AsyncTaskEnded(at=at, pid=pid, name=name, state=state):
@@ -168,6 +173,8 @@ class TraceState(RunState):
                     span.ended, span.state = at, state
             case LoopBlocked(at=at, pid=pid, thread=thread, where=where):
                 self.blocked.append(Blocked(pid, thread, at, where))
+                if where is not None:  # JSON's loop_blocked_at, as for fetchviz's own runs
+                    self.blocked_where = self.relative(where)
             case LoopUnblocked(at=at, pid=pid, thread=thread, worst=worst):
                 for blocked in self.blocked:
                     if blocked.pid == pid and blocked.thread == thread and blocked.ended is None:

@@ -11,7 +11,7 @@ from typing import Any, TextIO
 
 from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
-from fetchviz.core.timeline import short_thread
+from fetchviz.core.timeline import fit_text, short_thread
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.recorded import RecordedTrace
 from fetchviz.trace.source import TraceSource
@@ -105,7 +105,8 @@ def print_table(state: TraceState, out: TextIO) -> None:
         request = f"{row.method} {row.url}".strip()
         out.write(
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
-            f"{'' if took is None else f'{took:.3f}':>7}  {result[:22]:<22} {request[:40]:<40} "
+            f"{'' if took is None else f'{took:.3f}':>7}  {fit_text(result, 22):<22} "
+            f"{fit_text(request, 40):<40} "
             f"{short_thread(TraceState.row_thread(row), 18):<18} "
             f"{state.relative(row.where) or ''}\n"
         )

@@ -33,6 +33,7 @@ from fetchviz.core.events import (
     RunStarted,
 )
 from fetchviz.core.source import Batch, Feed
+from fetchviz.core.timeline import fit_text
 from fetchviz.core.trace import CLIENTS
 from fetchviz.trace.program import Program, bundle
 from fetchviz.trace.wire import Decoder, in_start_order, messages
@@ -143,6 +144,15 @@ class TracedRun:
 
     def kill(self) -> None:
         self._signal(signal.SIGKILL)
+
+    def killed_code(self) -> int | None:
+        """Once killed (fetchviz quitting mid-run): its exit code as a shell would say it, so
+        that `fetchviz trace` exits with it (not 0) as the program did."""
+        if self.proc is None:
+            return None
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=1)  # SIGKILL'd: reaped in a few ms
+        return None if self.proc.returncode is None else exit_code(self.proc.returncode)[0]
 
     def _signal(self, signum: int) -> None:
         if self.proc is None or self.proc.returncode is not None:
@@ -298,27 +308,47 @@ class TracedRun:
 
     def _note(self) -> str | None:
         main = self.proc.pid if self.proc is not None else None
-        if main not in self.decoder.pids:
-            return (
-                "the program ran untraced: its Python did not load fetchviz's tracer "
-                "(python -I or -E, or not a Python program)"
-            )
         notes = []
+        if main not in self.decoder.pids:
+            if not self.decoder.pids:
+                return (
+                    "the program ran untraced: its Python did not load fetchviz's tracer "
+                    "(python -I or -E, or not a Python program)"
+                )
+            # `-- sh -c 'python …'`: the shell is not Python, the Pythons it started were.
+            notes.append(
+                f"its first process ({fit_text(shlex.join(self.source.program.argv), 30)}) "
+                "ran untraced (not Python, or -I, -E): its Python children were traced"
+            )
         if not self.decoder.count:
             notes.append(f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}")
-        untraced = self.decoder.untraced()
+        untraced: list[tuple[int, list[str]]] = []
+        running: list[tuple[int, list[str]]] = []
+        for pid, argv in self.decoder.untraced():
+            (running if _alive(pid) else untraced).append((pid, argv))
         if untraced:
-            named = "; ".join(f"{pid} ({_short(shlex.join(argv))})" for pid, argv in untraced[:3])
-            more = f" and {len(untraced) - 3} more" if len(untraced) > 3 else ""
             notes.append(
-                f"untraced (not Python, or a Python that did not load the tracer: -I, -E): "
-                f"{named}{more}"
+                "untraced (not Python, or a Python that did not load the tracer: -I, -E): "
+                + _named(untraced)
             )
+        if running:  # left running, not traced (yet): not Python, or not started far enough
+            notes.append("still running when the program ended, not traced: " + _named(running))
         return " · ".join(notes) or None
 
 
-def _short(text: str, most: int = 50) -> str:
-    return text if len(text) <= most else text[: most - 1] + "…"
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _named(processes: list[tuple[int, list[str]]]) -> str:
+    named = "; ".join(f"{pid} ({fit_text(shlex.join(argv), 50)})" for pid, argv in processes[:3])
+    return named + (f" and {len(processes) - 3} more" if len(processes) > 3 else "")
 
 
 class TraceHandle(Protocol):
@@ -365,6 +395,7 @@ class TraceSource:
         self.socket_path = os.path.join(self._dir, "s")
         self.cacert = bundle(cacert, self._dir) if cacert is not None else None
         self.current: TracedRun | None = None
+        self.quit_code: int | None = None  # the exit code of a run that close() killed
         self._listener: socket.socket | None = None
         self._deliver: Deliver | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -426,6 +457,7 @@ class TraceSource:
             self.current.kill()
             self.current._kill_the_rest()
             self.current.finished = True
+            self.quit_code = self.current.killed_code()
         if self._listener is not None:
             with contextlib.suppress(Exception):
                 self.loop.remove_reader(self._listener.fileno())

@@ -135,6 +135,8 @@ def trace(
     app = FetchvizApp(lambda: screen, source, server, theme, keys, remapped(keys))
     code = run(app)
     state = screen.state
+    if code == 0 and live.quit_code is not None:  # quit mid-run: the program was killed
+        return live.quit_code
     if code == 0 and state is not None and state.exit_code is not None:
         return state.exit_code
     return code

@@ -52,6 +52,9 @@ _eager = False
 _lock = threading.Lock()  # one batch on the socket at a time
 _rest = b""  # what a loop's flush could not send without waiting: sent first, next time
 _loops: dict[int, _Watched] = {}  # thread ident -> the loop it runs
+# http.client's requests whose answer came, body not yet read: at exit each ends with its
+# status (urllib's HTTPError, uncaught, ends the program with its 404's body unread).
+_answered: dict[int, Request] = {}
 _here = os.path.dirname(os.path.abspath(__file__))
 
 
@@ -302,6 +305,7 @@ class Request:
         if self.ended:
             return
         self.ended = True
+        _answered.pop(self.id, None)
         reason = None
         if isinstance(error, BaseException):
             reason = [_chain(error), str(error)]
@@ -436,6 +440,7 @@ def _hook_http_client(module: Any) -> None:
             request.status = response.status
             request.length = response.length
             response._fvz = request
+            _answered[request.id] = request
             if response.length == 0 or response._method == "HEAD":
                 request.end(0)  # nothing more comes
         return response
@@ -618,6 +623,16 @@ def _hook_httpx(module: Any) -> None:
 _CURRENT: ContextVar[Request | None] = ContextVar("fetchviz_trace_request", default=None)
 
 
+def _aiohttp_url(session: Any, url: Any, params: Any) -> str:
+    """The URL aiohttp will ask for: joined to the session's base_url, `params` added to its
+    query (a plain str(url) showed neither)."""
+    try:
+        built = session._build_url(url)
+        return str(built.extend_query(params) if params else built)
+    except Exception:  # not a URL aiohttp takes: it raises that itself, and the row says so
+        return str(url)
+
+
 def _hook_aiohttp(module: Any) -> None:
     """One coroutine wrapper, ClientSession._request, and plain functions for the rest: a
     coroutine wrapper is resumed each time the request's task is, and the three of them this
@@ -630,7 +645,11 @@ def _hook_aiohttp(module: Any) -> None:
 
     @functools.wraps(session_request)
     async def _request(self: Any, method: str, url: Any, *args: Any, **kwargs: Any) -> Any:
-        request = Request(method, str(url))
+        params = kwargs.get("params")
+        if params or getattr(self, "_base_url", None) is not None:
+            request = Request(method, _aiohttp_url(self, url, params))
+        else:
+            request = Request(method, str(url))
         token = _CURRENT.set(request)
         try:
             response = await session_request(self, method, url, *args, **kwargs)
@@ -960,6 +979,17 @@ def _pause() -> float:
     return max(soonest, 0.001)
 
 
+def _argv() -> list[str]:
+    """sys.argv as the program will see it; at start-up, for `-m mod`, it is still
+    ['-m', …] (runpy puts the module's path there later): the module is named from
+    sys.orig_argv."""
+    argv = list(getattr(sys, "argv", []))
+    original = getattr(sys, "orig_argv", [])
+    if argv[:1] == ["-m"] and "-m" in original[:-1]:
+        argv[:1] = ["-m", original[original.index("-m") + 1]]
+    return argv
+
+
 def _connect() -> None:
     global _sock
     path = os.environ["FETCHVIZ_TRACE"]
@@ -970,7 +1000,7 @@ def _connect() -> None:
         "hello",
         os.getpid(),
         os.getppid(),
-        sys.argv if hasattr(sys, "argv") else [],
+        _argv(),
         sys.executable,
         now(),
         sys.version.split()[0],
@@ -980,6 +1010,8 @@ def _connect() -> None:
 
 
 def _at_exit() -> None:
+    for request in list(_answered.values()):
+        request.end(request.nbytes or None)
     for watched in _loops.values():
         if watched.blocked:
             send("unblocked", watched.thread, now())

@@ -19,6 +19,8 @@ def _start() -> None:
             import fetchviz_tracer
 
             fetchviz_tracer.start()
+        except (FileNotFoundError, ConnectionRefusedError):
+            pass  # the session's socket is gone (fetchviz has quit): untraced, as without it
         except Exception as exc:  # the program runs, untraced, whatever went wrong here
             print(f"fetchviz trace: this process runs untraced: {exc}", file=sys.stderr)
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]

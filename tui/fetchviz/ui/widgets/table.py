@@ -28,6 +28,7 @@ from fetchviz.core.timeline import (
     WAIT,
     axis,
     bar,
+    fit_text,
     nice_scale,
     phase_runs,
     short_thread,
@@ -79,11 +80,6 @@ def short_url(url: str, width: int = 18) -> str:
     """'http://127.0.0.1:8081/delay/50' → '…:8081/delay/50': the end, where URLs differ."""
     text = url.split("://", 1)[-1]
     return text if len(text) <= width else "…" + text[-(width - 1) :]
-
-
-def fit_text(text: str, width: int) -> str:
-    """The text whole if it fits; else cut, with an ellipsis that says so."""
-    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
 def fmt_seconds(value: float | None) -> str:
