@@ -111,3 +111,18 @@ def test_trace_screen(snap_compare: Any, size: tuple[int, int]) -> None:
         await pilot.pause(0.2)
 
     assert snap_compare(scripted_app(), terminal_size=size, run_before=played)
+
+
+def test_trace_screen_wide_with_its_output_hidden(snap_compare: Any) -> None:
+    """`o` hides the output panel: the table, 160 wide, has room for each request's `where`."""
+
+    async def played(pilot: Any) -> None:
+        for _ in range(200):
+            screen = pilot.app.screen
+            if isinstance(screen, TraceScreen) and screen.state and screen.state.done:
+                break
+            await pilot.pause(0.02)
+        await pilot.press("o")
+        await pilot.pause(0.2)
+
+    assert snap_compare(scripted_app(), terminal_size=(160, 30), run_before=played)

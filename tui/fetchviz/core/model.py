@@ -124,6 +124,7 @@ class RunState:
     durations: list[float] = field(default_factory=list)
     loop: LoopState | None = None  # None: the strategy has no event loop
     thread_width: int = 0  # the longest thread name seen, in characters
+    where_width: int = 0  # a traced program's: its longest `where` as shown (relative)
     # The sync sample timed after the run (SyncSample), when one was asked for.
     sample_pending: bool = False
     sample: tuple[float, ...] = ()

@@ -136,6 +136,9 @@ class TraceState(RunState):
                 self.in_flight += 1
                 self.most_seen = max(self.most_seen, self.in_flight)
                 self.thread_width = max(self.thread_width, len(self.row_thread(row)))
+                if (where := self.relative(row.where)) is not None:
+                    row.where = where  # once: as the program's folder would write it
+                    self.where_width = max(self.where_width, len(where))
                 thread = next(
                     (
                         span

@@ -190,7 +190,10 @@ class TraceScreen(Screen[None], inherit_bindings=False):
         self.summary.set_content(self.summary_text(state, now))
         set_titles(self.summary, self.source.program.name, self.status(state))
         self.header.show(
-            self.table.scrollable_content_region.width, self.table.scale(), state.thread_width
+            self.table.scrollable_content_region.width,
+            self.table.scale(),
+            state.thread_width,
+            state.where_width,
         )
         self.table.refresh_rows(touched)
         self._write_output(state)

@@ -49,23 +49,31 @@ class Columns:
     result: int
     thread: int
     timeline: int
+    where: int = 0  # a traced program's rows: where each request was made, given room
 
     FIXED = 6 + 9 + 8 + 8  # index, state, start, took (each with its spacing)
     MIN_TIMELINE = 24
 
     @classmethod
-    def fit(cls, width: int, thread_names: int = 0) -> Columns:
+    def fit(cls, width: int, thread_names: int = 0, wheres: int = 0) -> Columns:
         spare = width - cls.FIXED
         wanted = min(THREAD_MAX, max(8, thread_names)) + 1
         # The result before the thread: a reason is worth reading ("connection refused" at
         # 80 columns); the timeline takes what is left, and never less than its minimum.
         thread = wanted if spare >= wanted + RESULT_MIN + cls.MIN_TIMELINE else 0
-        result = max(6, min(RESULT_MAX, spare - thread - cls.MIN_TIMELINE - 1))
-        return cls(result, thread, max(0, spare - thread - result - 1))
+        # A traced request's `where` last: only where the thread's column, a traced result
+        # (method, path, status) and the timeline keep their room; else it is a click away.
+        where = min(WHERE_MAX, max(12, wheres)) + 1 if wheres and thread else 0
+        if where and spare < thread + where + TRACED_RESULT_MIN + cls.MIN_TIMELINE + 1:
+            where = 0
+        result = max(6, min(RESULT_MAX, spare - thread - where - cls.MIN_TIMELINE - 1))
+        return cls(result, thread, max(0, spare - thread - where - result - 1), where)
 
 
 RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
 RESULT_MIN = 24  # below this, the thread column gives way
+TRACED_RESULT_MIN = 30  # "GET /delay/500?i=3 200 · 11 B"
+WHERE_MAX = 32  # "crawl.py:114 in fetch_page": longer ones keep their end
 
 
 def short_request(url: str, width: int) -> str:
@@ -185,7 +193,11 @@ class TaskTable(ScrollView, can_focus=True):
             return
         self._check_filters()
         width = self.scrollable_content_region.width
-        cols, now, scale = Columns.fit(width, run.thread_width), self.clock(), self.scale()
+        cols, now, scale = (
+            Columns.fit(width, run.thread_width, run.where_width),
+            self.clock(),
+            self.scale(),
+        )
         self._ready.clear()  # what the last pass made ready and nobody drew is out of date
         key = (run.run_id, width, scale, run.end, cols)
         if self._settled_for != key:
@@ -269,7 +281,7 @@ class TaskTable(ScrollView, can_focus=True):
         segments = self._ready.pop(index, None) or self._row(
             run,
             run.tasks[index],
-            Columns.fit(self.scrollable_content_region.width, run.thread_width),
+            Columns.fit(self.scrollable_content_region.width, run.thread_width, run.where_width),
             self.clock(),
             self.scale(),
         )
@@ -321,6 +333,11 @@ class TaskTable(ScrollView, can_focus=True):
         if cols.thread:
             name = short_thread(TraceState.row_thread(row), cols.thread - 1)
             segments.append(Segment(f"{name:<{cols.thread}}", dim))
+        if cols.where:
+            where = getattr(row, "where", None) or ""
+            if len(where) >= cols.where:  # its end: the file's name, the line, the function
+                where = "…" + where[-(cols.where - 2) :]
+            segments.append(Segment(f"{where:<{cols.where}}", dim))
         if cols.timeline:
             end = row.finished if row.finished is not None else (run.end or now)
             end = max(end, row.started or end)
@@ -367,11 +384,13 @@ PHASE_STYLES = tuple(f"tasktable--{name.replace('_', '-')}" for name in PHASES)
 class TableHeader(Steady):
     """Column titles, and the timeline's axis with its scale."""
 
-    def show(self, width: int, scale: float, thread_names: int = 0) -> None:
-        cols = Columns.fit(width, thread_names)
+    def show(self, width: int, scale: float, thread_names: int = 0, wheres: int = 0) -> None:
+        cols = Columns.fit(width, thread_names, wheres)
         text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {'result':<{cols.result - 1}}"
         if cols.thread:
             text += f"{'thread':<{cols.thread}}"
+        if cols.where:
+            text += f"{'where':<{cols.where}}"
         if cols.timeline:
             text += " " + axis(scale, cols.timeline)
         self.set_content(Text(text, style="bold"))
