@@ -184,6 +184,32 @@ def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
     assert result["runs"][0]["loop_blocked_at"] == blocked[-1]["where"]  # as a run's says it
 
 
+def test_a_lone_loop_gets_no_thread_of_ours_and_its_block_is_seen(
+    server: EmbeddedServer,
+) -> None:
+    """One asyncio loop and nothing else: no sender thread (an idle one costs such a program
+    4-5 %), the heartbeat sends, and the alarm says where the loop was blocked."""
+    script = TRACED / "lone_loop.py"
+    result, printed, code = traced_json(str(script), server.url())
+    assert code == 0, printed
+    assert "threads ['MainThread']" in printed
+    run = result["runs"][0]
+    assert [t["state"] for t in run["tasks"]] == ["finished"]
+    sleep = f"tests/traced/lone_loop.py:{line_of(script, 'time.sleep(0.3)')} in main"
+    assert any(b["where"].startswith(sleep) for b in run["loop_blocked"]), run["loop_blocked"]
+
+
+def test_a_program_that_handles_sigurg_keeps_it(server: EmbeddedServer) -> None:
+    script = TRACED / "own_sigurg.py"
+    result, printed, code = traced_json(str(script), server.url())
+    assert code == 0, printed
+    assert "its handler ran 1 times" in printed  # its own signal, and none of the alarm's
+    run = result["runs"][0]
+    sleep = f"tests/traced/own_sigurg.py:{line_of(script, 'time.sleep(0.3)')} in main"
+    assert any(b["where"].startswith(sleep) for b in run["loop_blocked"]), run["loop_blocked"]
+    assert [t["state"] for t in run["tasks"]] == ["finished"]
+
+
 def test_uvloop_its_tasks_and_where_it_blocked(server: EmbeddedServer) -> None:
     script = TRACED / "uvloop_blocking.py"
     result, _, code = traced_json(str(script), server.url())
@@ -408,3 +434,13 @@ def test_code_given_with_dash_c_is_the_programs_own_where(server: EmbeddedServer
     assert returncode == 0
     (task,) = tasks_of(result)
     assert task["where"] == "<string>:2 in <module>"  # as Python's traceback names it
+
+
+def test_a_blocked_loops_line_is_said_without_its_comment(tmp_path: Path) -> None:
+    from fetchviz.trace.wire import where_text
+
+    script = tmp_path / "crunch.py"
+    script.write_text('x = "#"\ntime.sleep(0.4)  # CPU work, not HTTP\nf(a,\n')
+    assert where_text([str(script), 2, "job", None]).endswith("in job: time.sleep(0.4)")
+    assert where_text([str(script), 1, "job", None]).endswith(': x = "#"')  # a string's #
+    assert where_text([str(script), 3, "job", None]).endswith(": f(a,")  # kept whole

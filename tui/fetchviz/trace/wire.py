@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import io
 import linecache
 import marshal
 import time
+import tokenize
 from typing import Any
 
 from fetchviz.core.events import (
@@ -92,10 +94,22 @@ def where_text(where: Any) -> str | None:
         called = where[3]
         if called:
             return f"{text} ({called})"
-        source = linecache.getline(path, line).strip()
+        source = _without_comment(linecache.getline(path, line).strip())
         if source:
             return f"{text}: {source}"
     return text
+
+
+def _without_comment(line: str) -> str:
+    """A line of source without its comment (tokenize tells a '#' in a string from one that
+    starts a comment); a line that does not tokenize alone is kept whole."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                return line[: token.start[1]].rstrip()
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return line
 
 
 HEADER = 4

@@ -8,9 +8,15 @@ imports it (http.client, urllib3, httpx, aiohttp, asyncio), so a program that ne
 httpx pays nothing for it.
 
 What it sends: messages over a Unix socket, each a 4-byte length and a marshal'd tuple (see
-fetchviz/trace/wire.py for each), in batches, from one daemon thread that also watches the
-program's asyncio loops. Stamps are time.perf_counter(), taken where things happen
-(CLOCK_MONOTONIC: fetchviz reads the same clock).
+fetchviz/trace/wire.py for each), in batches. Stamps are time.perf_counter(), taken where
+things happen (CLOCK_MONOTONIC: fetchviz reads the same clock).
+
+Who sends them: a program whose only concurrency is one asyncio loop on its main thread gets
+no thread of ours (one idle thread alone cost such a program 4-5 % of its elapsed time, see
+docs/performance.md): its loop's heartbeat sends, and an alarm (a POSIX timer's SIGURG,
+ignored by default) rings only when a beat is late, to say where the loop is stuck. Any other
+program (threads of its own, a loop elsewhere, requests with no loop) gets one daemon thread
+that sends and watches the loops, from its first thread or request on.
 
 A request's row: where it began (a connection opened for it, or its request line sent), its
 method and URL, the thread and asyncio task it ran in, and the first frame of the program's
@@ -26,6 +32,7 @@ import functools
 import itertools
 import marshal
 import os
+import signal
 import socket
 import sys
 import sysconfig
@@ -52,6 +59,8 @@ _eager = False
 _lock = threading.Lock()  # one batch on the socket at a time
 _rest = b""  # what a loop's flush could not send without waiting: sent first, next time
 _loops: dict[int, _Watched] = {}  # thread ident -> the loop it runs
+_sender_started = False  # the sender thread runs (it starts once needed: _need_sender)
+_alarm: _Alarm | None = None  # rings when the main thread's loop misses its beat
 # http.client's requests whose answer came, body not yet read: at exit each ends with its
 # status (urllib's HTTPError, uncaught, ends the program with its 404's body unread).
 _answered: dict[int, Request] = {}
@@ -363,6 +372,7 @@ def _opening(conn: Any) -> Request:
     if request is None:
         request = conn._fvz = Request("", _origin(conn) + "/", depth=4)
         conn._fvz_unnamed = True
+        _blocking_call()
     return request
 
 
@@ -416,6 +426,7 @@ def _hook_http_client(module: Any) -> None:
             if request is not None:  # its answer was left unread: it ends here
                 request.end()
             request = self._fvz = Request(method, full, depth=2)
+            _blocking_call()
         request.stamp("sent")
         return putrequest(self, method, url, *args, **kwargs)
 
@@ -558,6 +569,7 @@ def _hook_httpx(module: Any) -> None:
     def send_(self: Any, *args: Any, **kwargs: Any) -> Any:
         http_request = _sent(args, kwargs)
         request = Request(http_request.method, str(http_request.url))
+        _blocking_call()
         extensions = http_request.extensions
         extensions["trace"] = traced(request, extensions.get("trace"), False)
         try:
@@ -810,6 +822,7 @@ def _watch_loop_class(base: Any) -> None:
     def _run_forever(self: Any) -> Any:
         ident = threading.get_ident()
         watched = _loops[ident] = _Watched()
+        alarm = _lone_loop_alarm()
 
         def beat() -> None:
             at = now()
@@ -819,14 +832,20 @@ def _watch_loop_class(base: Any) -> None:
                 send("unblocked", watched.thread, at)
             watched.beat_at = at
             handle[0] = self.call_later(BEAT, beat)
+            if alarm is not None and not _sender_started:
+                alarm.ring_in(BEAT + BLOCKED + 0.001)  # unless the next beat comes first
             if _out or _rest:  # from the loop's thread, not the sender's: see _pause
                 flush(wait=False)
 
         handle = [self.call_soon(beat)]
+        if alarm is not None:  # from now: what runs before the first beat may block it too
+            alarm.ring_in(BEAT + BLOCKED + 0.001)
         try:
             return run_forever(self)
         finally:
             handle[0].cancel()
+            if alarm is not None:
+                alarm.ring_in(0)  # off
             _loops.pop(ident, None)
             if watched.blocked:
                 send("unblocked", watched.thread, now())
@@ -839,6 +858,8 @@ def _watch_loop_class(base: Any) -> None:
 def _blocked_where(ident: int) -> list[Any] | None:
     """Where a loop's thread is stuck: the program's frame, and what it called there."""
     frame = sys._current_frames().get(ident)
+    while frame is not None and frame.f_code in _ALARM_CODE:  # read in the alarm: skip it
+        frame = frame.f_back
     inner = None
     while frame is not None:
         code = frame.f_code
@@ -875,6 +896,7 @@ def _hook_threads() -> None:
             return
         ident = threading.get_ident()
         send("thread", ident, self.name, now())
+        _need_sender()  # the program is threaded: its threads' events need sending
         try:
             bootstrap(self)
         finally:
@@ -950,7 +972,123 @@ class _Watcher:
         return spec
 
 
-# The sender: one daemon thread, which also watches the loops.
+# The sender: one daemon thread, which also watches the loops; or, while the program's only
+# concurrency is one loop on the main thread, that loop's beat and an alarm.
+
+
+def _blocking_call() -> None:
+    """A blocking client's request has begun. With no sender: on a loop's thread it is about
+    to block that loop, so what waits goes now (its row, live); with no loop, the sender is
+    needed."""
+    if _sender_started:
+        return
+    if threading.get_ident() in _loops:
+        flush(wait=False)
+    else:
+        _need_sender()
+
+
+def _need_sender() -> None:
+    global _sender_started
+    with _start_lock:
+        if _sender_started or _sock is None:
+            return
+        _sender_started = True
+    if _alarm is not None:
+        _alarm.ring_in(0)  # the sender watches the loops from now on
+    threading.Thread(target=_sender, name=SENDER, daemon=True).start()
+
+
+_start_lock = threading.Lock()
+
+
+class _Alarm:
+    """A one-shot POSIX timer that sends SIGURG to the thread that made it (Linux's
+    SIGEV_THREAD_ID), so that the program's own SIGALRM and interval timers are left alone,
+    and a blocked call in that thread is interrupted (EINTR: Python runs the handler and
+    retries the call, PEP 475) for the handler to read where it is."""
+
+    def __init__(self) -> None:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        class SigEvent(ctypes.Structure):  # struct sigevent, 64 bytes
+            _fields_ = [
+                ("value", ctypes.c_void_p),
+                ("signo", ctypes.c_int),
+                ("notify", ctypes.c_int),
+                ("tid", ctypes.c_int),
+                ("pad", ctypes.c_byte * 44),
+            ]
+
+        class Spec(ctypes.Structure):  # struct itimerspec: interval, then value
+            _fields_ = [(name, ctypes.c_long) for name in ("i_s", "i_ns", "v_s", "v_ns")]
+
+        event = SigEvent(signo=signal.SIGURG, notify=4, tid=threading.get_native_id())
+        timer = ctypes.c_void_p()
+        if libc.timer_create(time.CLOCK_MONOTONIC, ctypes.byref(event), ctypes.byref(timer)):
+            raise OSError(ctypes.get_errno(), "timer_create")
+        self._spec = Spec()
+        self._set = functools.partial(libc.timer_settime, timer, 0, ctypes.byref(self._spec), None)
+
+    def ring_in(self, seconds: float) -> None:
+        """Ring once, `seconds` from now (0: not at all); a beat resets it, for ~1 µs."""
+        spec = self._spec
+        spec.v_s, nanoseconds = divmod(int(seconds * 1e9), 1_000_000_000)
+        spec.v_ns = nanoseconds
+        self._set()
+
+
+def _lone_loop_alarm() -> _Alarm | None:
+    """The alarm, where this loop is the program's only concurrency so far (the main thread,
+    no thread of the program's, a SIGURG of nobody else's); else the sender."""
+    global _alarm
+    if _sender_started:
+        return None
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGURG"):
+        _need_sender()
+        return None
+    if _alarm is None:
+        try:
+            if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, None, _rung):
+                raise OSError("SIGURG is the program's")
+            alarm = _Alarm()
+            if signal.getsignal(signal.SIGURG) is not _rung:  # a forked child has it already
+                signal.signal(signal.SIGURG, _rung)
+                signal.signal = _signal_hook(signal.signal)
+        except Exception:  # not Linux, no timer_create, SIGURG taken: the sender watches
+            _need_sender()
+            return None
+        _alarm = alarm
+    return _alarm
+
+
+def _rung(signum: int, frame: Any) -> None:
+    """The loop missed its beat: say where it is stuck, hand over what waits, and look again
+    in a while for as long as it stays blocked."""
+    if _sender_started:
+        return
+    _watch_loops()
+    flush(wait=False)
+    if _alarm is not None and any(watched.blocked for watched in _loops.values()):
+        _alarm.ring_in(BLOCKED)
+
+
+_ALARM_CODE = frozenset(f.__code__ for f in (_rung, _watch_loops, _blocked_where))
+
+
+def _signal_hook(original: Any) -> Any:
+    """signal.signal, watched: a program that takes SIGURG for itself gets it, and the sender
+    watches its loop instead of the alarm."""
+
+    @functools.wraps(original)
+    def _signal(signalnum: Any, handler: Any) -> Any:
+        if signalnum == signal.SIGURG and handler is not _rung:
+            _need_sender()
+        return original(signalnum, handler)
+
+    return _signal
 
 
 def _sender() -> None:
@@ -1005,8 +1143,7 @@ def _connect() -> None:
         now(),
         sys.version.split()[0],
     )
-    flush()
-    threading.Thread(target=_sender, name=SENDER, daemon=True).start()
+    flush()  # the sender thread starts once something needs it (_need_sender)
 
 
 def _at_exit() -> None:
@@ -1021,8 +1158,11 @@ def _at_exit() -> None:
 
 def _after_fork() -> None:
     """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
-    global _sock, _eager, _rest
+    global _sock, _eager, _rest, _sender_started, _alarm, _start_lock
     _eager = True
+    _sender_started = False  # the parent's sender is not in the child; nor its timer (POSIX)
+    _alarm = None
+    _start_lock = threading.Lock()
     _out.clear()  # the parent's (_put is bound to this deque)
     _rest = b""
     _loops.clear()
