@@ -210,6 +210,17 @@ def test_a_program_that_handles_sigurg_keeps_it(server: EmbeddedServer) -> None:
     assert [t["state"] for t in run["tasks"]] == ["finished"]
 
 
+def test_uvloops_own_sigurg_is_its_own(server: EmbeddedServer) -> None:
+    """uvloop keeps its own copy of signal.signal: its SIGURG is still the program's."""
+    script = TRACED / "uvloop_sigurg.py"
+    result, printed, code = traced_json(str(script), server.url())
+    assert code == 0, printed
+    assert "its handler ran 1 times" in printed
+    run = result["runs"][0]
+    sleep = f"tests/traced/uvloop_sigurg.py:{line_of(script, 'time.sleep(0.3)')} in main"
+    assert any(b["where"].startswith(sleep) for b in run["loop_blocked"]), run["loop_blocked"]
+
+
 def test_uvloop_its_tasks_and_where_it_blocked(server: EmbeddedServer) -> None:
     script = TRACED / "uvloop_blocking.py"
     result, _, code = traced_json(str(script), server.url())

@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from fetchviz.core.actions import ACTIONS
-from fetchviz.core.events import TaskFinished
+from fetchviz.core.events import ProgramExited, TaskFinished
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.trace.program import Program
 from fetchviz.trace.source import TraceSource
@@ -120,5 +120,24 @@ async def test_a_program_that_ended_before_it_was_accepted_keeps_its_rows(
             await asyncio.sleep(0.02)
         events = [event for batch in batches for event in batch]
         assert sum(isinstance(event, TaskFinished) for event in events) == 3
+    finally:
+        source.close()
+
+
+async def test_a_loops_last_events_are_sent_when_it_ends(server: EmbeddedServer) -> None:
+    """A lone loop sends through its heartbeat: once it has ended, with a second of work
+    still to come, its request's end is sent then, not when the program exits."""
+    program = Program.of("script", str(ROOT / "tests/traced/loop_then_sync.py"), (server.url(),))
+    source = TraceSource(program, live=True)
+    arrived: list[tuple[float, object]] = []
+    source.open(lambda batch: arrived.extend((time.perf_counter(), event) for event in batch))
+    try:
+        run = source.start()
+        deadline = time.monotonic() + 30
+        while not run.finished and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        ended = next(at for at, event in arrived if isinstance(event, TaskFinished))
+        exited = next(at for at, event in arrived if isinstance(event, ProgramExited))
+        assert exited - ended > 0.5  # the program slept 1 s after its loop
     finally:
         source.close()

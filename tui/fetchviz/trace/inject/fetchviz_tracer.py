@@ -821,10 +821,13 @@ def _watch_loop_class(base: Any) -> None:
     @functools.wraps(run_forever)
     def _run_forever(self: Any) -> Any:
         ident = threading.get_ident()
+        if ident in _loops:  # a loop inside a running one: asyncio refuses it, as it would
+            return run_forever(self)
         watched = _loops[ident] = _Watched()
         alarm = _lone_loop_alarm()
 
         def beat() -> None:
+            nonlocal alarm
             at = now()
             watched.worst = max(watched.worst, at - watched.beat_at - BEAT)
             if watched.blocked:
@@ -832,8 +835,16 @@ def _watch_loop_class(base: Any) -> None:
                 send("unblocked", watched.thread, at)
             watched.beat_at = at
             handle[0] = self.call_later(BEAT, beat)
-            if alarm is not None and not _sender_started:
-                alarm.ring_in(BEAT + BLOCKED + 0.001)  # unless the next beat comes first
+            if alarm is not None:
+                _reset_rings()
+                if _alarm_is_ours():
+                    alarm.ring_in(BEAT + BLOCKED + 0.001)  # unless the next beat comes first
+                    if _sender_started:  # it started meanwhile: it watches, not the alarm
+                        alarm.ring_in(0)
+                else:
+                    alarm.ring_in(0)
+                    alarm = None
+                    _need_sender()
             if _out or _rest:  # from the loop's thread, not the sender's: see _pause
                 flush(wait=False)
 
@@ -850,6 +861,10 @@ def _watch_loop_class(base: Any) -> None:
             if watched.blocked:
                 send("unblocked", watched.thread, now())
             send("lag", watched.thread, watched.worst)
+            if not _sender_started:  # the loop's last events go now, not at exit
+                flush(wait=False)
+                if _rest:
+                    _need_sender()
 
     base.create_task = _create_task
     base.run_forever = _run_forever
@@ -876,7 +891,7 @@ def _blocked_where(ident: int) -> list[Any] | None:
 
 def _watch_loops() -> None:
     at = now()
-    for ident, watched in list(_loops.items()):
+    for ident, watched in list(_loops.items()):  # a copy: a thread may add to it meanwhile
         late = at - watched.beat_at - BEAT
         if late >= BLOCKED and not watched.blocked:
             watched.blocked = True
@@ -896,7 +911,6 @@ def _hook_threads() -> None:
             return
         ident = threading.get_ident()
         send("thread", ident, self.name, now())
-        _need_sender()  # the program is threaded: its threads' events need sending
         try:
             bootstrap(self)
         finally:
@@ -978,13 +992,13 @@ class _Watcher:
 
 def _blocking_call() -> None:
     """A blocking client's request has begun. With no sender: on a loop's thread it is about
-    to block that loop, so what waits goes now (its row, live); with no loop, the sender is
-    needed."""
+    to block that loop, so what waits goes now (its row, live); on another thread (a loop's
+    executor) the loop's next beat sends it; with no loop at all, the sender is needed."""
     if _sender_started:
         return
     if threading.get_ident() in _loops:
         flush(wait=False)
-    else:
+    elif not _loops:
         _need_sender()
 
 
@@ -996,7 +1010,11 @@ def _need_sender() -> None:
         _sender_started = True
     if _alarm is not None:
         _alarm.ring_in(0)  # the sender watches the loops from now on
-    threading.Thread(target=_sender, name=SENDER, daemon=True).start()
+    try:
+        threading.Thread(target=_sender, name=SENDER, daemon=True).start()
+    except Exception:  # at interpreter shutdown (3.12+), or no thread to be had: send now
+        _sender_started = False
+        flush()
 
 
 _start_lock = threading.Lock()
@@ -1011,15 +1029,19 @@ class _Alarm:
     def __init__(self) -> None:
         import ctypes
 
+        if sys.platform != "linux":  # SIGEV_THREAD_ID and this struct sigevent are Linux's
+            raise OSError("no thread-directed timer here")
         libc = ctypes.CDLL(None, use_errno=True)
+        if not hasattr(libc, "timer_create"):  # glibc before 2.34 keeps it in librt
+            libc = ctypes.CDLL("librt.so.1", use_errno=True)
 
-        class SigEvent(ctypes.Structure):  # struct sigevent, 64 bytes
+        class SigEvent(ctypes.Structure):  # struct sigevent: 64 bytes, 32- and 64-bit alike
             _fields_ = [
                 ("value", ctypes.c_void_p),
                 ("signo", ctypes.c_int),
                 ("notify", ctypes.c_int),
                 ("tid", ctypes.c_int),
-                ("pad", ctypes.c_byte * 44),
+                ("pad", ctypes.c_byte * (64 - ctypes.sizeof(ctypes.c_void_p) - 12)),
             ]
 
         class Spec(ctypes.Structure):  # struct itimerspec: interval, then value
@@ -1044,19 +1066,18 @@ def _lone_loop_alarm() -> _Alarm | None:
     """The alarm, where this loop is the program's only concurrency so far (the main thread,
     no thread of the program's, a SIGURG of nobody else's); else the sender."""
     global _alarm
-    if _sender_started:
+    if _sender_started or _sock is None:
         return None
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGURG"):
         _need_sender()
         return None
     if _alarm is None:
         try:
-            if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, None, _rung):
+            # None: a handler not set from Python (a Go or JVM runtime's): not ours to take.
+            if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, _rung):
                 raise OSError("SIGURG is the program's")
             alarm = _Alarm()
-            if signal.getsignal(signal.SIGURG) is not _rung:  # a forked child has it already
-                signal.signal(signal.SIGURG, _rung)
-                signal.signal = _signal_hook(signal.signal)
+            signal.signal(signal.SIGURG, _rung)
         except Exception:  # not Linux, no timer_create, SIGURG taken: the sender watches
             _need_sender()
             return None
@@ -1064,15 +1085,44 @@ def _lone_loop_alarm() -> _Alarm | None:
     return _alarm
 
 
+def _alarm_is_ours() -> bool:
+    """SIGURG still ours, and fetchviz still there (a beat asks: one C call). A program can
+    take SIGURG past the watched signal.signal (`_signal.signal`, a copy made before)."""
+    return _sock is not None and signal.getsignal(signal.SIGURG) is _rung
+
+
 def _rung(signum: int, frame: Any) -> None:
-    """The loop missed its beat: say where it is stuck, hand over what waits, and look again
-    in a while for as long as it stays blocked."""
+    """The loop missed its beat: say where it is stuck and hand over what waits. While the
+    loop stays blocked it rings again only where other threads may have more to send (a
+    loop's executor), less often each time and at most RINGS times: each ring interrupts the
+    blocked call and writes a byte to the loop's wakeup fd, which the blocked loop does not
+    read (asyncio's holds some 270). Between any two of the program's bytecodes: it must
+    never raise into the program."""
+    global _rung_again, _rings
     if _sender_started:
         return
-    _watch_loops()
-    flush(wait=False)
-    if _alarm is not None and any(watched.blocked for watched in _loops.values()):
-        _alarm.ring_in(BLOCKED)
+    try:
+        _watch_loops()
+        flush(wait=False)
+        if _alarm is None or _rings >= RINGS:
+            return
+        others = _out or _rest or threading.active_count() > 1
+        if others and any(watched.blocked for watched in list(_loops.values())):
+            _rings += 1
+            _rung_again = min(1.0, _rung_again * 2)
+            _alarm.ring_in(_rung_again)
+    except Exception:
+        pass
+
+
+RINGS = 200
+_rung_again = BLOCKED / 2  # the next ring while blocked: doubles up to a second
+_rings = 0  # rings in this block
+
+
+def _reset_rings() -> None:
+    global _rung_again, _rings
+    _rung_again, _rings = BLOCKED / 2, 0
 
 
 _ALARM_CODE = frozenset(f.__code__ for f in (_rung, _watch_loops, _blocked_where))
@@ -1158,11 +1208,12 @@ def _at_exit() -> None:
 
 def _after_fork() -> None:
     """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
-    global _sock, _eager, _rest, _sender_started, _alarm, _start_lock
+    global _sock, _eager, _rest, _sender_started, _alarm, _start_lock, _lock
     _eager = True
     _sender_started = False  # the parent's sender is not in the child; nor its timer (POSIX)
     _alarm = None
     _start_lock = threading.Lock()
+    _lock = threading.Lock()  # held by another thread of the parent's when it forked, maybe
     _out.clear()  # the parent's (_put is bound to this deque)
     _rest = b""
     _loops.clear()
@@ -1200,6 +1251,7 @@ def start() -> None:
                 reconfigure(line_buffering=True)
     _connect()
     _hook_threads()
+    signal.signal = _signal_hook(signal.signal)  # before the program copies it (uvloop does)
     sys.meta_path.insert(0, _Watcher())
     for name, hook in HOOKS.items():  # imported before us (rare: a .pth file's doing)
         if name in sys.modules:
