@@ -14,9 +14,10 @@ things happen (CLOCK_MONOTONIC: fetchviz reads the same clock).
 Who sends them: a program whose only concurrency is one asyncio loop on its main thread gets
 no thread of ours (one idle thread alone cost such a program 4-5 % of its elapsed time, see
 docs/performance.md): its loop's heartbeat sends, and an alarm (a POSIX timer's SIGURG,
-ignored by default) rings only when a beat is late, to say where the loop is stuck. Any other
-program (threads of its own, a loop elsewhere, requests with no loop) gets one daemon thread
-that sends and watches the loops, from its first thread or request on.
+ignored by default) rings only when a beat is late, to say where the loop is stuck; the beat
+sends for the program's other threads too (an executor's). Any other program (a loop on
+another thread, requests while no loop runs, a SIGURG handler of its own) gets one daemon
+thread that sends and watches the loops, from then on.
 
 A request's row: where it began (a connection opened for it, or its request line sent), its
 method and URL, the thread and asyncio task it ran in, and the first frame of the program's
