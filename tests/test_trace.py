@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
 import subprocess
 import sys
@@ -193,10 +194,24 @@ def test_a_lone_loop_gets_no_thread_of_ours_and_its_block_is_seen(
     result, printed, code = traced_json(str(script), server.url())
     assert code == 0, printed
     assert "threads ['MainThread']" in printed
+    assert f"SIGURG {signal.SIG_DFL}" in printed  # as without fetchviz
     run = result["runs"][0]
     assert [t["state"] for t in run["tasks"]] == ["finished"]
     sleep = f"tests/traced/lone_loop.py:{line_of(script, 'time.sleep(0.3)')} in main"
     assert any(b["where"].startswith(sleep) for b in run["loop_blocked"]), run["loop_blocked"]
+
+
+def test_a_lone_loop_watched_by_a_thread_if_asked(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FETCHVIZ_TRACE_THREAD=1: no signal, the watchdog thread, the same block found."""
+    monkeypatch.setenv("FETCHVIZ_TRACE_THREAD", "1")
+    script = TRACED / "lone_loop.py"
+    result, printed, code = traced_json(str(script), server.url())
+    assert code == 0, printed
+    assert "'fetchviz-tracer'" in printed
+    sleep = f"tests/traced/lone_loop.py:{line_of(script, 'time.sleep(0.3)')} in main"
+    assert any(b["where"].startswith(sleep) for b in result["runs"][0]["loop_blocked"])
 
 
 def test_a_program_that_handles_sigurg_keeps_it(server: EmbeddedServer) -> None:
@@ -455,3 +470,17 @@ def test_a_blocked_loops_line_is_said_without_its_comment(tmp_path: Path) -> Non
     assert where_text([str(script), 2, "job", None]).endswith("in job: time.sleep(0.4)")
     assert where_text([str(script), 1, "job", None]).endswith(': x = "#"')  # a string's #
     assert where_text([str(script), 3, "job", None]).endswith(": f(a,")  # kept whole
+
+
+def test_the_dashboards_summary_says_how_many_more_blocks() -> None:
+    from fetchviz.core.events import LoopBlocked, LoopUnblocked
+    from fetchviz.core.trace import TraceState
+    from fetchviz.trace.report import summary_lines
+
+    state = TraceState.traced(1, ("python", "x.py"), "/work")
+    for i in range(4):
+        state.apply(LoopBlocked(1, 1.0 + i, 7, "MainThread", f"/work/x.py:{i} in f (time.sleep)"))
+        state.apply(LoopUnblocked(1, 1.5 + i, 7, "MainThread"))
+    lines = summary_lines(state, room=5)
+    assert len(lines) == 5 and lines[-1].startswith("loop blocked 2 more times")
+    assert len(summary_lines(state)) == 2 + 4  # headless: every block, up to five

@@ -7,6 +7,8 @@ import asyncio
 import time
 from pathlib import Path
 
+import pytest
+
 from fetchviz.core.actions import ACTIONS
 from fetchviz.core.events import ProgramExited, TaskFinished
 from fetchviz.runs.server import EmbeddedServer
@@ -124,10 +126,15 @@ async def test_a_program_that_ended_before_it_was_accepted_keeps_its_rows(
         source.close()
 
 
-async def test_a_loops_last_events_are_sent_when_it_ends(server: EmbeddedServer) -> None:
-    """A lone loop sends through its heartbeat: once it has ended, with a second of work
-    still to come, its request's end is sent then, not when the program exits."""
-    program = Program.of("script", str(ROOT / "tests/traced/loop_then_sync.py"), (server.url(),))
+@pytest.mark.parametrize("script", ["loop_then_sync.py", "blocked_after_request.py"])
+async def test_a_lone_loops_request_is_seen_to_end_at_once(
+    server: EmbeddedServer, script: str
+) -> None:
+    """A lone loop sends through its heartbeat: a request's end is sent when it comes, not
+    when the program exits, both once the loop has ended (a second of work still to come)
+    and while a blocking call keeps the loop blocked after it."""
+    # 400 ms: the request outlasts the 100 ms after which the alarm rings (once) for the block
+    program = Program.of("script", str(ROOT / "tests/traced" / script), (server.url(400),))
     source = TraceSource(program, live=True)
     arrived: list[tuple[float, object]] = []
     source.open(lambda batch: arrived.extend((time.perf_counter(), event) for event in batch))
@@ -138,6 +145,6 @@ async def test_a_loops_last_events_are_sent_when_it_ends(server: EmbeddedServer)
             await asyncio.sleep(0.02)
         ended = next(at for at, event in arrived if isinstance(event, TaskFinished))
         exited = next(at for at, event in arrived if isinstance(event, ProgramExited))
-        assert exited - ended > 0.5  # the program slept 1 s after its loop
+        assert exited - ended > 0.5  # the program went on for 1 s or more after
     finally:
         source.close()

@@ -2,6 +2,7 @@
 program can see (fetchviz adds none to a program like this one)."""
 
 import asyncio
+import signal
 import sys
 import threading
 import time
@@ -14,6 +15,7 @@ async def main(url):
         await response.read()
     time.sleep(0.3)  # blocks the loop
     print("threads", [thread.name for thread in threading.enumerate()])
+    print("SIGURG", signal.getsignal(signal.SIGURG))
 
 
 asyncio.run(main(sys.argv[1]))

@@ -50,7 +50,7 @@ async def trace_once(source: TraceSource | RecordedTrace) -> TraceState:
     return state
 
 
-def summary_lines(state: TraceState) -> list[str]:
+def summary_lines(state: TraceState, room: int | None = None) -> list[str]:
     """What the run came to, in a few lines (the table's head, the dashboard's panel)."""
     elapsed = state.elapsed(state.end or 0.0)
     lines = [f"{state.program}  ·  {state.how or 'stopped'}  ·  {elapsed:.2f} s"]
@@ -76,15 +76,27 @@ def summary_lines(state: TraceState) -> list[str]:
             else ""
         )
     )
-    for blocked in state.blocked[:5]:
+    # The blocks in what room is left (the dashboard's panel holds `room` lines), the note
+    # kept: when they do not all fit, the last line says how many more.
+    shown = BLOCKS_SHOWN if room is None else max(0, room - len(lines) - bool(state.note))
+    if len(state.blocked) > shown:
+        shown = max(0, shown - 1)
+    for blocked in state.blocked[:shown]:
         took = (blocked.ended or state.end or blocked.started) - blocked.started
         where = blocked_in(state.relative(blocked.where) or "where is not known")
         lines.append(f"loop blocked {fmt_lag(took)} {where.removeprefix('blocked ')}")
-    if len(state.blocked) > 5:
-        lines.append(f"loop blocked {len(state.blocked) - 5} more times (--json lists them)")
+    if len(state.blocked) > shown:
+        more = len(state.blocked) - shown
+        lines.append(
+            f"loop blocked {more} more time{'s' if more != 1 else ''}"
+            " (--headless lists five, --json all)"
+        )
     if state.note:
         lines.append(state.note)
     return lines
+
+
+BLOCKS_SHOWN = 5
 
 
 def print_table(state: TraceState, out: TextIO) -> None:

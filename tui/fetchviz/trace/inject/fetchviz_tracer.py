@@ -268,6 +268,7 @@ def _task_name() -> str | None:
 class Request:
     __slots__ = (
         "answers",
+        "blocks",
         "connect_start",
         "connected",
         "ended",
@@ -283,6 +284,7 @@ class Request:
 
     def __init__(self, method: str, url: str, depth: int = 2) -> None:
         self.id = next(_ids)
+        self.blocks = False  # a blocking client's, on a loop's thread, with no sender
         self.connect_start = self.connected = self.secured = self.sent = self.headers = None
         self.tls_known = True
         self.answers = 0
@@ -333,6 +335,8 @@ class Request:
         _put(dumps(("end", self.id, now(), self.status, nbytes, reason, marks)))
         if _eager:
             flush()
+        elif self.blocks:  # the loop it blocks may stay blocked: its end goes now, live
+            flush(wait=False)
 
 
 def _chain(error: BaseException) -> list[str]:
@@ -373,7 +377,7 @@ def _opening(conn: Any) -> Request:
     if request is None:
         request = conn._fvz = Request("", _origin(conn) + "/", depth=4)
         conn._fvz_unnamed = True
-        _blocking_call()
+        _blocking_call(request)
     return request
 
 
@@ -427,7 +431,7 @@ def _hook_http_client(module: Any) -> None:
             if request is not None:  # its answer was left unread: it ends here
                 request.end()
             request = self._fvz = Request(method, full, depth=2)
-            _blocking_call()
+            _blocking_call(request)
         request.stamp("sent")
         return putrequest(self, method, url, *args, **kwargs)
 
@@ -570,7 +574,7 @@ def _hook_httpx(module: Any) -> None:
     def send_(self: Any, *args: Any, **kwargs: Any) -> Any:
         http_request = _sent(args, kwargs)
         request = Request(http_request.method, str(http_request.url))
-        _blocking_call()
+        _blocking_call(request)
         extensions = http_request.extensions
         extensions["trace"] = traced(request, extensions.get("trace"), False)
         try:
@@ -991,13 +995,15 @@ class _Watcher:
 # concurrency is one loop on the main thread, that loop's beat and an alarm.
 
 
-def _blocking_call() -> None:
+def _blocking_call(request: Request) -> None:
     """A blocking client's request has begun. With no sender: on a loop's thread it is about
-    to block that loop, so what waits goes now (its row, live); on another thread (a loop's
-    executor) the loop's next beat sends it; with no loop at all, the sender is needed."""
+    to block that loop, so what waits goes now (its row, live), and so will its end; on
+    another thread (a loop's executor) the loop's next beat sends it; with no loop at all,
+    the sender is needed."""
     if _sender_started:
         return
     if threading.get_ident() in _loops:
+        request.blocks = True
         flush(wait=False)
     elif not _loops:
         _need_sender()
@@ -1069,13 +1075,20 @@ def _lone_loop_alarm() -> _Alarm | None:
     global _alarm
     if _sender_started or _sock is None:
         return None
-    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGURG"):
+    # FETCHVIZ_TRACE_THREAD=1, the user's: a thread, never a signal. The alarm interrupts the
+    # blocked call once; C code that takes EINTR as final (libc's sleep through ctypes
+    # returns early) would run otherwise than without fetchviz.
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or not hasattr(signal, "SIGURG")
+        or os.environ.get("FETCHVIZ_TRACE_THREAD")
+    ):
         _need_sender()
         return None
     if _alarm is None:
         try:
             # None: a handler not set from Python (a Go or JVM runtime's): not ours to take.
-            if signal.getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, _rung):
+            if _getsignal(signal.SIGURG) not in (signal.SIG_DFL, signal.SIG_IGN, _rung):
                 raise OSError("SIGURG is the program's")
             alarm = _Alarm()
             signal.signal(signal.SIGURG, _rung)
@@ -1089,7 +1102,7 @@ def _lone_loop_alarm() -> _Alarm | None:
 def _alarm_is_ours() -> bool:
     """SIGURG still ours, and fetchviz still there (a beat asks: one C call). A program can
     take SIGURG past the watched signal.signal (`_signal.signal`, a copy made before)."""
-    return _sock is not None and signal.getsignal(signal.SIGURG) is _rung
+    return _sock is not None and _getsignal(signal.SIGURG) is _rung
 
 
 def _rung(signum: int, frame: Any) -> None:
@@ -1131,15 +1144,27 @@ _ALARM_CODE = frozenset(f.__code__ for f in (_rung, _watch_loops, _blocked_where
 
 def _signal_hook(original: Any) -> Any:
     """signal.signal, watched: a program that takes SIGURG for itself gets it, and the sender
-    watches its loop instead of the alarm."""
+    watches its loop instead of the alarm. What it had before is what it had set, or the
+    default, never the alarm's handler."""
 
     @functools.wraps(original)
     def _signal(signalnum: Any, handler: Any) -> Any:
         if signalnum == signal.SIGURG and handler is not _rung:
             _need_sender()
-        return original(signalnum, handler)
+        before = original(signalnum, handler)
+        return signal.SIG_DFL if before is _rung else before
 
     return _signal
+
+
+_getsignal = signal.getsignal
+
+
+@functools.wraps(_getsignal)
+def _program_getsignal(signalnum: Any) -> Any:
+    """signal.getsignal as the program would see it without fetchviz: SIGURG's default."""
+    handler = _getsignal(signalnum)
+    return signal.SIG_DFL if handler is _rung else handler
 
 
 def _sender() -> None:
@@ -1253,6 +1278,7 @@ def start() -> None:
     _connect()
     _hook_threads()
     signal.signal = _signal_hook(signal.signal)  # before the program copies it (uvloop does)
+    signal.getsignal = _program_getsignal
     sys.meta_path.insert(0, _Watcher())
     for name, hook in HOOKS.items():  # imported before us (rare: a .pth file's doing)
         if name in sys.modules:

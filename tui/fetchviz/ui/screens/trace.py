@@ -42,7 +42,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
     BINDINGS: ClassVar[list[BindingType]] = bindings(TRACE)
     DEFAULT_CSS = """
     TraceScreen #trace-summary {
-        height: 7;
+        height: 7;  /* SUMMARY_LINES and its border */
         border: round $primary;
         border-subtitle-color: $text-muted;
         padding: 0 1;
@@ -203,7 +203,7 @@ class TraceScreen(Screen[None], inherit_bindings=False):
 
     def summary_text(self, state: TraceState, now: float) -> Text:
         if state.done:
-            lines = summary_lines(state)
+            lines = summary_lines(state, SUMMARY_LINES)
         else:
             elapsed = state.elapsed(now)
             lines = [f"{state.program}  ·  running  ·  {elapsed:.1f} s"]
@@ -247,6 +247,9 @@ class TraceScreen(Screen[None], inherit_bindings=False):
                 f"[dim]{offset:7.3f}[/] " + (f"[{colour}]{body}[/]" if colour else body)
             )
         self.shown_output = state.output_count
+
+
+SUMMARY_LINES = 5  # the summary panel's lines (its height, 7, less its border)
 
 
 def request_details(state: TraceState, row: TracedRow | object) -> str:
