@@ -214,6 +214,26 @@ def test_a_lone_loop_watched_by_a_thread_if_asked(
     assert any(b["where"].startswith(sleep) for b in result["runs"][0]["loop_blocked"])
 
 
+@pytest.mark.parametrize("watched_by", ["alarm", "thread"])
+def test_a_block_that_is_two_calls_is_said_as_two(
+    server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch, watched_by: str
+) -> None:
+    """requests.get then time.sleep, the loop blocked throughout: the request's time at its
+    line, the rest at the sleep's, not all of it as the request's."""
+    if watched_by == "thread":
+        monkeypatch.setenv("FETCHVIZ_TRACE_THREAD", "1")
+    script = TRACED / "block_in_two.py"
+    result, printed, code = traced_json(str(script), server.url(400))
+    assert code == 0, printed
+    blocked = result["runs"][0]["loop_blocked"]
+    at = f"tests/traced/block_in_two.py:{line_of(script, 'requests.get')} in main (requests.get)"
+    then = f"tests/traced/block_in_two.py:{line_of(script, 'time.sleep')} in main: time.sleep"
+    assert [b["where"] for b in blocked] == [at, then + "(1.0)"], blocked
+    assert blocked[0]["duration"] < 0.9 < blocked[1]["duration"]  # 0.4 s, then 1 s
+    # one after the other, no gap: the second begins as the request ends
+    assert abs(blocked[0]["started"] + blocked[0]["duration"] - blocked[1]["started"]) < 0.01
+
+
 def test_a_program_that_handles_sigurg_keeps_it(server: EmbeddedServer) -> None:
     script = TRACED / "own_sigurg.py"
     result, printed, code = traced_json(str(script), server.url())

@@ -335,8 +335,10 @@ class Request:
         _put(dumps(("end", self.id, now(), self.status, nbytes, reason, marks)))
         if _eager:
             flush()
-        elif self.blocks:  # the loop it blocks may stay blocked: its end goes now, live
-            flush(wait=False)
+        elif self.blocks:  # the loop it blocked may stay blocked, elsewhere
+            _moved(self)
+            if not _sender_started:  # its end goes now, live
+                flush(wait=False)
 
 
 def _chain(error: BaseException) -> list[str]:
@@ -758,13 +760,17 @@ def _hook_aiohttp(module: Any) -> None:
 
 
 class _Watched:
-    __slots__ = ("beat_at", "blocked", "thread", "worst")
+    __slots__ = ("beat_at", "blocked", "moved_at", "thread", "where", "worst")
 
     def __init__(self) -> None:
         self.beat_at = now()
         self.blocked = False
         self.worst = 0.0
         self.thread = threading.current_thread().name
+        self.where: list[Any] | None = None  # the block's, as first seen
+        # A blocking request began or ended inside the block: from then, the loop may be
+        # stuck elsewhere (requests.get, then time.sleep), and is looked at again.
+        self.moved_at: float | None = None
 
 
 _ASYNCIO_OWN = ("shutdown_asyncgens", "shutdown_default_executor", "close")
@@ -838,7 +844,7 @@ def _watch_loop_class(base: Any) -> None:
             if watched.blocked:
                 watched.blocked = False
                 send("unblocked", watched.thread, at)
-            watched.beat_at = at
+            watched.beat_at, watched.moved_at = at, None
             handle[0] = self.call_later(BEAT, beat)
             if alarm is not None:
                 _reset_rings()
@@ -898,9 +904,37 @@ def _watch_loops() -> None:
     at = now()
     for ident, watched in list(_loops.items()):  # a copy: a thread may add to it meanwhile
         late = at - watched.beat_at - BEAT
-        if late >= BLOCKED and not watched.blocked:
+        if late < BLOCKED:
+            continue
+        if not watched.blocked:
             watched.blocked = True
-            send("blocked", watched.thread, watched.beat_at + BEAT, _blocked_where(ident))
+            watched.where = _blocked_where(ident)
+            send("blocked", watched.thread, watched.beat_at + BEAT, watched.where)
+        elif watched.moved_at is not None:
+            # Stuck on another line since a request began or ended there: one block said as
+            # two (0.3 s in requests.get, then 5 s at time.sleep), not all of it as the first.
+            # The same line (what requests does after the answer) is looked at again, for up
+            # to BLOCKED after the move.
+            here = _blocked_where(ident)
+            if here is not None and (watched.where is None or here[:3] != watched.where[:3]):
+                send("unblocked", watched.thread, watched.moved_at)
+                send("blocked", watched.thread, watched.moved_at, here)
+                watched.where, watched.moved_at = here, None
+            elif at - watched.moved_at > BLOCKED:
+                watched.moved_at = None
+
+
+def _moved(request: Request) -> None:
+    """A blocking request on a loop's thread began or ended: if that loop is blocked, it is
+    looked at again soon (the alarm, once; or the sender's next wake)."""
+    watched = _loops.get(threading.get_ident())
+    if watched is None or not watched.blocked or watched.moved_at is not None:
+        return
+    global _rings
+    watched.moved_at = now()
+    if not _sender_started and _alarm is not None and _rings < RINGS:
+        _rings += 1  # each ring is a byte in the loop's wakeup fd, as in _rung
+        _alarm.ring_in(BEAT)
 
 
 # Threads: each one's life.
@@ -1000,12 +1034,12 @@ def _blocking_call(request: Request) -> None:
     to block that loop, so what waits goes now (its row, live), and so will its end; on
     another thread (a loop's executor) the loop's next beat sends it; with no loop at all,
     the sender is needed."""
-    if _sender_started:
-        return
     if threading.get_ident() in _loops:
         request.blocks = True
-        flush(wait=False)
-    elif not _loops:
+        _moved(request)
+        if not _sender_started:
+            flush(wait=False)
+    elif not _loops and not _sender_started:
         _need_sender()
 
 
@@ -1120,8 +1154,13 @@ def _rung(signum: int, frame: Any) -> None:
         flush(wait=False)
         if _alarm is None or _rings >= RINGS:
             return
+        watched = list(_loops.values())
+        if any(w.moved_at is not None for w in watched):  # still to see where it went
+            _rings += 1
+            _alarm.ring_in(BEAT)
+            return
         others = _out or _rest or threading.active_count() > 1
-        if others and any(watched.blocked for watched in list(_loops.values())):
+        if others and any(w.blocked for w in watched):
             _rings += 1
             _rung_again = min(1.0, _rung_again * 2)
             _alarm.ring_in(_rung_again)
