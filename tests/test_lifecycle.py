@@ -279,3 +279,23 @@ def test_quitting_with_5000_aiohttp_requests_in_flight_is_prompt():
         assert left_after(server_pids, 5) == []
     finally:
         term.close()
+
+
+def test_a_closed_terminal_leaves_nothing_even_mid_run():
+    """The terminal goes away (its master closed, as when tmux's session is killed), then
+    SIGHUP: fetchviz ends, with 129, however its teardown fares on a terminal that is no
+    more, and nothing it started outlives it."""
+    term = Terminal("-s", "executor", "--workers", "50", "-n", "50", "--delay", "30000")
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and thread_count(term.proc.pid) < 40:
+            time.sleep(0.1)
+        pids = [term.proc.pid, *descendants(term.proc.pid)]
+        assert len(pids) == 4, "fetchviz, the server, the fork server and the run's process"
+        os.close(term.master)
+        term.master = os.open(os.devnull, os.O_RDONLY)  # for close(): closed already
+        term.proc.send_signal(signal.SIGHUP)
+        assert term.proc.wait(timeout=15) == 129
+        assert left_after(pids, 5) == []
+    finally:
+        term.close()

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import os
 import signal
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
@@ -24,6 +26,8 @@ from fetchviz.runs import tuning
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.themes import HIGH_CONTRAST
+
+HANG_UP_GRACE = 3.0  # s: a closed terminal's teardown, then the process ends regardless
 
 ScreenMaker = Callable[[], Screen]  # type: ignore[type-arg]
 
@@ -67,9 +71,11 @@ class FetchvizApp(App[int]):
         # (in the terminal, Ctrl+C is a key).
         self._undo_signals = [
             tuning.on_signal(signum, functools.partial(self.leave, 128 + signum))
-            for name in ("SIGTERM", "SIGHUP", "SIGINT")
+            for name in ("SIGTERM", "SIGINT")
             if (signum := getattr(signal, name, None)) is not None
         ]
+        if hasattr(signal, "SIGHUP"):
+            self._undo_signals.append(tuning.on_signal(signal.SIGHUP, self.hang_up))
         self.push_screen(self.first())  # the mode's screen; leaving the tour replaces it
 
     def on_ready(self) -> None:
@@ -84,6 +90,18 @@ class FetchvizApp(App[int]):
 
         if not isinstance(self.screen, KeysPanel):
             self.push_screen(KeysPanel(self.mode_below(), self.actions))
+
+    def hang_up(self) -> None:
+        """The terminal is gone (SIGHUP): leave as for any signal. Textual's teardown writes
+        to that terminal, and once its writer thread had died on the closed terminal, it
+        waited on that thread's full queue for ever (seen once, after a tmux session was
+        killed): past HANG_UP_GRACE the process ends itself, its runs and server already
+        killed by leave()."""
+        code = 128 + signal.SIGHUP
+        timer = threading.Timer(HANG_UP_GRACE, os._exit, args=(code,))
+        timer.daemon = True  # a teardown that finishes ends the process first
+        timer.start()
+        self.leave(code)
 
     def leave(self, return_code: int) -> None:
         """Quit promptly: kill the run and the server now, and wait for neither."""
