@@ -365,6 +365,7 @@ def test_serve_gives_the_program_a_url() -> None:
     ("args", "said"),
     [
         (["nosuch.py"], "no such script"),
+        (["tests"], "tests is a folder with no __main__.py"),
         (["-m", "no_such_module_here"], "no module named"),
         (["--"], "nothing after it"),
         (["--", "no-such-command-here"], "no such command"),
@@ -504,3 +505,14 @@ def test_the_dashboards_summary_says_how_many_more_blocks() -> None:
     lines = summary_lines(state, room=5)
     assert len(lines) == 5 and lines[-1].startswith("loop blocked 2 more times")
     assert len(summary_lines(state)) == 2 + 4  # headless: every block, up to five
+
+
+def test_a_folder_with_a_main_runs_as_python_runs_it(
+    server: EmbeddedServer, tmp_path: Path
+) -> None:
+    (tmp_path / "__main__.py").write_text(
+        "import sys, urllib.request\nurllib.request.urlopen(sys.argv[1]).read()\n"
+    )
+    result, printed, code = traced_json(str(tmp_path), server.url())
+    assert code == 0, printed
+    assert [t["where"] for t in tasks_of(result)] == [f"{tmp_path}/__main__.py:2 in <module>"]

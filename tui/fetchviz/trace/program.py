@@ -40,7 +40,10 @@ class Program:
         """Checked: what cannot be started is said now, not as a failed run."""
         cwd = os.getcwd()
         if kind == "script":
-            if not os.path.isfile(target):
+            if os.path.isdir(target):  # python runs a folder by its __main__.py, as a zip
+                if not os.path.isfile(os.path.join(target, "__main__.py")):
+                    raise ProgramError(f"{target} is a folder with no __main__.py: name a script")
+            elif not os.path.isfile(target):
                 raise ProgramError(f"no such script: {target}")
         elif kind == "module":
             if not _module_found(target, cwd):
