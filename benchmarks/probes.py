@@ -23,93 +23,72 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import aiohttp
-import requests
+from fetchviz.core.catalog import STRATEGIES
+from fetchviz.core.config import MAX_REDIRECTS
 
-# The tutorial code, with nothing added: what fetchviz's own cost is measured against.
-
-
-def get(url: str) -> requests.Response:
-    return requests.get(url, timeout=10)
-
-
-async def bare_executor(url: str, n: int) -> None:
-    loop = asyncio.get_running_loop()
-    await asyncio.gather(*(loop.run_in_executor(None, get, url) for _ in range(n)))
+# What fetchviz's own cost is measured against: each strategy's very code (strategies.py,
+# clients.py), its client set up by the same rules (a limit on silence, --limit, 30
+# redirects), run with a job that records nothing, in a plain process without phases. The
+# ratio is then what fetchviz adds (events, phases, its processes), not what the rules cost:
+# aiohttp's limit on silence (sock_connect and sock_read, a timer re-armed at each read) costs
+# it 4.8 % more instructions a request than one `total=` deadline (1,002,553 against 956,316,
+# callgrind, N = 200 and 1,000; docs/performance.md), a cost a user setting it pays too.
 
 
-async def bare_aiohttp(url: str, n: int) -> None:
-    timeout = aiohttp.ClientTimeout(total=10)
-    connector = aiohttp.TCPConnector(limit=n)
-    async with aiohttp.ClientSession(timeout=timeout, connector=connector) as session:
+class _Unrecorded:
+    """A `job.fetching(i)` block that records nothing."""
 
-        async def fetch() -> None:
-            async with session.get(url) as response:
-                await response.read()
+    __slots__ = ()
 
-        await asyncio.gather(*(fetch() for _ in range(n)))
+    def __enter__(self) -> _Unrecorded:
+        return self
 
+    def __exit__(self, *exc: object) -> None:
+        return None
 
-async def bare_httpx2(url: str, n: int) -> None:
-    import httpx2
-
-    limits = httpx2.Limits(max_connections=n)
-    async with httpx2.AsyncClient(timeout=10, limits=limits) as client:
-
-        async def fetch() -> None:
-            response = await client.get(url)
-            response.read()
-
-        await asyncio.gather(*(fetch() for _ in range(n)))
+    def done(self, status: int, nbytes: int) -> None:
+        return None
 
 
-async def bare_pyreqwest(url: str, n: int) -> None:
-    from datetime import timedelta
+class BareJob:
+    """What a strategy reads of its Job, with nothing reported: the same target and limits."""
 
-    from pyreqwest.client import ClientBuilder
+    def __init__(self, url: str, n: int, workers: int | None) -> None:
+        self.tasks = n
+        self.url = url
+        self.urls = [url] * n
+        self.timeout = 10.0
+        self.limit = n
+        self.max_redirects = MAX_REDIRECTS
+        self.cacert = None
+        self.verify = True
+        self.ssl = True
+        self.workers = workers
+        self._unrecorded = _Unrecorded()
 
-    builder = ClientBuilder().read_timeout(timedelta(seconds=10)).max_connections(n)
-    async with builder.build() as client:
+    def queue_all(self) -> range:
+        return range(self.tasks)
 
-        async def fetch() -> None:
-            response = await client.get(url).build().send()
-            await response.bytes()
-
-        await asyncio.gather(*(fetch() for _ in range(n)))
-
-
-async def bare_curl_cffi(url: str, n: int) -> None:
-    from curl_cffi import AsyncSession
-
-    async with AsyncSession(max_clients=n, timeout=10) as session:
-
-        async def fetch() -> None:
-            response = await session.get(url)
-            _ = response.content
-
-        await asyncio.gather(*(fetch() for _ in range(n)))
-
-
-BARE = {
-    "aiohttp": bare_aiohttp,
-    "httpx2": bare_httpx2,
-    "pyreqwest": bare_pyreqwest,
-    "curl-cffi": bare_curl_cffi,
-}
+    def fetching(self, index: int, raise_failure: bool = False) -> _Unrecorded:
+        return self._unrecorded
 
 
 def bare(strategy: str, url: str, n: int) -> dict[str, float]:
     """Timed like fetchviz times a run: from before the loop exists to after it is done."""
+    import importlib
+
     from fetchviz.runs.procs import raise_open_file_limit
 
+    known = next(s for s in STRATEGIES if s.id == strategy)
+    code = getattr(importlib.import_module(f"fetchviz.runs.{known.module}"), known.function)
     raise_open_file_limit()
+    workers = n if strategy == "executor" else None  # as `fetchviz --workers N`
+    job = BareJob(url, n, workers)
     started = time.perf_counter()
     loop = asyncio.new_event_loop()
-    if strategy == "executor":  # as `fetchviz --workers N`
-        loop.set_default_executor(ThreadPoolExecutor(n, thread_name_prefix="asyncio"))
-        loop.run_until_complete(bare_executor(url, n))
-    else:
-        loop.run_until_complete(BARE[strategy](url, n))
+    if workers is not None:
+        loop.set_default_executor(ThreadPoolExecutor(workers, thread_name_prefix="asyncio"))
+    loop.run_until_complete(code(job))
     elapsed = time.perf_counter() - started
     loop.close()
     return {"elapsed": elapsed}

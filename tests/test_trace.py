@@ -173,6 +173,19 @@ def test_threads_that_reuse_an_ended_ones_id_are_each_seen(server: EmbeddedServe
     assert sum(requests.values()) == 3
 
 
+def test_tasks_named_alike_are_each_their_own(server: EmbeddedServer) -> None:
+    result, _, code = traced_json(str(TRACED / "same_names.py"), server.url())
+    assert code == 0
+    run = result["runs"][0]
+    workers = [task for task in run["async_tasks"] if task["name"] == "worker"]
+    assert len(workers) == 3  # not one span for the three
+    assert [task["requests"] for task in workers] == [2, 2, 2]
+    assert all(task["state"] == "done" and task["ended"] is not None for task in workers)
+    others = [task for task in run["async_tasks"] if task["name"] != "worker"]
+    assert [task["requests"] for task in others] == [1]  # main(), asyncio.run's task
+    assert len(run["tasks"]) == 7
+
+
 def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:
     script = TRACED / "blocking_loop.py"
     result, _, code = traced_json(str(script), server.url())

@@ -152,6 +152,9 @@ class RequestStarted:
     task: str | None  # the asyncio task's name; None outside a task
     pid: int
     where: str | None  # "path:LINE in function", the first frame of the program's own
+    # The number of the task that made it (AsyncTaskSeen.serial); None: a task the program
+    # did not make, or none; 0: not said (a recording made before tasks were numbered).
+    task_serial: int | None = 0
 
 
 @event
@@ -211,6 +214,9 @@ class AsyncTaskSeen:
     pid: int
     name: str
     thread: str
+    # Its number in its process, in the order tasks were made: tasks named alike are told
+    # apart by it. 0: not said (a recording made before tasks were numbered).
+    serial: int = 0
 
 
 @event
@@ -220,6 +226,7 @@ class AsyncTaskEnded:
     pid: int
     name: str
     state: str  # done, failed, cancelled
+    serial: int = 0  # AsyncTaskSeen's
 
 
 @event

@@ -95,7 +95,9 @@ class TraceState(RunState):
     # ends (six short threads showed as four). `running` holds those that have not ended.
     threads: dict[tuple[int, int, int], Span] = field(default_factory=dict)
     running: dict[tuple[int, int], Span] = field(default_factory=dict)
-    async_tasks: dict[tuple[int, str], Span] = field(default_factory=dict)
+    # By (pid, serial): a program's tasks named alike are each their own. (pid, name) for a
+    # recording made before tasks were numbered (serial 0).
+    async_tasks: dict[tuple[int, int | str], Span] = field(default_factory=dict)
     blocked: list[Blocked] = field(default_factory=list)
     loop_worst: dict[tuple[int, str], float] = field(default_factory=dict)
     output: collections.deque[tuple[float, str, str]] = field(
@@ -149,8 +151,11 @@ class TraceState(RunState):
                 )
                 if thread is not None:
                     thread.requests += 1
-                if event.task is not None and (span := self._task(event.pid, event.task)):
-                    span.requests += 1
+                made_by = event.task_serial or event.task  # None: not a task the program made
+                if event.task_serial is not None and made_by is not None:
+                    span = self._task(event.pid, made_by)
+                    if span is not None:
+                        span.requests += 1
             case RequestNamed(index=i, method=method, url=url) if i < len(self.tasks):
                 named = self.tasks[i]
                 assert isinstance(named, TracedRow)
@@ -169,10 +174,10 @@ class TraceState(RunState):
                 self.threads[(pid, ident, len(self.threads))] = span
             case ThreadEnded(at=at, pid=pid, ident=ident) if (pid, ident) in self.running:
                 self.running.pop((pid, ident)).ended = at
-            case AsyncTaskSeen(at=at, pid=pid, name=name, thread=thread):
-                self.async_tasks[(pid, name)] = Span(name, pid, at, thread=thread)
-            case AsyncTaskEnded(at=at, pid=pid, name=name, state=state):
-                if (span := self._task(pid, name)) is not None:
+            case AsyncTaskSeen(at=at, pid=pid, name=name, thread=thread, serial=serial):
+                self.async_tasks[(pid, serial or name)] = Span(name, pid, at, thread=thread)
+            case AsyncTaskEnded(at=at, pid=pid, name=name, state=state, serial=serial):
+                if (span := self._task(pid, serial or name)) is not None:
                     span.ended, span.state = at, state
             case LoopBlocked(at=at, pid=pid, thread=thread, where=where):
                 self.blocked.append(Blocked(pid, thread, at, where))
@@ -193,8 +198,8 @@ class TraceState(RunState):
             case _:
                 super().apply(event)
 
-    def _task(self, pid: int, name: str) -> Span | None:
-        return self.async_tasks.get((pid, name))
+    def _task(self, pid: int, key: int | str) -> Span | None:
+        return self.async_tasks.get((pid, key))
 
     @staticmethod
     def row_thread(row: TaskRow) -> str:

@@ -5,11 +5,11 @@ Each process sends messages, each a 4-byte length (little-endian) and a marshal'
 text): its kind, then its fields.
 
     hello       pid, ppid, argv, executable, at, python version
-    start       id, at, method, url, thread, task, [file, line, function] | null
+    start       id, at, method, url, thread, task, [file, line, function] | null, serial
     named       id, method, url              (a row begun as its connection opened)
     end         id, at, status, bytes, [error class names, message] | null, marks
     thread      ident, name, at             thread_end   ident, at
-    task        name, at, thread            task_end     name, at, state
+    task        name, at, thread, serial    task_end     name, at, state, serial
     blocked     thread, at, [file, line, function, called] | null
     unblocked   thread, at                  lag          thread, worst
     note        text                        bye          at
@@ -156,7 +156,7 @@ class Decoder:
             return pid, []
         match kind:
             case "start":
-                rid, at, method, url, thread, task, where = fields
+                rid, at, method, url, thread, task, where, serial = fields
                 index = self.count
                 self.count += 1
                 self.open[(pid, rid)] = index
@@ -164,7 +164,7 @@ class Decoder:
                 self.begun[index] = at
                 return pid, [
                     RequestStarted(
-                        run, index, at, method, url, thread, task, pid, where_text(where)
+                        run, index, at, method, url, thread, task, pid, where_text(where), serial
                     )
                 ]
             case "named":
@@ -183,11 +183,11 @@ class Decoder:
                 ident, at = fields
                 return pid, [ThreadEnded(run, at, pid, ident)]
             case "task":
-                name, at, thread = fields
-                return pid, [AsyncTaskSeen(run, at, pid, name, thread)]
+                name, at, thread, serial = fields
+                return pid, [AsyncTaskSeen(run, at, pid, name, thread, serial)]
             case "task_end":
-                name, at, state = fields
-                return pid, [AsyncTaskEnded(run, at, pid, name, state)]
+                name, at, state, serial = fields
+                return pid, [AsyncTaskEnded(run, at, pid, name, state, serial)]
             case "blocked":
                 thread, at, where = fields
                 return pid, [LoopBlocked(run, at, pid, thread, where_text(where))]

@@ -120,8 +120,8 @@ def flush(wait: bool = True) -> None:
 _DONTWAIT = getattr(socket, "MSG_DONTWAIT", 0)
 
 
-def _task_message(task: Any, at: float, thread: str) -> bytes:
-    return dumps(("task", task.get_name(), at, thread))
+def _task_message(task: Any, at: float, thread: str, serial: int) -> bytes:
+    return dumps(("task", task.get_name(), at, thread, serial))
 
 
 def _plain(value: Any) -> Any:
@@ -240,6 +240,10 @@ def _hook_subprocess(module: Any) -> None:
 
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
 _made_at: dict[int, tuple[Any, ...] | None] = {}  # id(task) -> where the program made it
+# id(task) -> its number in this process, in the order they were made: what tells apart the
+# tasks a program names alike (ten workers called "worker"), which a name alone merged.
+_serial_of: dict[int, int] = {}
+_serials = itertools.count(1)
 
 
 def _current_task() -> Any:
@@ -257,9 +261,11 @@ _running_loop: Any = _no_loop
 _task_of: Any = None
 
 
-def _task_name() -> str | None:
+def _task_named() -> tuple[str | None, int | None]:
+    """The current task's name, and its number if the program made it (None: a task the
+    program did not make, or none)."""
     task = _current_task()
-    return None if task is None else task.get_name()
+    return (None, None) if task is None else (task.get_name(), _serial_of.get(id(task)))
 
 
 # A request, from where it began to where it ended.
@@ -292,6 +298,7 @@ class Request:
         self.nbytes = 0
         self.length: int | None = None  # the body's size, where its headers said it
         self.ended = False
+        task, serial = _task_named()
         message = (
             "start",
             self.id,
@@ -299,8 +306,9 @@ class Request:
             method,
             url,
             threading.current_thread().name,
-            _task_name(),
+            task,
             where(sys._getframe(depth)),
+            serial,
         )
         try:
             _put(dumps(message))
@@ -808,8 +816,9 @@ def _hook_asyncio(module: Any) -> None:
 
 def _task_done(task: Any) -> None:
     _made_at.pop(id(task), None)
+    serial = _serial_of.pop(id(task), 0)
     state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
-    _put(dumps(("task_end", task.get_name(), now(), state)))
+    _put(dumps(("task_end", task.get_name(), now(), state, serial)))
 
 
 def _watch_loop_class(base: Any) -> None:
@@ -823,7 +832,8 @@ def _watch_loop_class(base: Any) -> None:
         made_at = _made_by_program(sys._getframe(1))
         if made_at is not None:
             _made_at[id(task)] = made_at
-            _put((task, now(), threading.current_thread().name))  # named when sent (flush)
+            serial = _serial_of[id(task)] = next(_serials)
+            _put((task, now(), threading.current_thread().name, serial))  # named when sent
             task.add_done_callback(_task_done)
         return task
 
