@@ -143,5 +143,5 @@ def result_json(states: Sequence[TraceState], url: str | None = None) -> dict[st
 
 
 def print_json(states: Sequence[TraceState], out: TextIO, url: str | None = None) -> None:
-    json.dump(result_json(states, url), out, indent=2)
-    out.write("\n")
+    # One write (see headless.print_json).
+    out.write(json.dumps(result_json(states, url), indent=2) + "\n")
