@@ -75,6 +75,25 @@ def test_events_cross_the_pipe_as_they_were():
     assert pickle.loads(pickle.dumps(events[2])) == events[2]
 
 
+def test_a_task_event_sent_as_its_fields_arrives_as_the_event():
+    read_end, write_end = os.pipe()
+    sink = PipeSink(write_end, window=60)
+    try:
+        sink.emit_task(TaskFinished, (1, 3, 2.5, 200, 11, (0.1, None, 0.0, 0.2, 0.01), False))
+        sink.emit(LoopBeat(1, 4.0, 0.002, 0.5))
+        sink.emit_task(TaskFailed, (1, 4, 3.0, "HTTP 500", 500, None, None))
+        sink.flush()
+        (batch,) = decode_all(bytearray(os.read(read_end, 65536)))
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+    assert batch == [
+        TaskFinished(1, 3, 2.5, 200, 11, (0.1, None, 0.0, 0.2, 0.01), False),
+        LoopBeat(1, 4.0, 0.002, 0.5),
+        TaskFailed(1, 4, 3.0, "HTTP 500", 500, None, None),
+    ]
+
+
 def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop():
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)

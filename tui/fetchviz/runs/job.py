@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import overload
+from typing import Any, overload
 
 from fetchviz.core.config import MAX_REDIRECTS, Config
 from fetchviz.core.events import (
@@ -37,7 +37,13 @@ class Job:
     There is no cancelling from inside: a run is cancelled by killing its process.
     """
 
-    def __init__(self, run_id: int, config: Config, emit: Callable[[Event], None]) -> None:
+    def __init__(
+        self,
+        run_id: int,
+        config: Config,
+        emit: Callable[[Event], None],
+        emit_task: Callable[[type[Event], tuple[Any, ...]], None] | None = None,
+    ) -> None:
         self.run_id = run_id
         self.config = config
         self.tasks = config.tasks
@@ -50,6 +56,8 @@ class Job:
         self.workers = config.workers  # a thread pool's size; None: Python's default
         self.loop = config.loop  # the event loop an async strategy runs on
         self.report = emit
+        # A task's events, as (kind, fields): the run's sink sends the pair as it is (worker.py).
+        self.report_task = emit_task or (lambda kind, fields: emit(kind(*fields)))
         self._fetched = bytearray(self.tasks)  # 1 where fetching(i) was entered
         # Read at every request, so worked out once: which targets are https, and the name
         # of each thread that fetches (as it was at its first request). With __exit__'s
@@ -152,7 +160,7 @@ class Fetch(Marks):
         except AttributeError:
             thread = local.name = threading.current_thread().name
         self._started = time.perf_counter()
-        self.job.report(TaskStarted(self.job.run_id, self.index, self._started, thread))
+        self.job.report_task(TaskStarted, (self.job.run_id, self.index, self._started, thread))
         self._token = CURRENT.set(self)
         return self
 
@@ -175,28 +183,14 @@ class Fetch(Marks):
         elif status >= 400:
             reason = f"HTTP {status}"
         else:
-            self.job.report(
-                TaskFinished(
-                    self.job.run_id,
-                    self.index,
-                    now,
-                    status,
-                    nbytes,
-                    self._phases(now),
-                    self.reused,
-                )
+            self.job.report_task(
+                TaskFinished,
+                (self.job.run_id, self.index, now, status, nbytes, self._phases(now), self.reused),
             )
             return
-        self.job.report(
-            TaskFailed(
-                self.job.run_id,
-                self.index,
-                now,
-                reason,
-                status,
-                self._phases(now),
-                self.reused,
-            )
+        self.job.report_task(
+            TaskFailed,
+            (self.job.run_id, self.index, now, reason, status, self._phases(now), self.reused),
         )
         if self.raise_failure:
             raise FetchFailed(reason)
@@ -227,7 +221,9 @@ class Fetch(Marks):
             return False
         if isinstance(exc, asyncio.CancelledError):  # a sibling's failure, in a TaskGroup
             if not self._answered:
-                self.job.report(TaskCancelled(self.job.run_id, self.index, time.perf_counter()))
+                self.job.report_task(
+                    TaskCancelled, (self.job.run_id, self.index, time.perf_counter())
+                )
             return False
         if isinstance(exc, Exception) and self._answered:  # the answer is in: it stands
             return True
@@ -242,4 +238,6 @@ class Fetch(Marks):
     def _fail(self, reason: str) -> None:
         now = time.perf_counter()
         phases, reused = self._phases(now), self.reused
-        self.job.report(TaskFailed(self.job.run_id, self.index, now, reason, None, phases, reused))
+        self.job.report_task(
+            TaskFailed, (self.job.run_id, self.index, now, reason, None, phases, reused)
+        )

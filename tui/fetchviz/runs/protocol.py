@@ -2,6 +2,14 @@
 
 Frames: a 4-byte length, then a pickle. The parent writes one `RunCommand` to the run's stdin;
 the run writes batches of events to its stdout, and exits after its last (see worker.py).
+
+In a batch, a task's events (two a request: the run's hot path) come as pairs, the event's
+class and its fields, made into events here, in the parent: the run's process neither makes
+the object nor pickles it through its __reduce__ (0.17 µs a pair against 0.69 µs an event to
+pickle, and 0.03 against 0.12 µs to make; timeit, 100 to a batch). A 1,000-request aiohttp
+run went from 1,088,703–1,091,342 to 1,073,656–1,073,994 instructions a request (callgrind,
+N = 200 against 1,000, heartbeat held off), against 1,036,386 for the strategy's own code
+unrecorded: its phases' cost from 1.05× to 1.036×.
 """
 
 from __future__ import annotations
@@ -35,14 +43,16 @@ def encode(message: object) -> bytes:
 
 
 def decode_all(buffer: bytearray) -> list[Any]:
-    """Take every whole frame off the front of `buffer`; a partial one stays for later."""
+    """Take every whole frame off the front of `buffer`, each a batch of events (its pairs
+    made into events); a partial one stays for later."""
     messages = []
     while len(buffer) >= HEADER.size:
         (size,) = HEADER.unpack_from(buffer)
         end = HEADER.size + size
         if len(buffer) < end:
             break
-        messages.append(pickle.loads(buffer[HEADER.size : end]))
+        batch = pickle.loads(buffer[HEADER.size : end])
+        messages.append([item[0](*item[1]) if type(item) is tuple else item for item in batch])
         del buffer[:end]
     return messages
 

@@ -75,7 +75,7 @@ class PipeSink:
         self._fd = fd
         self._window = window
         self._eager = eager
-        self._pending: list[Event] = []
+        self._pending: list[object] = []  # events, and task events' (kind, fields) pairs
         self._oldest = 0.0  # the stamp of the first event waiting
         self._lock = threading.Lock()  # guards _pending
         self._writing = threading.Lock()  # one frame at a time on the pipe, in order
@@ -83,11 +83,20 @@ class PipeSink:
         self.on_alarm: Callable[[Any], None] | None = None
 
     def emit(self, event: Event) -> None:
+        self._add(event, event.at)
+
+    def emit_task(self, kind: type[Event], fields: tuple[Any, ...]) -> None:
+        """emit(kind(*fields)) for a task's event, without making it here: the pair goes as it
+        is, and the parent makes the event (protocol.py). A task event's fields begin with
+        run_id, index, at."""
+        self._add((kind, fields), fields[2])
+
+    def _add(self, item: object, at: float) -> None:
         with self._lock:
             if not self._pending:
-                self._oldest = event.at
-            self._pending.append(event)
-            due = self._eager or event.at - self._oldest >= self._window
+                self._oldest = at
+            self._pending.append(item)
+            due = self._eager or at - self._oldest >= self._window
         if due:
             self.flush()
 
@@ -393,7 +402,7 @@ def serve(parent: int) -> None:
             sink.flush_every(BLOCKED_LOOK)
     else:
         sink = PipeSink(events_fd, QUIET_WINDOW)
-    job = Job(run_id, config, sink.emit)
+    job = Job(run_id, config, sink.emit, sink.emit_task)
     finished = execute(strategy, job, config.workers, live, sink if live else None)
     sink.emit(finished)
     sink.flush()
