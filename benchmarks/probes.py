@@ -1,6 +1,7 @@
 """Measurements that run in a process of their own, called by benchmarks/run.py.
 
     python benchmarks/probes.py bare STRATEGY URL N
+    python benchmarks/probes.py recorded STRATEGY URL N
     python benchmarks/probes.py dashboard STRATEGY URL N [LIMIT] [first]
     python benchmarks/probes.py keys STRATEGY URL N
     python benchmarks/probes.py replay RECORDING
@@ -91,6 +92,28 @@ def bare(strategy: str, url: str, n: int) -> dict[str, float]:
     loop.run_until_complete(code(job))
     elapsed = time.perf_counter() - started
     loop.close()
+    return {"elapsed": elapsed}
+
+
+def recorded(strategy: str, url: str, n: int) -> dict[str, float]:
+    """The same code as `bare`, run as a headless run's process runs it (worker.py): phases
+    installed, a real Job, its events pickled into a pipe's sink (to /dev/null), the loop's
+    heartbeat. In a plain process, not forked: what the two count apart is fetchviz's
+    recording alone (instructions.py)."""
+    from fetchviz.core.config import Config
+    from fetchviz.runs import worker
+    from fetchviz.runs.job import Job
+
+    known = next(s for s in STRATEGIES if s.id == strategy)
+    worker.prepare()  # as the fork server does: phases installed, imports frozen
+    workers = n if strategy == "executor" else None  # as `fetchviz --workers N`
+    sink = worker.PipeSink(os.open(os.devnull, os.O_WRONLY), worker.QUIET_WINDOW)
+    job = Job(1, Config(tasks=n, url=url, workers=workers), sink.emit, sink.emit_task)
+    started = time.perf_counter()
+    finished = worker.execute(known, job, workers, False, None)
+    elapsed = time.perf_counter() - started
+    sink.emit(finished)
+    sink.flush()
     return {"elapsed": elapsed}
 
 
@@ -337,6 +360,8 @@ def main() -> None:
     extra = sys.argv[5:]
     if kind == "bare":
         result = bare(strategy, url, n)
+    elif kind == "recorded":
+        result = recorded(strategy, url, n)
     elif kind == "keys":
         result = asyncio.run(keys(strategy, url, n))
     else:

@@ -20,34 +20,30 @@ tests/traced/ (default many_aiohttp.py); SMALL and LARGE default to 200 and 1,00
 
 from __future__ import annotations
 
-import re
-import shutil
-import subprocess
 import sys
 from pathlib import Path
+
+import callgrind
 
 from fetchviz.runs.server import EmbeddedServer
 
 TRACED = Path(__file__).resolve().parent.parent / "tests" / "traced"
 USAGE = "python benchmarks/trace_instructions.py [PROGRAM] [SMALL] [LARGE]"
-COLLECTED = re.compile(r"Collected : (\d+)")
 
 
 def instructions(program: Path, url: str, n: int, traced: bool) -> int:
     """The instructions the program's Python executed, as callgrind counts them."""
-    command = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null"]
-    command += [sys.executable, str(program), url, str(n)]
-    if traced:
-        command = [sys.executable, "-m", "fetchviz", "trace", "--json", "--", *command]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=1800, check=True)
-    counted = COLLECTED.findall(done.stderr)
-    if len(counted) != 1:
-        raise RuntimeError(f"callgrind said {counted!r}: {done.stderr[-300:]}")
-    return int(counted[0])
+    command = [sys.executable, str(program), url, str(n)]
+    if not traced:
+        return callgrind.count(command)
+    return callgrind.count(
+        command,
+        lambda valgrind: [sys.executable, "-m", "fetchviz", "trace", "--json", "--", *valgrind],
+    )
 
 
 def main() -> None:
-    if shutil.which("valgrind") is None:
+    if not callgrind.available():
         sys.exit("trace_instructions.py: valgrind is not installed (apt-get install valgrind)")
     given = sys.argv[1:4]
     name, small, large = given + ["many_aiohttp.py", "200", "1000"][len(given) :]
@@ -62,12 +58,12 @@ def main() -> None:
         url = server.url()
         per_request = {}
         for traced in (False, True):
-            counts = [instructions(program, url, n, traced) for n in (small_n, large_n)]
-            per_request[traced] = (counts[1] - counts[0]) / (large_n - small_n)
+            counts = {n: instructions(program, url, n, traced) for n in (small_n, large_n)}
+            per_request[traced] = callgrind.per_request(counts)
             label = "traced" if traced else "plain"
             print(
-                f"{label:>6}: {counts[0]:,} at N={small_n}, {counts[1]:,} at N={large_n}: "
-                f"{per_request[traced]:,.0f} a request",
+                f"{label:>6}: {counts[small_n]:,} at N={small_n}, {counts[large_n]:,} at "
+                f"N={large_n}: {per_request[traced]:,.0f} a request",
                 flush=True,
             )
     extra = per_request[True] - per_request[False]

@@ -102,6 +102,14 @@ def test_each_client_over_tls_with_the_session_ca(client: str) -> None:
         assert first_byte is not None and first_byte >= 0.5 * 0.020
 
 
+def test_a_refused_curl_transfer_has_no_phases() -> None:
+    """libcurl gives a refused transfer a first byte (at ~0.2 ms): no answer, no timings."""
+    run = run_one(Config(tasks=1, url="http://127.0.0.1:9/"), "curl-cffi")
+    (row,) = run.tasks
+    assert row.error == "connection refused"
+    assert row.phases is None and row.reused is None
+
+
 @pytest.mark.parametrize("client", [c.id for c in CLIENTS])
 def test_limit_bounds_each_client(server: EmbeddedServer, client: str) -> None:
     """--limit 2 over 6 requests: three waves of the server's delay, never one."""

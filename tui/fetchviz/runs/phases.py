@@ -296,56 +296,61 @@ def _install_httpx2() -> None:
 
 
 # curl_cffi: libcurl times every transfer itself (CURLINFO_*_TIME_T, microseconds from the
-# transfer's start, cumulative); every session asks for them, and each answer stamps them on
-# its request, placed back from the moment the answer was in.
+# transfer's start, cumulative): read as each response is parsed, and stamped on its request,
+# placed back from that moment. Read straight from libcurl, not through `Curl.getinfo` nor the
+# session's `curl_infos`: getinfo builds two dicts and a buffer each call (1.6 µs, timeit), and
+# six more a request made a 1,000-request curl-cffi run cost 1.066× its own code unrecorded in
+# instructions (benchmarks/instructions.py). Private API (the session's _parse_response, the
+# handle's _curl, curl_cffi._wrapper): curl-cffi is pinned below 0.18, and tests/test_clients.py
+# holds it (every client's TLS phase).
 
-_CURL_INFOS: tuple[Any, ...] = ()
+_CURL_TIMES: tuple[int, ...] = ()  # the CURLINFO_*_TIME_T read, in the order _stamp_curl takes
+_CURL_CONNECTS = 0  # CURLINFO_NUM_CONNECTS: 1 it opened a connection, 0 it reused one
 
 
 def _install_curl_cffi() -> None:
-    global _CURL_INFOS
-    from curl_cffi import AsyncSession, CurlInfo, Session
+    global _CURL_TIMES, _CURL_CONNECTS
+    from curl_cffi import CurlInfo
+    from curl_cffi._wrapper import ffi, lib
+    from curl_cffi.requests.session import BaseSession
 
-    _CURL_INFOS = (
+    _CURL_TIMES = (
         CurlInfo.CONNECT_TIME_T,  # TCP up (after the name lookup)
         CurlInfo.APPCONNECT_TIME_T,  # TLS done (0 over HTTP)
         CurlInfo.PRETRANSFER_TIME_T,  # about to send
         CurlInfo.STARTTRANSFER_TIME_T,  # the first byte of the answer
         CurlInfo.TOTAL_TIME_T,
-        CurlInfo.NUM_CONNECTS,  # 1: it opened a connection; 0: it reused one
     )
-    for cls in (AsyncSession, Session):
-        _with_infos(cls)
-    original = AsyncSession.request
+    _CURL_CONNECTS = CurlInfo.NUM_CONNECTS
+    getinfo = lib.curl_easy_getinfo
+    parse = BaseSession._parse_response
 
-    @functools.wraps(original)
-    async def request(self: Any, *args: Any, **kwargs: Any) -> Any:
-        response = await original(self, *args, **kwargs)
-        _stamp_curl(response, time.perf_counter())
+    @functools.wraps(parse)
+    def _parse_response(self: Any, curl: Any, *args: Any, **kwargs: Any) -> Any:
+        response = parse(self, curl, *args, **kwargs)
+        marks = CURRENT.get()
+        # Only an answer's: a failed transfer's times are not to be trusted (a refused
+        # connection reports a first byte at 168 µs).
+        if marks is not None and response.status_code and curl._curl is not None:
+            now = time.perf_counter()
+            handle, value, count = curl._curl, ffi.new("int64_t *"), ffi.new("long *")
+            times = []
+            for info in _CURL_TIMES:
+                getinfo(handle, info, value)
+                times.append(value[0])
+            getinfo(handle, _CURL_CONNECTS, count)
+            _stamp_curl(marks, now, times, count[0], response.redirect_count)
         return response
 
-    AsyncSession.request = request  # type: ignore[method-assign]
+    BaseSession._parse_response = _parse_response  # type: ignore[method-assign]
 
 
-def _with_infos(cls: Any) -> None:
-    original = cls.__init__
-
-    @functools.wraps(original)
-    def init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original(self, *args, **kwargs)
-        self.curl_infos = [*self.curl_infos, *_CURL_INFOS]
-
-    cls.__init__ = init
-
-
-def _stamp_curl(response: Any, now: float) -> None:
+def _stamp_curl(marks: Marks, now: float, times: list[int], opened: int, redirects: int) -> None:
+    """Stamp libcurl's times (µs from the transfer's start, 0 for TLS over HTTP) on the
+    request, the transfer's end being `now`."""
     global _observed
-    marks = CURRENT.get()
-    infos = getattr(response, "infos", None) or {}
-    if marks is None or _CURL_INFOS[4] not in infos:
-        return
     _observed = True
-    connect, secured, pretransfer, first_byte, total, opened = (infos[info] for info in _CURL_INFOS)
+    connect, secured, pretransfer, first_byte, total = times
     begin = now - total / 1e6  # the transfer's start, on our clock
     if opened:
         _opened()
@@ -355,7 +360,7 @@ def _stamp_curl(response: Any, now: float) -> None:
             marks.secured = begin + secured / 1e6
     marks.sent = begin + pretransfer / 1e6
     marks.headers = begin + first_byte / 1e6
-    marks.answers = 1 + int(getattr(response, "redirect_count", 0) or 0)
+    marks.answers = 1 + int(redirects or 0)
 
 
 def install() -> None:
