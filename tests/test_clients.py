@@ -141,6 +141,10 @@ async def test_the_dashboard_says_a_client_is_not_installed(
         await pilot.press("h")
         await pilot.pause()
         assert any(CLIENTS_EXTRA in str(n.message) for n in app._notifications)
+        # As shown: plain text, its `[clients]` not taken for markup and dropped.
+        await pilot.pause(0.2)
+        shown = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+        assert "pip install 'fetchviz[clients]'" in shown, shown
         assert len(app.session.history) == runs  # nothing started
         await pilot.press("a")  # compare-all runs the others
         await wait_until(pilot, lambda: not app.session.pending and run_done(app, "threads")())

@@ -17,7 +17,6 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer
-from textual.screen import Screen
 from textual.widgets import Digits, Footer
 
 from fetchviz.core.baseline import Baseline, verdict
@@ -27,6 +26,7 @@ from fetchviz.core.source import Batch
 from fetchviz.runs import tuning
 from fetchviz.ui.dialogs.details import Details, failure_summary, task_details
 from fetchviz.ui.pacing import FramePacer
+from fetchviz.ui.screens.plain import PlainScreen
 from fetchviz.ui.widgets.board import StrategyBoard
 from fetchviz.ui.widgets.code import CodePanel
 from fetchviz.ui.widgets.layout import Band, Column, Steady, set_titles
@@ -47,7 +47,7 @@ PHASE_LEGEND = (
 )
 
 
-class BoardScreen(Screen[None], inherit_bindings=False):
+class BoardScreen(PlainScreen[None], inherit_bindings=False):
     """A session on screen: its board, its run, its rows."""
 
     MODE: ClassVar[str] = "dashboard"

@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from fetchviz.core.actions import SWEEP
@@ -30,10 +29,11 @@ from fetchviz.runs.sweep import (
     target_of,
 )
 from fetchviz.ui.keys import bindings
+from fetchviz.ui.screens.plain import PlainScreen
 from fetchviz.ui.widgets.chart import KEY, SweepChart, colour
 
 
-class SweepScreen(Screen[list[Point]], inherit_bindings=False):
+class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
     """Runs the sweep as soon as it shows; dismissed with the points it got."""
 
     DEFAULT_CSS = """

@@ -13,7 +13,6 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, RichLog
 
 from fetchviz.core.actions import TRACE
@@ -24,6 +23,7 @@ from fetchviz.trace.report import summary_lines
 from fetchviz.trace.source import GRACE, TraceFeed
 from fetchviz.ui.dialogs.details import Details, LiveDetails, task_details
 from fetchviz.ui.keys import bindings
+from fetchviz.ui.screens.plain import PlainScreen
 from fetchviz.ui.widgets.layout import Column, Steady, set_titles
 from fetchviz.ui.widgets.table import TableHeader, TaskTable
 
@@ -35,7 +35,7 @@ TICK = 1 / 10  # the clock on screen moves this often while it runs
 OUTPUT_BESIDE = 150  # from this width, the output sits beside the rows, not under them
 
 
-class TraceScreen(Screen[None], inherit_bindings=False):
+class TraceScreen(PlainScreen[None], inherit_bindings=False):
     """The traced program's run: a summary, its requests, its output."""
 
     MODE: ClassVar[str] = TRACE
