@@ -86,6 +86,10 @@ def _worded(chain: list[BaseException], max_redirects: int) -> str | None:
     return None
 
 
+# libcurl's low-speed limit, its words: "Less than 1 bytes/sec transferred the last 2 seconds".
+_CURL_TOO_SLOW = re.compile(r"transferred the last (\d+) seconds")
+
+
 def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
     """A reason short enough for a table cell: 'connection refused', 'timed out: no data for
     2 s' (the timeout is a limit on silence, not a deadline: see Job)."""
@@ -109,6 +113,9 @@ def describe(exc: BaseException, timeout: float, max_redirects: int) -> str:
         return "connection refused"
     if named(*_NAME_LOOKUP) or any(isinstance(e, socket.gaierror) for e in chain):
         return "host not found"
+    slow = next((found for e in chain if (found := _CURL_TOO_SLOW.search(str(e)))), None)
+    if slow is not None:  # libcurl's limit on silence is whole seconds: the one it kept
+        return f"timed out: no data for {slow[1]} s (libcurl counts whole seconds)"
     if named("Timeout") or any(isinstance(e, TimeoutError) for e in chain):
         return f"timed out: no data for {timeout:g} s"
     if named(*_MID_RESPONSE) or any(

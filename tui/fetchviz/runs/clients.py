@@ -8,6 +8,7 @@ imported (catalog.Strategy.installed says so first).
 from __future__ import annotations
 
 import asyncio
+import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -67,8 +68,8 @@ async def curl_cffi_client(job: Job) -> None:
         timeout=None,  # type: ignore[arg-type]
         curl_options={
             CurlOpt.CONNECTTIMEOUT_MS: round(job.timeout * 1000),
-            CurlOpt.LOW_SPEED_LIMIT: 1,  # under 1 byte a second, for whole seconds
-            CurlOpt.LOW_SPEED_TIME: max(1, round(job.timeout)),
+            CurlOpt.LOW_SPEED_LIMIT: 1,  # under 1 byte a second, for whole seconds:
+            CurlOpt.LOW_SPEED_TIME: math.ceil(job.timeout),  # never less than asked
         },
         max_redirects=job.max_redirects,
         verify=job.verify,  # type: ignore[arg-type]  # as requests takes it: a CA file too
