@@ -8,7 +8,7 @@ import asyncio
 import statistics
 
 from conftest import config_for
-from fetchviz.core.baseline import Baselines, rank, verdict
+from fetchviz.core.baseline import Baselines, compare, rank, verdict
 from fetchviz.core.catalog import BY_ID
 from fetchviz.core.config import Config
 from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
@@ -104,3 +104,9 @@ def test_a_run_that_fetched_nothing_is_not_comparable_and_ranks_last():
     assert verdict(partly, baseline) == "8.0× faster · 88% less time · 3 of 4 ok"
     assert verdict(whole, baseline) == "4.0× faster · 75% less time"
     assert sorted([nothing, partly, whole], key=rank) == [whole, partly, nothing]
+
+
+def test_a_run_near_the_whole_of_its_baseline_saved_is_not_said_to_save_all_of_it():
+    assert compare(0.1, 32.3) == "323.0× faster · 99.7% less time"
+    assert compare(0.001, 100.0) == "100000.0× faster · 99.9% less time"
+    assert compare(1.0, 100.0) == "100.0× faster · 99% less time"

@@ -67,6 +67,8 @@ def test_all_without_the_clients_runs_the_others(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     ran = [run["strategy"] for run in json.loads(done.stdout)["runs"]]
     assert len(ran) == 8 and not {c.id for c in CLIENTS} & set(ran)
+    left_out = ", ".join(c.id for c in CLIENTS)
+    assert f"leaving out {left_out} (not installed: {CLIENTS_EXTRA} adds them)" in done.stderr
 
 
 def test_with_the_clients_all_runs_them_too() -> None:

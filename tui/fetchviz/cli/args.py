@@ -11,6 +11,7 @@ import math
 import os
 import re
 import ssl
+import sys
 from collections.abc import Collection, Mapping
 from typing import Any, NoReturn
 from urllib.parse import urlsplit
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from fetchviz import __version__
 from fetchviz.cli import keymap
 from fetchviz.core.actions import key_help
-from fetchviz.core.catalog import BY_ID, STRATEGIES, Strategy
+from fetchviz.core.catalog import BY_ID, CLIENTS_EXTRA, STRATEGIES, Strategy
 from fetchviz.core.config import DEFAULT_DELAY_MS, DEFAULT_TASKS, DEFAULT_TIMEOUT, MAX_TASKS, Config
 from fetchviz.runs.server import MAX_DELAY_MS, EmbeddedServer
 
@@ -149,8 +150,16 @@ def _strategies(args: argparse.Namespace) -> list[Strategy]:
     """What -s and --all ask for: built-ins by id; the user's own with the next free keys."""
     from fetchviz.runs.user import KEYS, strategy_from
 
-    # --all: every built-in that is installed (the clients' extra may not be).
+    # --all: every built-in that is installed (the clients' extra may not be), and a line on
+    # stderr for those left out: a race that drops three clients says so.
     chosen: list[Strategy] = [s for s in STRATEGIES if s.installed] if args.all else []
+    missing = [s.id for s in STRATEGIES if not s.installed] if args.all else []
+    if missing:
+        print(
+            f"fetchviz: leaving out {', '.join(missing)} (not installed: {CLIENTS_EXTRA} "
+            "adds them)",
+            file=sys.stderr,
+        )
     taken = set(BY_ID)
     keys = iter(KEYS)
     for spec in args.strategy or ([] if args.all else ["sync"]):

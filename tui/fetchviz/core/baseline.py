@@ -78,7 +78,10 @@ def compare(elapsed: float, baseline: float) -> str:
     if 0.95 <= ratio <= 1.05:
         return "about the same as sync"
     if ratio > 1:
-        return f"{ratio:.1f}× faster · {100 * (1 - elapsed / baseline):.0f}% less time"
+        saved = 100 * (1 - elapsed / baseline)
+        # Past 99.5 % a whole number says 100 %, which no run saves: one decimal, below 100.
+        said = f"{saved:.0f}" if saved < 99.5 else f"{min(saved, 99.9):.1f}"
+        return f"{ratio:.1f}× faster · {said}% less time"
     return f"{1 / ratio:.1f}× slower than sync"
 
 
@@ -98,7 +101,7 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
     if run.strategy == "sync" and baseline is not None and baseline.measured and not partly:
         return "baseline"
     if baseline is None:
-        return "no baseline yet" + partly
+        return "no baseline" + partly  # said of a finished run too: no "yet"
     return compare(run.elapsed(0.0), baseline.elapsed) + partly
 
 
