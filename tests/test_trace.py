@@ -330,6 +330,25 @@ def test_exit_codes_are_the_programs(server: EmbeddedServer) -> None:
     assert len(tasks_of(result)) == 1
 
 
+def test_a_sigint_sent_to_fetchviz_alone_stops_the_program(server: EmbeddedServer) -> None:
+    """A supervisor's `kill -INT` (no terminal: stdin is not one) is passed on to the program,
+    which ends as Ctrl+C would end it: 130, and nothing of it left."""
+    entry = [sys.executable, "-c", "from fetchviz.cli import entry; entry()"]
+    command = [*entry, "trace", "--headless", str(TRACED / "slow_loop.py"), server.url()]
+    proc = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "done 0"  # the program runs
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "done 49" not in out
+
+
 def test_the_program_runs_as_without_fetchviz(server: EmbeddedServer, tmp_path: Path) -> None:
     script = TRACED / "echo_args.py"
     plain = subprocess.run(

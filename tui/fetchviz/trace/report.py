@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import signal
 from collections.abc import Sequence
 from typing import Any, TextIO
@@ -19,19 +20,35 @@ from fetchviz.trace.source import TraceSource
 ROWS_SHOWN = 40  # a table for a person; --json has every request
 
 
+def _terminal_interrupts_us() -> bool:
+    """Whether a Ctrl+C would reach this process and the program alike: our process group is
+    the terminal's foreground one (the headless program runs in it)."""
+    try:
+        return os.isatty(0) and os.tcgetpgrp(0) == os.getpgrp()
+    except OSError:
+        return False
+
+
 async def trace_once(source: TraceSource | RecordedTrace) -> TraceState:
-    """Run the program once, to its end; Ctrl+C reaches the program itself (it shares the
-    terminal), and a second one kills it."""
+    """Run the program once, to its end. Ctrl+C reaches the program itself (it shares the
+    terminal), and a second one kills it; a SIGINT sent to fetchviz alone (a supervisor's, a
+    CI job's `kill -INT`) is passed on to it, as `escape` would (killed after GRACE)."""
     queue: asyncio.Queue[Batch] = asyncio.Queue()
     source.open(queue.put_nowait)
     loop = asyncio.get_running_loop()
     interrupts = 0
+    from_terminal = _terminal_interrupts_us()
 
     def interrupted() -> None:
         nonlocal interrupts
         interrupts += 1
-        if interrupts > 1 and source.current is not None:
-            source.current.kill()
+        current = source.current
+        if current is None:
+            return
+        if interrupts > 1:
+            current.kill()
+        elif not from_terminal:
+            current.cancel()
 
     with contextlib.suppress(NotImplementedError, RuntimeError):
         loop.add_signal_handler(signal.SIGINT, interrupted)
