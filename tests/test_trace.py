@@ -330,6 +330,15 @@ def test_exit_codes_are_the_programs(server: EmbeddedServer) -> None:
     assert len(tasks_of(result)) == 1
 
 
+def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
+    script = tmp_path / "partial.py"
+    script.write_text('print("no newline", end="")\n', encoding="utf-8")
+    done = fetchviz("trace", "--headless", str(script), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("no newline\n")
+    assert "partial.py  ·  exited with 0" in done.stdout.splitlines()[1]
+
+
 def test_a_sigint_sent_to_fetchviz_alone_stops_the_program(server: EmbeddedServer) -> None:
     """A supervisor's `kill -INT` (no terminal: stdin is not one) is passed on to the program,
     which ends as Ctrl+C would end it: 130, and nothing of it left."""
@@ -433,7 +442,8 @@ def test_a_shell_that_starts_python(server: EmbeddedServer) -> None:
     assert note.startswith("its first process (/bin/sh -c '") and "children were traced" in note
     done = fetchviz("trace", "--headless", "--", "/bin/sh", "-c", command)
     assert done.returncode == 0
-    assert f"/bin/sh -c '{command}'" in done.stdout.splitlines()[1]  # the heading, quoted
+    out = done.stdout.splitlines()  # the program's "x", the line that ends its output, the table
+    assert out[:2] == ["x", ""] and f"/bin/sh -c '{command}'" in out[2]  # the heading, quoted
 
 
 def test_an_isolated_python_runs_untraced(server: EmbeddedServer) -> None:

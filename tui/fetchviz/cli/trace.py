@@ -210,6 +210,8 @@ def _headless(args: argparse.Namespace, server: EmbeddedServer | None) -> int:
     if args.json:
         print_json([state], sys.stdout, url)
     else:
-        print(file=sys.stderr)
+        # On the stream the program's output went to: its last line, unfinished maybe, ends
+        # here, and the table starts on a line of its own.
+        print()
         print_table(state, sys.stdout)
     return state.exit_code if state.exit_code is not None else 1
