@@ -39,8 +39,18 @@ def test_delay_endpoint_waits_as_asked(server):
     assert time.perf_counter() - started >= 0.12
 
 
+def test_a_path_under_the_delay_waits_as_the_delay(server):
+    """A program given $FETCHVIZ_URL adds its own path to it: /delay/120/page/3 is /delay/120."""
+    for tail in ("/", "/page/3", "/api/items?id=4"):
+        started = time.perf_counter()
+        response = requests.get(f"{server.base_url}/delay/120{tail}", timeout=5)
+        assert response.status_code == 200, tail
+        assert time.perf_counter() - started >= 0.12
+
+
 def test_serves_nothing_but_the_latency_endpoints(server):
     assert requests.get(f"{server.base_url}/etc/passwd", timeout=5).status_code == 404
+    assert requests.get(f"{server.base_url}/delay/x/1", timeout=5).status_code == 404
     assert requests.post(f"{server.base_url}/delay/0", timeout=5).status_code == 405
 
 

@@ -39,7 +39,8 @@ MAX_DELAY_MS = 600_000
 # An hour outlasts any run (--timeout is at most an hour); a client that dies takes its
 # connections with it (the kernel closes them), so none pile up.
 KEEP_ALIVE_S = 3600
-_DELAY_PATH = re.compile(r"/delay/(\d{1,7})")
+# /delay/{ms}, and any path under it (a program that adds its own to $FETCHVIZ_URL: /page/3)
+_DELAY_PATH = re.compile(r"/delay/(\d{1,7})(?:/.*)?")
 
 
 def is_loopback(host: str) -> bool:
@@ -69,7 +70,8 @@ def listen_error(prog: str, host: str, port: int, exc: OSError) -> str:
 
 
 def make_app(delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) -> ASGIApp:
-    """The latency endpoints and nothing else: GET / waits delay_ms, GET /delay/{ms} waits ms."""
+    """The latency endpoints and nothing else: GET / waits delay_ms, GET /delay/{ms} (and any
+    path under it) waits ms."""
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
