@@ -9,6 +9,7 @@ import signal
 import stat
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -184,6 +185,11 @@ def test_tasks_named_alike_are_each_their_own(server: EmbeddedServer) -> None:
     others = [task for task in run["async_tasks"] if task["name"] != "worker"]
     assert [task["requests"] for task in others] == [1]  # main(), asyncio.run's task
     assert len(run["tasks"]) == 7
+    # Each request names its task's number, and the numbers link them: two a worker.
+    numbers = [task["number"] for task in workers]
+    assert len(set(numbers)) == 3 and all(isinstance(n, int) for n in numbers)
+    per_worker = Counter(r["task_number"] for r in run["tasks"] if r["task"] == "worker")
+    assert per_worker == dict.fromkeys(numbers, 2)
 
 
 def test_a_blocked_loop_says_where(server: EmbeddedServer) -> None:

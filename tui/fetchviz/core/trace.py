@@ -42,6 +42,9 @@ class TracedRow(TaskRow):
     method: str = ""
     url: str = ""
     task: str | None = None
+    # The tracer's number of that task in its process (tasks named alike are told apart by
+    # it); None: not a task the program made, or a recording made before tasks were numbered.
+    task_number: int | None = None
     pid: int = 0
     where: str | None = None
 
@@ -57,6 +60,12 @@ class Span:
     requests: int = 0
     state: str | None = None  # a task's end: done, failed, cancelled
     thread: str | None = None  # a task's thread
+    number: int | None = None  # a task's, in its process (TracedRow.task_number)
+
+    @property
+    def label(self) -> str:
+        """Its name, and a task's number: `fetch #2`."""
+        return self.name if self.number is None else f"{self.name} #{self.number}"
 
 
 @dataclass(slots=True)
@@ -130,6 +139,7 @@ class TraceState(RunState):
                     method=event.method,
                     url=event.url,
                     task=event.task,
+                    task_number=event.task_serial or None,
                     pid=event.pid,
                     where=event.where,
                 )
@@ -175,7 +185,9 @@ class TraceState(RunState):
             case ThreadEnded(at=at, pid=pid, ident=ident) if (pid, ident) in self.running:
                 self.running.pop((pid, ident)).ended = at
             case AsyncTaskSeen(at=at, pid=pid, name=name, thread=thread, serial=serial):
-                self.async_tasks[(pid, serial or name)] = Span(name, pid, at, thread=thread)
+                self.async_tasks[(pid, serial or name)] = Span(
+                    name, pid, at, thread=thread, number=serial or None
+                )
             case AsyncTaskEnded(at=at, pid=pid, name=name, state=state, serial=serial):
                 if (span := self._task(pid, serial or name)) is not None:
                     span.ended, span.state = at, state
@@ -276,6 +288,7 @@ class TraceState(RunState):
             item.update(
                 method=row.method,
                 task=row.task,
+                task_number=row.task_number,
                 pid=row.pid,
                 where=self.relative(row.where),
             )
@@ -327,6 +340,6 @@ class TraceState(RunState):
             "ended": r(self.offset(span.ended)),
             "requests": span.requests,
         }
-        if span.thread is not None:
-            data.update(thread=span.thread, state=span.state)
+        if span.thread is not None:  # a task
+            data.update(thread=span.thread, state=span.state, number=span.number)
         return data

@@ -18,10 +18,11 @@ def fmt_offset(run: RunState, stamp: float | None) -> str:
     return "—" if offset is None else f"{offset:.4f} s"
 
 
-def task_details(run: RunState, row: TaskRow) -> str:
-    """Everything known of one task, for the window a click on its row opens."""
+def task_details(run: RunState, row: TaskRow, noun: str = "task") -> str:
+    """Everything known of one task (`noun`: what a row is, a traced program's being a
+    request), for the window a click on its row opens."""
     lines = [
-        f"task {row.index} of {run.strategy} (run {run.run_id}): {row.state.value}",
+        f"{noun} {row.index} of {run.strategy} (run {run.run_id}): {row.state.value}",
         f"queued   {fmt_offset(run, row.queued)}",
         f"started  {fmt_offset(run, row.started)}",
         f"finished {fmt_offset(run, row.finished)}",

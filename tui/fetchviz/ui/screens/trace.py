@@ -18,6 +18,7 @@ from textual.widgets import Footer, RichLog
 from fetchviz.core.actions import TRACE
 from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
+from fetchviz.core.timeline import fit_text
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.report import summary_lines
 from fetchviz.trace.source import GRACE, TraceFeed
@@ -258,12 +259,19 @@ def request_details(state: TraceState, row: TracedRow | object) -> str:
         f"{row.method} {row.url}",
         f"where    {state.relative(row.where) or '—'}",
         f"thread   {row.thread or '—'}",
-        f"task     {row.task or '—'}",
+        f"task     {task_label(row)}",
         f"process  {row.pid}",
         "",
-        task_details(state, row),
+        task_details(state, row, "request"),
     ]
     return "\n".join(lines)
+
+
+def task_label(row: TracedRow) -> str:
+    """The asyncio task a request ran in: its name and number (`fetch #2`), or —."""
+    if row.task is None:
+        return "—"
+    return row.task if row.task_number is None else f"{row.task} #{row.task_number}"
 
 
 def counted(requests: int) -> str:
@@ -291,7 +299,8 @@ def threads_text(state: TraceState) -> str:
         lines = listed[life.pid, kind]
         if len(lines) < LISTED:
             state_of = "" if kind == "thread" else life.state or ""
-            line = f"  {kind:<6} {life.name:<28} {span(life.started, life.ended)}"
+            # 22 wide: a task's line, its state too, fits 80 columns.
+            line = f"  {kind:<6} {fit_text(life.label, 22):<22} {span(life.started, life.ended)}"
             lines.append(f"{line}  {counted(life.requests)} {state_of}".rstrip())
         else:
             more[life.pid, kind] += 1
