@@ -564,3 +564,11 @@ def test_a_folder_with_a_main_runs_as_python_runs_it(
     result, printed, code = traced_json(str(tmp_path), server.url())
     assert code == 0, printed
     assert [t["where"] for t in tasks_of(result)] == [f"{tmp_path}/__main__.py:2 in <module>"]
+
+
+def test_a_line_redrawn_with_carriage_returns_is_shown_as_its_last_drawing() -> None:
+    from fetchviz.trace.source import as_shown
+
+    assert as_shown("progress 1/3\rprogress 2/3\rprogress 3/3") == "progress 3/3"
+    assert as_shown("done\r") == "done"  # a CRLF line's end
+    assert as_shown("plain") == "plain"

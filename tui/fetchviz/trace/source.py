@@ -69,6 +69,12 @@ except OSError:  # not a libc we can load (not Linux): the process group is kill
     _LIBC = None
 
 
+def as_shown(line: str) -> str:
+    """A line as a terminal leaves it: what follows its last carriage return. A progress bar
+    that redraws itself so shows as its last drawing, not as every one run together."""
+    return line.rstrip("\r").rsplit("\r", 1)[-1]
+
+
 class TracedRun:
     """One run of the program: its process, its connections, its output."""
 
@@ -252,7 +258,7 @@ class TracedRun:
         buffer[:] = rest
         self.deliver(
             [
-                ProgramOutput(self.run_id, at, name, line.decode(errors="replace").rstrip("\r"))
+                ProgramOutput(self.run_id, at, name, as_shown(line.decode(errors="replace")))
                 for line in lines
             ]
         )
