@@ -572,3 +572,17 @@ def test_a_line_redrawn_with_carriage_returns_is_shown_as_its_last_drawing() -> 
     assert as_shown("progress 1/3\rprogress 2/3\rprogress 3/3") == "progress 3/3"
     assert as_shown("done\r") == "done"  # a CRLF line's end
     assert as_shown("plain") == "plain"
+
+
+def test_a_tasks_end_is_read_without_retrieving_its_exception(server: EmbeddedServer) -> None:
+    program = TRACED / "unretrieved.py"
+    plain = subprocess.run(
+        [sys.executable, str(program), server.url()], capture_output=True, text=True, timeout=60
+    )
+    assert "Task exception was never retrieved" in plain.stderr  # asyncio's, without fetchviz
+    result, stderr, code = traced_json(str(program), server.url())
+    assert code == 0
+    assert "Task exception was never retrieved" in stderr  # still the program's to see
+    assert "ValueError: failed on purpose" in stderr
+    states = {task["name"]: task["state"] for task in result["runs"][0]["async_tasks"]}
+    assert states == {"Task-1": "done", "fail": "failed", "wait": "cancelled", "done": "done"}

@@ -95,8 +95,8 @@ def flush(wait: bool = True) -> None:
         take = _out.popleft
         while _out:
             message = take()
-            if type(message) is tuple:
-                message = _task_message(*message)
+            if type(message) is tuple:  # a task's start or end, said now
+                message = _task_message(*message) if len(message) == 4 else _ended_message(*message)
             batch.append(len(message).to_bytes(4, "little"))
             batch.append(message)
         data = b"".join(batch)
@@ -186,16 +186,30 @@ def where(frame: Any) -> tuple[Any, ...] | None:
     while frame is not None:
         code = frame.f_code
         if code is _HANDLE_RUN:  # a task's own stack ends here: where was it made?
-            return _made_at.get(id(_current_task()), fallback)
+            made = _tasks.get(id(_current_task()))
+            return fallback if made is None else made[0]
         kind = _kinds.get(code.co_filename)  # _kind's first line, inline: it runs a request
         if kind is None:
             kind = _kind(code.co_filename)
         if kind == PROGRAM:
-            return (code.co_filename, frame.f_lineno, code.co_name)
+            return _place(frame, code)
         if kind == LIBRARY and fallback is None:
-            fallback = (code.co_filename, frame.f_lineno, code.co_name)
+            fallback = _place(frame, code)
         frame = frame.f_back
     return getattr(_submitted, "where", None) or fallback
+
+
+# (code, offset) -> (file, line, function): a frame's line is worked out from its code's line
+# table (_PyCode_CheckLineNumber), and a program makes its requests from a few places.
+_places: dict[tuple[Any, int], tuple[str, int, str]] = {}
+
+
+def _place(frame: Any, code: Any) -> tuple[str, int, str]:
+    key = (code, frame.f_lasti)
+    place = _places.get(key)
+    if place is None:
+        place = _places[key] = (code.co_filename, frame.f_lineno, code.co_name)
+    return place
 
 
 # A pool thread's stack holds none of the program's frames: its work's `where` is where the
@@ -239,10 +253,9 @@ def _hook_subprocess(module: Any) -> None:
 
 
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
-_made_at: dict[int, tuple[Any, ...] | None] = {}  # id(task) -> where the program made it
-# id(task) -> its number in this process, in the order they were made: what tells apart the
-# tasks a program names alike (ten workers called "worker"), which a name alone merged.
-_serial_of: dict[int, int] = {}
+# id(task) -> (where the program made it, its number in this process, in the order they were
+# made: what tells apart the tasks a program names alike, ten workers called "worker").
+_tasks: dict[int, tuple[tuple[Any, ...], int]] = {}
 _serials = itertools.count(1)
 
 
@@ -261,11 +274,26 @@ _running_loop: Any = _no_loop
 _task_of: Any = None
 
 
+_threads = threading.local()
+
+
+def _thread_name() -> str:
+    """The current thread's name as it was at its first request or task: read at each."""
+    try:
+        return _threads.name  # type: ignore[no-any-return]
+    except AttributeError:
+        name = _threads.name = threading.current_thread().name
+        return name
+
+
 def _task_named() -> tuple[str | None, int | None]:
     """The current task's name, and its number if the program made it (None: a task the
     program did not make, or none)."""
     task = _current_task()
-    return (None, None) if task is None else (task.get_name(), _serial_of.get(id(task)))
+    if task is None:
+        return None, None
+    made = _tasks.get(id(task))
+    return task.get_name(), None if made is None else made[1]
 
 
 # A request, from where it began to where it ended.
@@ -305,7 +333,7 @@ class Request:
             now(),
             method,
             url,
-            threading.current_thread().name,
+            _thread_name(),
             task,
             where(sys._getframe(depth)),
             serial,
@@ -791,12 +819,13 @@ def _made_by_program(frame: Any) -> tuple[Any, ...] | None:
     while frame is not None:
         code = frame.f_code
         if code is _HANDLE_RUN:
-            return _made_at.get(id(_current_task()))
+            made = _tasks.get(id(_current_task()))
+            return None if made is None else made[0]
         kind = _kinds.get(code.co_filename)  # _kind's first line, inline: it runs a task
         if kind is None:
             kind = _kind(code.co_filename)
         if kind == PROGRAM:
-            return (code.co_filename, frame.f_lineno, code.co_name)
+            return _place(frame, code)
         if kind == CLIENT:
             return None  # a client's own
         if code.co_name in _ASYNCIO_OWN and code.co_filename.endswith(_ASYNCIO_FILES):
@@ -815,10 +844,22 @@ def _hook_asyncio(module: Any) -> None:
 
 
 def _task_done(task: Any) -> None:
-    _made_at.pop(id(task), None)
-    serial = _serial_of.pop(id(task), 0)
-    state = "cancelled" if task.cancelled() else "failed" if task.exception() else "done"
-    _put(dumps(("task_end", task.get_name(), now(), state, serial)))
+    """A task's end, stamped: said when sent (_ended_message). A done callback costs a task a
+    call_soon and a Handle whatever it does (2 µs here): this one does no more than it must."""
+    _put((task, now()))
+
+
+def _ended_message(task: Any, at: float) -> bytes:
+    made = _tasks.pop(id(task), None)  # the task is alive till now: its id is still its own
+    if hasattr(task, "_exception"):
+        # Read as asyncio keeps them: task.exception() would mark the exception retrieved, and
+        # asyncio would no longer log the program's "Task exception was never retrieved".
+        cancelled, failed = task._state == "CANCELLED", task._exception is not None
+    else:  # a task factory's own kind of task
+        cancelled = task.cancelled()
+        failed = not cancelled and task.exception() is not None
+    state = "cancelled" if cancelled else "failed" if failed else "done"
+    return dumps(("task_end", task.get_name(), at, state, 0 if made is None else made[1]))
 
 
 def _watch_loop_class(base: Any) -> None:
@@ -831,9 +872,9 @@ def _watch_loop_class(base: Any) -> None:
         task = create_task(self, *args, **kwargs)
         made_at = _made_by_program(sys._getframe(1))
         if made_at is not None:
-            _made_at[id(task)] = made_at
-            serial = _serial_of[id(task)] = next(_serials)
-            _put((task, now(), threading.current_thread().name, serial))  # named when sent
+            serial = next(_serials)
+            _tasks[id(task)] = (made_at, serial)
+            _put((task, now(), _thread_name(), serial))  # named when sent
             task.add_done_callback(_task_done)
         return task
 
