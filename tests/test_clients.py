@@ -151,3 +151,39 @@ async def test_the_dashboard_says_a_client_is_not_installed(
         await pilot.press("a")  # compare-all runs the others
         await wait_until(pilot, lambda: not app.session.pending and run_done(app, "threads")())
         assert not {c.id for c in CLIENTS} & {run.strategy for _, run in app.session.history}
+
+
+def test_curl_cffis_whole_seconds_are_said_before_the_race(server: EmbeddedServer) -> None:
+    # libcurl has no limit on silence under a second: a sub-second --timeout that fails every
+    # other client lets curl-cffi's rows succeed. The run says so, before its table.
+    url = server.url()
+    args = ["--headless", "-n", "2", "--url", url, "-s", "curl-cffi", "-s", "aiohttp"]
+    done = fetchviz(dict(os.environ), *args, "--timeout", "0.05")
+    assert done.returncode == 0, done.stderr
+    said = [line for line in done.stderr.splitlines() if "whole seconds" in line]
+    assert said == ["fetchviz: curl-cffi keeps --timeout in whole seconds: 0.05 s waits up to 1 s"]
+    assert all(len(line) <= 80 for line in said)
+    whole = fetchviz(dict(os.environ), *args, "--timeout", "2")
+    assert whole.returncode == 0 and "whole seconds" not in whole.stderr  # kept as asked
+    sweep = fetchviz(dict(os.environ), "sweep", "--url", url, "-s", "curl-cffi", "--tasks", "2",
+                     "--timeout", "1.5", "--headless")  # fmt: skip
+    assert "curl-cffi keeps --timeout in whole seconds: 1.5 s waits up to 2 s" in sweep.stderr
+
+
+async def test_the_dashboard_says_curl_cffis_whole_seconds(server: EmbeddedServer) -> None:
+    from dataclasses import replace
+
+    from conftest import config_for
+    from fetchviz.core.catalog import BY_ID
+    from fetchviz.ui.launch import dashboard_app
+    from test_app import run_done, wait_until
+
+    config = replace(config_for(server, tasks=2), timeout=0.5)
+    app = dashboard_app(config, [BY_ID["curl-cffi"]])
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, run_done(app, "curl-cffi"))
+        said = [str(n.message) for n in app._notifications]
+        assert "curl-cffi keeps --timeout in whole seconds: 0.5 s waits up to 1 s" in said
+        await pilot.press("h")  # httpx2 keeps it as asked: nothing more is said
+        await wait_until(pilot, run_done(app, "httpx2"))
+        assert len([n for n in app._notifications if "whole seconds" in str(n.message)]) == 1

@@ -113,6 +113,14 @@ def progress(runs: int) -> Callable[[str], None]:
     return say
 
 
+def say_caveats(strategies: list[Strategy], config: Config) -> None:
+    """On stderr, before the runs: where a client will not keep the rules to the letter."""
+    for strategy in strategies:
+        caveat = strategy.timeout_caveat(config.timeout)
+        if caveat is not None:
+            print(f"fetchviz: {caveat}", file=sys.stderr)
+
+
 def ready(server: EmbeddedServer | None) -> None:
     """Before a run, as the dashboard does: a run after the server died fetches from a new
     one."""
@@ -129,6 +137,7 @@ def _headless(args: argparse.Namespace, config: Config, server: EmbeddedServer |
     from fetchviz.runs.headless import print_json, print_table, run_all
 
     strategies: list[Strategy] = args.strategies
+    say_caveats(strategies, config)
     say = progress(len(strategies))
 
     def before_each(strategy: Strategy) -> None:

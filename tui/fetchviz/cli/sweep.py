@@ -9,7 +9,7 @@ import sys
 
 from fetchviz.cli import keymap
 from fetchviz.cli.args import Parser, UsageError, add_run_options, check
-from fetchviz.cli.run import progress, ready, source, started
+from fetchviz.cli.run import progress, ready, say_caveats, source, started
 from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import MAX_TASKS, Config
 from fetchviz.runs.server import EmbeddedServer
@@ -124,6 +124,7 @@ def _printed(
 ) -> int:
     """On stdout; an embedded server that died is started again before the next run."""
     strategies: list[Strategy] = args.strategies
+    say_caveats(strategies, config)
     say = progress(sum(not step.estimated for step in plan(strategies, args.sizes, up_to)))
 
     def before_each(strategy: Strategy, n: int) -> None:

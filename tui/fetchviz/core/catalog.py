@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib.util
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,7 @@ class Strategy:
     path: str | None = None  # the user's file; None for a built-in
     module: str = "strategies"  # a built-in's module in runs/
     needs: str | None = None  # what an extra installs ('fetchviz[clients]'); None: always there
+    whole_seconds: bool = False  # its limit on silence is kept in whole seconds (libcurl's)
 
     @property
     def installed(self) -> bool:
@@ -80,6 +82,14 @@ class Strategy:
     def not_installed(self) -> str:
         """What to say when it is asked for and not installed: one line, what to do."""
         return f"{self.id} is not installed: {CLIENTS_EXTRA} adds it"
+
+    def timeout_caveat(self, timeout: float) -> str | None:
+        """Where this client cannot keep --timeout to the letter, one line that says so: a run
+        against the others would otherwise look like a client that does not time out."""
+        if not self.whole_seconds or timeout == math.ceil(timeout):
+            return None
+        kept = math.ceil(timeout)
+        return f"{self.id} keeps --timeout in whole seconds: {timeout:g} s waits up to {kept} s"
 
     @property
     def spec(self) -> str:
@@ -201,6 +211,7 @@ CLIENTS: tuple[Strategy, ...] = (
         "curl_cffi_client",
         module="clients",
         needs="curl_cffi",
+        whole_seconds=True,  # CURLOPT_LOW_SPEED_TIME: clients.py rounds --timeout up
     ),
 )
 STRATEGIES: tuple[Strategy, ...] = TUTORIAL + CLIENTS

@@ -83,6 +83,9 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         tuning.settle_memory()
         self.pacer.reset()
         session.start(strategy, config, source)
+        caveat = strategy.timeout_caveat(session.current_config.timeout)
+        if caveat is not None:
+            self.notify(caveat, severity="warning", timeout=6)
         if self.shown():
             self.table.show(session.current)
         self.redraw()
