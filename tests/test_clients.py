@@ -186,4 +186,8 @@ async def test_the_dashboard_says_curl_cffis_whole_seconds(server: EmbeddedServe
         assert "curl-cffi keeps --timeout in whole seconds: 0.5 s waits up to 1 s" in said
         await pilot.press("h")  # httpx2 keeps it as asked: nothing more is said
         await wait_until(pilot, run_done(app, "httpx2"))
+        await pilot.press("l")  # nor is it said again for curl-cffi's rerun
+        await wait_until(
+            pilot, lambda: len(app.session.history) == 3 and run_done(app, "curl-cffi")()
+        )
         assert len([n for n in app._notifications if "whole seconds" in str(n.message)]) == 1

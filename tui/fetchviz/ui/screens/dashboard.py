@@ -40,6 +40,7 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         # tour just left), its run let go if it had not been yet.
         self.launch = launch
         self.code_at_start = code
+        self.caveats_said: set[str] = set()  # each said once: a rerun need not repeat it
 
     def mounted(self) -> None:
         super().mounted()
@@ -84,7 +85,8 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         self.pacer.reset()
         session.start(strategy, config, source)
         caveat = strategy.timeout_caveat(session.current_config.timeout)
-        if caveat is not None:
+        if caveat is not None and caveat not in self.caveats_said:
+            self.caveats_said.add(caveat)
             self.notify(caveat, severity="warning", timeout=6)
         if self.shown():
             self.table.show(session.current)
