@@ -8,6 +8,8 @@ import signal
 import time
 from collections.abc import Callable
 
+import pytest
+from textual.containers import VerticalScroll
 from textual.geometry import Region
 
 from conftest import config_for
@@ -486,6 +488,18 @@ async def test_the_keys_window_lists_the_modes_keys_and_no_key_below_acts(server
         await pilot.press("escape")  # closes the window, cancels nothing
         assert not isinstance(app.screen, KeysPanel)
         assert app.session.current.done and not app.session.current.cancelled
+
+
+@pytest.mark.parametrize(("size", "more"), [((80, 24), True), ((160, 50), False)])
+async def test_the_keys_window_says_when_there_are_more_below(server, size, more):
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=size) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await pilot.press("question_mark")
+        await pilot.pause(0.1)
+        frame = app.screen.query_one(VerticalScroll)
+        assert frame.border_subtitle.startswith("↑↓ more · ") is more, frame.border_subtitle
+        assert frame.border_subtitle.endswith("escape closes · ctrl+p every action")
 
 
 async def test_the_duration_histogram_fits_its_line_at_10000_tasks(server):

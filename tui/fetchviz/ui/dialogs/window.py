@@ -9,6 +9,7 @@ from rich.console import RenderableType
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import Resize
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
@@ -37,3 +38,16 @@ class Window(ModalScreen[None]):
             frame.border_title = self.title_text
             frame.border_subtitle = self.subtitle_text
             yield Static(self.content, markup=False)
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._say_if_more)
+
+    def on_resize(self, event: Resize) -> None:
+        self.call_after_refresh(self._say_if_more)
+
+    def _say_if_more(self) -> None:
+        """Where the window cannot show it all (the keys at 80×24), its frame says how to see
+        the rest: a scroll bar alone is easy to miss on a projector."""
+        frame = self.query_one(VerticalScroll)
+        more = "↑↓ more · " if frame.max_scroll_y > 0 else ""
+        frame.border_subtitle = more + self.subtitle_text
