@@ -81,7 +81,8 @@ def summary_lines(state: TraceState, room: int | None = None) -> list[str]:
         overlap = state.overlap(state.end or 0.0)
         lines.append(
             f"{count} request{'s' if count != 1 else ''}: {state.ok} ok, {state.failed} failed"
-            f" · most in flight {state.most_in_flight()}"
+            + (f", {state.cancelled_tasks} cancelled" if state.cancelled_tasks else "")
+            + f" · most in flight {state.most_in_flight()}"
             + (f" · overlap {overlap:.1f}×" if overlap is not None else "")
         )
     lines.append(
@@ -130,7 +131,9 @@ def print_table(state: TraceState, out: TextIO) -> None:
         assert isinstance(row, TracedRow)
         start = state.offset(row.started)
         took = row.duration
-        result = row.error or (f"{row.status} · {row.nbytes} B" if row.status else "")
+        result = row.error or (
+            "cancelled" if row.cancelled else f"{row.status} · {row.nbytes} B" if row.status else ""
+        )
         request = f"{row.method} {row.url}".strip()
         out.write(
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
