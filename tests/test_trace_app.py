@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
+from textual.content import Content
 
 from fetchviz.core.actions import ACTIONS
 from fetchviz.core.events import ProgramExited, TaskFinished
@@ -53,6 +54,46 @@ async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
             ),
         )
         assert screen.state is not None and screen.state.ok == 10
+
+
+async def test_a_tasks_end_is_said_apart_from_its_requests(server: EmbeddedServer) -> None:
+    """`t` lists tasks as "cancelled · 1 request": "1 request cancelled" said what was not so
+    of a task that failed with no request."""
+    app, screen = traced_app("tests/traced/cancelled.py", server.url(5000))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        assert screen.state is not None
+        tasks = [line for line in threads_text(screen.state).splitlines() if "  task " in line]
+        assert len(tasks) == 4
+        assert sum(line.endswith("cancelled · 1 request") for line in tasks) == 3, tasks
+        assert not any(line.endswith(("requests cancelled", "request cancelled")) for line in tasks)
+
+
+async def test_an_unended_line_is_shown_as_a_terminal_would(server: EmbeddedServer) -> None:
+    """A progress bar's line shows live, at its latest drawing, in the panel's lower edge;
+    a line on stderr puts the unended stdout line before it; the last, never ended, is kept."""
+    app, screen = traced_app("tests/traced/progress.py", server.url(300))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: screen.state is not None and "[b]phase2 2/3" in screen.state.partial.values(),
+        )
+        edge = screen.output.border_subtitle  # as markup: the program's "[b]" kept as text
+        assert edge is not None and Content.from_markup(edge).plain == "▸ [b]phase2 2/3"
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        state = screen.state
+        assert state is not None
+        said = [(stream, text) for _, stream, text in state.output]
+        assert said == [
+            ("stdout", "phase1"),
+            ("stdout", "[b]phase2 3/3"),
+            ("stderr", "oops"),
+            ("stdout", "[done] 3/3"),
+        ], said
+        assert not state.partial
+        await pilot.pause()
+        assert "[done] 3/3" in "\n".join(str(line.text) for line in screen.output.lines)
+        assert str(screen.output.border_subtitle) == screen.output_note()
 
 
 async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> None:

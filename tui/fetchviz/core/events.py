@@ -252,12 +252,15 @@ class LoopUnblocked:
 
 @event
 class ProgramOutput:
-    """A line the traced program wrote, stamped as it arrived (its stdout is line-buffered)."""
+    """A line the traced program wrote, stamped as it arrived (its stdout is line-buffered).
+    `partial`: the line it is still writing, as a terminal shows it so far (a progress bar's
+    latest drawing, `\r`s and all taken into account); its end comes as a line of its own."""
 
     run_id: int
     at: float
     stream: str  # stdout or stderr
     text: str
+    partial: bool = False
 
 
 @event

@@ -113,6 +113,8 @@ class TraceState(RunState):
         default_factory=lambda: collections.deque(maxlen=OUTPUT_LINES)
     )
     output_count: int = 0  # every line, those no longer kept too
+    # Each stream's line still being written (ProgramOutput.partial), the latest last.
+    partial: dict[str, str] = field(default_factory=dict)
     in_flight: int = 0
     most_seen: int = 0  # most in flight at once, as the events arrived
 
@@ -202,9 +204,13 @@ class TraceState(RunState):
                 if worst is not None:
                     key = (pid, thread)
                     self.loop_worst[key] = max(self.loop_worst.get(key, 0.0), worst)
-            case ProgramOutput(at=at, stream=stream, text=text):
-                self.output.append((at, stream, text))
-                self.output_count += 1
+            case ProgramOutput(at=at, stream=stream, text=text, partial=partial):
+                self.partial.pop(stream, None)
+                if partial:
+                    self.partial[stream] = text
+                else:
+                    self.output.append((at, stream, text))
+                    self.output_count += 1
             case ProgramExited(exit_code=code, how=how, note=note):
                 self.exit_code, self.how, self.note = code, how, note
             case _:

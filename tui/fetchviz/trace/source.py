@@ -245,23 +245,37 @@ class TracedRun:
         except OSError:
             data = b""
         at = time.perf_counter()
-        if not data:
+        if not data:  # its last line, unended
             self.source.loop.remove_reader(fd)
             del self.output[fd]
-            if buffer:
-                self.deliver(
-                    [ProgramOutput(self.run_id, at, name, buffer.decode(errors="replace"))]
-                )
+            self.deliver(self._ended_lines(at, [(name, buffer)]))
             return
         buffer += data
         *lines, rest = buffer.split(b"\n")
         buffer[:] = rest
-        self.deliver(
-            [
-                ProgramOutput(self.run_id, at, name, as_shown(line.decode(errors="replace")))
-                for line in lines
-            ]
-        )
+        events: list[Event] = []
+        if lines:  # another stream's unended line came first: a terminal shows it first
+            others = [(other, waiting) for other, waiting in self.output.values() if other != name]
+            events += self._ended_lines(at, others)
+        events += [
+            ProgramOutput(self.run_id, at, name, as_shown(line.decode(errors="replace")))
+            for line in lines
+        ]
+        if rest:  # the line being written, shown as it is so far (a progress bar's `\r`s)
+            events.append(
+                ProgramOutput(self.run_id, at, name, as_shown(rest.decode(errors="replace")), True)
+            )
+        self.deliver(events)
+
+    def _ended_lines(self, at: float, streams: list[tuple[str, bytearray]]) -> list[Event]:
+        """Unended lines, each taken as a line of its own, and their buffers emptied."""
+        events: list[Event] = []
+        for name, buffer in streams:
+            if buffer:
+                text = as_shown(buffer.decode(errors="replace"))
+                events.append(ProgramOutput(self.run_id, at, name, text))
+                buffer.clear()
+        return events
 
     # How it ended
 

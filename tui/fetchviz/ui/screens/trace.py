@@ -13,6 +13,7 @@ from rich.text import Text
 from textual import events, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
+from textual.content import Content
 from textual.widgets import Footer, RichLog
 
 from fetchviz.core.actions import TRACE
@@ -235,7 +236,12 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         return text
 
     def _write_output(self, state: TraceState) -> None:
-        """The program's new lines, each with its time in the run (as the rows have)."""
+        """The program's new lines, each with its time in the run (as the rows have); the
+        line it is still writing (a progress bar) in the panel's lower edge."""
+        writing = next(reversed(state.partial.values()), None)
+        # Content, not markup: the program's text is its own ("[done] 3/3").
+        shown = self.output_note() if writing is None else Content(f"▸ {writing}")
+        self.output.border_subtitle = shown
         new = state.output_count - self.shown_output
         if new <= 0:
             return
@@ -298,10 +304,11 @@ def threads_text(state: TraceState) -> str:
     for kind, life in spans:
         lines = listed[life.pid, kind]
         if len(lines) < LISTED:
-            state_of = "" if kind == "thread" else life.state or ""
+            # A task's end before its requests: "failed · 0 requests", not "0 requests failed".
+            state_of = "" if kind == "thread" or not life.state else f"{life.state} · "
             # 22 wide: a task's line, its state too, fits 80 columns.
             line = f"  {kind:<6} {fit_text(life.label, 22):<22} {span(life.started, life.ended)}"
-            lines.append(f"{line}  {counted(life.requests)} {state_of}".rstrip())
+            lines.append(f"{line}  {state_of}{counted(life.requests)}")
         else:
             more[life.pid, kind] += 1
     lines = []
