@@ -37,6 +37,10 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     elif mode == "redirect" and path != b"/final":
         conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: /final\r\n")
         conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "redirect-kept":  # its next hop on the same connection, kept alive
+        conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     elif mode == "redirect-loop":
         conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /again\r\n")
         conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from faulty import faulty_server
 from fetchviz.runs.server import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -416,6 +417,30 @@ def test_cancelled_requests_are_counted_and_said(server: EmbeddedServer) -> None
     assert "4 requests: 0 ok, 1 failed, 3 cancelled" in done.stdout
     rows = [line for line in done.stdout.splitlines() if "/delay/5000" in line and "GET" in line]
     assert len(rows) == 3 and all(" cancelled " in row for row in rows), done.stdout
+
+
+@pytest.mark.parametrize("mode", ["redirect", "redirect-kept"])
+def test_each_hop_of_a_redirect_is_a_row_for_every_client(mode: str) -> None:
+    """A redirect is two requests on the wire: requests showed two rows, httpx and aiohttp
+    one (the first hop's URL, the last one's status, no connect nor first byte)."""
+    with faulty_server(mode) as url:
+        result, stderr, code = traced_json(str(TRACED / "redirects.py"), url)
+    assert code == 0, stderr
+    tasks = tasks_of(result)
+    lines = [task["where"] for task in tasks]
+    assert len(tasks) == 12, [(task["url"], task["status"]) for task in tasks]
+    for first, second in zip(tasks[::2], tasks[1::2], strict=True):
+        assert first["where"] == second["where"]  # the program's line that asked
+        assert (first["url"], first["status"]) == (url, 301 if mode == "redirect" else 302)
+        assert (second["url"], second["status"]) == (url + "final", 200)
+        assert {first["state"], second["state"]} == {"finished"}
+        assert first["phases"]["connect"] is not None and first["phases"]["first_byte"] is not None
+        assert second["phases"]["first_byte"] is not None
+        if mode == "redirect":  # a connection each
+            assert second["phases"]["connect"] is not None
+        assert second["bytes"] == 2
+        assert second["reused"] == (mode == "redirect-kept")
+    assert len(set(lines)) == 6
 
 
 def test_serve_gives_the_program_a_url() -> None:

@@ -579,13 +579,17 @@ _HTTPCORE = {
 }
 
 
-def _sent(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """The request a Client.send was given: first, or as `request=` (Client.stream does so)."""
-    return args[0] if args else kwargs["request"]
-
-
 def _hook_httpx(module: Any) -> None:
-    def traced(request: Request, theirs: Any, is_async: bool) -> Any:
+    """httpx, and httpx2 (pydantic's, the same API and `trace` extension): a row a request on
+    the wire, as http.client's are, so a redirect's hops are rows of their own, each with its
+    phases (Client._send_single_request: one call a hop, past redirects and auth). A row ends
+    when its response is closed: httpx closes it once the body is read (Client.send without
+    stream=True, or a hop it follows), the program does otherwise."""
+
+    def traced(request: Request, extensions: dict[str, Any], is_async: bool) -> Any:
+        theirs = extensions.get("trace")
+        theirs = getattr(theirs, "_fvz_theirs", theirs)  # a hop before this one had ours
+
         def stamp(name: str) -> None:
             what = _HTTPCORE.get(name)
             if what is not None:
@@ -598,6 +602,7 @@ def _hook_httpx(module: Any) -> None:
                 if theirs is not None:
                     await theirs(name, info)
 
+            atrace._fvz_theirs = theirs
             return atrace
 
         def trace(name: str, info: Any) -> None:
@@ -605,52 +610,60 @@ def _hook_httpx(module: Any) -> None:
             if theirs is not None:
                 theirs(name, info)
 
+        trace._fvz_theirs = theirs
         return trace
 
-    def answered(request: Request, response: Any, stream: bool) -> None:
-        request.status = response.status_code
-        if stream:
-            response._fvz = request  # ends when the program closes it
-        else:
-            request.end(len(response.content))
+    def begun(self: Any, http_request: Any, is_async: bool) -> Request:
+        request = Request(http_request.method, str(http_request.url), depth=3)
+        if not is_async:
+            _blocking_call(request)
+        extensions = http_request.extensions
+        extensions["trace"] = traced(request, extensions, is_async)
+        return request
 
-    sync_send = module.Client.send
+    def answered(request: Request, response: Any) -> None:
+        request.status = response.status_code
+        response._fvz = request
+
+    sync_send = module.Client._send_single_request
 
     @functools.wraps(sync_send)
-    def send_(self: Any, *args: Any, **kwargs: Any) -> Any:
-        http_request = _sent(args, kwargs)
-        request = Request(http_request.method, str(http_request.url))
-        _blocking_call(request)
-        extensions = http_request.extensions
-        extensions["trace"] = traced(request, extensions.get("trace"), False)
+    def send_(self: Any, http_request: Any) -> Any:
+        request = begun(self, http_request, False)
         try:
-            response = sync_send(self, *args, **kwargs)
+            response = sync_send(self, http_request)
         except BaseException as exc:
             request.end(error=exc)
             raise
-        answered(request, response, kwargs.get("stream", False))
+        answered(request, response)
         return response
 
-    async_send = module.AsyncClient.send
+    async_send = module.AsyncClient._send_single_request
 
     @functools.wraps(async_send)
-    async def asend(self: Any, *args: Any, **kwargs: Any) -> Any:
-        http_request = _sent(args, kwargs)
-        request = Request(http_request.method, str(http_request.url))
-        extensions = http_request.extensions
-        extensions["trace"] = traced(request, extensions.get("trace"), True)
+    async def asend(self: Any, http_request: Any) -> Any:
+        request = begun(self, http_request, True)
         try:
-            response = await async_send(self, *args, **kwargs)
+            response = await async_send(self, http_request)
         except BaseException as exc:
             request.end(error=exc)
             raise
-        answered(request, response, kwargs.get("stream", False))
+        answered(request, response)
         return response
+
+    # httpx closes a response when a read of its body fails, in the `except` that re-raises:
+    # the error being handled is the row's (a read timed out, the task was cancelled).
+    failures = (module.HTTPError, module.StreamError)
 
     def closing(method: Any, is_async: bool) -> Any:
         def finish(response: Any) -> None:
             request = response._fvz
-            if request is not None:
+            if request is None or request.ended:
+                return
+            error = sys.exc_info()[1]
+            if isinstance(error, failures) or not isinstance(error, (Exception, type(None))):
+                request.end(error=error)
+            else:
                 request.end(response.num_bytes_downloaded)
 
         if is_async:
@@ -674,10 +687,21 @@ def _hook_httpx(module: Any) -> None:
         return close
 
     module.Response._fvz = None  # read as an attribute, why: _hook_aiohttp
-    module.Client.send = send_
-    module.AsyncClient.send = asend
+    module.Client._send_single_request = send_
+    module.AsyncClient._send_single_request = asend
     module.Response.close = closing(module.Response.close, False)
     module.Response.aclose = closing(module.Response.aclose, True)
+
+
+def _hop(request: Request, req: Any) -> Request:
+    """aiohttp follows a redirect inside one ClientSession._request: the hop that was
+    answered ends, a row of its own as requests' hops are, when the next begins (aiohttp
+    released it just before), and the next, `req` (its ClientRequest), is a new row."""
+    request.end()
+    method, url = ("GET", "") if req is None else (req.method, str(req.url))
+    hop = Request(method, url, depth=3)
+    _CURRENT.set(hop)
+    return hop
 
 
 # aiohttp: a row a ClientSession._request; it ends when the body has been read (or the
@@ -716,8 +740,9 @@ def _hook_aiohttp(module: Any) -> None:
         token = _CURRENT.set(request)
         try:
             response = await session_request(self, method, url, *args, **kwargs)
+            request = _CURRENT.get() or request  # a redirect's last hop (_hop)
         except BaseException as exc:
-            request.end(error=exc)
+            (_CURRENT.get() or request).end(error=exc)
             raise
         finally:
             _CURRENT.reset(token)
@@ -734,9 +759,12 @@ def _hook_aiohttp(module: Any) -> None:
     @functools.wraps(create)
     def _create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = _CURRENT.get()
-        if request is not None and request.connect_start is None:
-            request.connect_start = now()
-            request.tls_known = False
+        if request is not None:
+            if request.headers is not None:  # answered: a redirect's next hop opens
+                request = _hop(request, args[0] if args else kwargs.get("req"))
+            if request.connect_start is None:
+                request.connect_start = now()
+                request.tls_known = False
         return create(self, *args, **kwargs)
 
     # Sent: the request has its connection (new or from the pool) and is about to be written
@@ -749,6 +777,8 @@ def _hook_aiohttp(module: Any) -> None:
         expect(self, *args, **kwargs)
         request = _CURRENT.get()
         if request is not None:
+            if request.headers is not None:  # answered: a redirect's next hop, pooled
+                request = _hop(request, sys._getframe(1).f_locals.get("req"))
             at = now()
             if request.connect_start is not None and request.connected is None:
                 request.connected = at
@@ -768,6 +798,7 @@ def _hook_aiohttp(module: Any) -> None:
         if request is not None and (code >= 200 or code == 101):  # not an interim 1xx
             request.headers = now()
             request.answers += 1
+            request.status = code  # a redirect's hop ends with it (_hop)
 
     def ended(method: Any) -> Any:
         @functools.wraps(method)
@@ -1030,6 +1061,7 @@ HOOKS = {
     "subprocess": _hook_subprocess,
     "http.client": _hook_http_client,
     "httpx": _hook_httpx,
+    "httpx2": _hook_httpx,
     "aiohttp": _hook_aiohttp,
     "asyncio": _hook_asyncio,
 }
