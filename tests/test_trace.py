@@ -302,6 +302,22 @@ def test_multiprocessing_children_are_traced(server: EmbeddedServer, method: str
     assert len(run["processes"]) >= 3
 
 
+def test_the_table_tells_tasks_named_alike_and_processes_apart(server: EmbeddedServer) -> None:
+    done = fetchviz("trace", "--headless", str(TRACED / "same_names.py"), server.url())
+    assert done.returncode == 0, done.stderr
+    workers = [line for line in done.stdout.splitlines() if " worker #" in line]
+    assert len(workers) == 6  # two requests a worker, each worker its number
+    assert len({line.split(" worker #")[1].split()[0] for line in workers}) == 3
+    assert "process" not in done.stdout.splitlines()[4]  # one process: no column for it
+    done = fetchviz("trace", "--headless", str(TRACED / "multi_proc.py"), server.url(), "4")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    (head,) = [line for line in lines if line.lstrip().startswith("#")]
+    assert " process thread/task " in head
+    rows = [line.split() for line in lines if "GET http" in line]
+    assert len(rows) == 4 and all(row[9].isdigit() for row in rows), rows
+
+
 def test_a_subprocess_is_traced_too(server: EmbeddedServer) -> None:
     result, _, code = traced_json(str(TRACED / "sub_proc.py"), server.url())
     assert code == 0

@@ -221,9 +221,13 @@ class TraceState(RunState):
 
     @staticmethod
     def row_thread(row: TaskRow) -> str:
-        """What the rows' thread column says: the asyncio task where there is one."""
+        """What the rows' thread column says: the asyncio task where there is one, with its
+        number when the program named it (tasks named alike told apart: `fetch #2`; asyncio's
+        own names, Task-N, are each one's already)."""
         if isinstance(row, TracedRow) and row.task is not None:
-            return row.task
+            if row.task_number is None or row.task.startswith("Task-"):
+                return row.task
+            return f"{row.task} #{row.task_number}"
         return row.thread or ""
 
     def url(self, index: int) -> str | None:

@@ -122,9 +122,11 @@ def print_table(state: TraceState, out: TextIO) -> None:
         out.write(line + "\n")
     if not state.tasks:
         return
+    processes = len(state.processes) > 1  # a column of its own only then
     out.write(
         f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<40} "
-        f"{'thread/task':<18} where\n"
+        + (f"{'process':>7} " if processes else "")
+        + f"{'thread/task':<18} where\n"
     )
     rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
     for row in rows[:ROWS_SHOWN]:
@@ -139,7 +141,8 @@ def print_table(state: TraceState, out: TextIO) -> None:
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
             f"{'' if took is None else f'{took:.3f}':>7}  {fit_text(result, 22):<22} "
             f"{fit_text(request, 40):<40} "
-            f"{short_thread(TraceState.row_thread(row), 18):<18} "
+            + (f"{row.pid or '':>7} " if processes else "")
+            + f"{short_thread(TraceState.row_thread(row), 18):<18} "
             f"{state.relative(row.where) or ''}\n"
         )
     if len(rows) > ROWS_SHOWN:
