@@ -457,6 +457,25 @@ async def test_a_click_on_a_row_and_f_show_every_reason_whole(server):
         )  # escape closed only the window
 
 
+async def test_the_keyboard_reaches_a_rows_details(server):
+    """↓ moves a cursor over the rows, enter shows the row under it: no mouse needed."""
+    url = "http://127.0.0.1:9/nothing/answers/"
+    app = dashboard_app(Config(tasks=3, url=url, delay_ms=None, timeout=2), [BY_ID["httpx"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "httpx"))
+        table = app.screen.query_one(TaskTable)
+        assert table.cursor is None  # not shown until moved
+        await pilot.press("enter")  # never moved: the top row
+        await wait_until(pilot, lambda: isinstance(app.screen, Details))
+        assert "task 0 of httpx" in app.screen.text
+        await pilot.press("escape")
+        await pilot.press("down", "down", "down", "down")  # past the last row: it stays there
+        assert table.cursor == 2
+        await pilot.press("up", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details))
+        assert "task 1 of httpx" in app.screen.text and "connection refused" in app.screen.text
+
+
 async def test_a_killed_runs_process_says_why_on_screen(server):
     config = config_for(server, tasks=20, url=server.url(300))
     app = dashboard_app(config, [BY_ID["sync"]])

@@ -16,7 +16,7 @@ from fetchviz.runs.server import EmbeddedServer
 from fetchviz.trace.program import Program
 from fetchviz.trace.source import TraceSource
 from fetchviz.ui.app import FetchvizApp
-from fetchviz.ui.dialogs.details import LiveDetails
+from fetchviz.ui.dialogs.details import Details, LiveDetails
 from fetchviz.ui.screens.trace import TraceScreen, threads_text
 from test_app import wait_until
 from test_server import alive
@@ -45,6 +45,10 @@ async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
         first = state.tasks[0].finished
         assert first is not None and finished_0 >= first - 0.05
         assert "process" in threads_text(state)
+        await pilot.press("down", "down", "enter")  # a request's details, by keyboard
+        await wait_until(pilot, lambda: isinstance(app.screen, Details))
+        assert app.screen.title_text == "request 1" and "where" in app.screen.text
+        await pilot.press("escape")
         first_run = state.run_id
         await pilot.press("r")
         await wait_until(

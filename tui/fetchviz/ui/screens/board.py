@@ -317,6 +317,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         if self.session.current is not None:
             self.app.push_screen(Details("why it failed", failure_summary(self.session.current)))
 
+    def action_details(self) -> None:
+        self.table.choose()
+
     def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
         run = self.session.current
         if run is not None and message.index < len(run.tasks):

@@ -143,6 +143,9 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             )
             self.app.push_screen(live)
 
+    def action_details(self) -> None:
+        self.table.choose()
+
     def on_task_table_chosen(self, message: TaskTable.Chosen) -> None:
         state = self.state
         if state is not None and message.index < len(state.tasks):

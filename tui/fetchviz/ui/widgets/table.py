@@ -11,6 +11,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
+from textual.binding import Binding, BindingType
 from textual.color import Color
 from textual.filter import LineFilter
 from textual.geometry import Region, Size
@@ -94,6 +95,9 @@ def fmt_seconds(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+CURSOR = Style(reverse=True)
+
+
 class TaskTable(ScrollView, can_focus=True):
     """One row per task, drawn line by line: only the visible rows cost anything."""
 
@@ -103,10 +107,50 @@ class TaskTable(ScrollView, can_focus=True):
 
         index: int
 
+    # ↑↓ move a cursor over the rows (shown once moved), enter (the screens' `details`
+    # action) opens the row under it: what a click does, without a mouse (on stage, over ssh).
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+    ]
+
+    cursor: int | None = None  # the row under the cursor; None: not moved yet
+
     def on_click(self, event: events.Click) -> None:
         index = self.scroll_offset.y + event.y
         if self.run is not None and 0 <= index < len(self.run.tasks):
+            self.move_cursor(index)
             self.post_message(self.Chosen(index))
+
+    def action_cursor(self, step: int) -> None:
+        if self.run is None or not self.run.tasks:
+            return
+        top = self.scroll_offset.y
+        start = top - 1 if step > 0 else top + 1  # the first move lands on the top row
+        self.move_cursor((start if self.cursor is None else self.cursor) + step)
+
+    def move_cursor(self, index: int) -> None:
+        if self.run is None:
+            return
+        index = max(0, min(index, len(self.run.tasks) - 1))
+        before, self.cursor = self.cursor, index
+        if before is not None:
+            self.refresh_line(before - self.scroll_offset.y)
+        top, height = self.scroll_offset.y, self.scrollable_content_region.height
+        if index < top:
+            self.scroll_to(y=index, animate=False)
+        elif index >= top + height:
+            self.scroll_to(y=index - height + 1, animate=False)
+        self.refresh_line(index - self.scroll_offset.y)
+
+    def choose(self) -> None:
+        """The row under the cursor, shown whole (the top row if the cursor never moved)."""
+        if self.run is None or not self.run.tasks:
+            return
+        if self.cursor is None:
+            self.move_cursor(self.scroll_offset.y)
+        assert self.cursor is not None
+        self.post_message(self.Chosen(self.cursor))
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "tasktable--queued",
@@ -175,6 +219,7 @@ class TaskTable(ScrollView, can_focus=True):
 
     def show(self, run: RunState | None) -> None:
         self.run = run
+        self.cursor = None
         self.virtual_size = Size(self.size.width, len(run.tasks) if run else 0)
         self.scroll_home(animate=False)
         self._forget()
@@ -269,6 +314,8 @@ class TaskTable(ScrollView, can_focus=True):
             strip = self._lines.get(top + y)
             if strip is None:
                 strip = self._lines[top + y] = self._line(top + y, width)
+            if top + y == self.cursor:  # styled as drawn: the cached line stays as it is
+                strip = strip.apply_style(CURSOR)
             strips.append(strip)
         if crop.column_span != (0, width):
             strips = [strip.crop(*crop.column_span) for strip in strips]
