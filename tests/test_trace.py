@@ -412,15 +412,19 @@ def test_requests_in_flight_at_exit_say_so(server: EmbeddedServer) -> None:
     assert task["state"] == "failed" and "ended before the answer" in task["error"]
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    ("how", "client"), [("SIGTERM", "requests"), ("SIGKILL", "requests"), ("SIGKILL", "aiohttp")]
+)
 def test_killed_straight_after_its_answer_the_request_finished(
-    server: EmbeddedServer, how: str
+    server: EmbeddedServer, how: str, client: str
 ) -> None:
-    """No Python runs after SIGKILL (nor after SIGTERM's default): a blocking client's end
-    is handed over as it happens, not at the sender's next wake-up."""
+    """No Python runs after SIGKILL (nor after SIGTERM's default): a blocking client's end,
+    and an async one's when it was the last in flight, is handed over as it happens, not at
+    the sender's next wake-up or the loop's next beat."""
     number = getattr(signal, how)
+    program = str(TRACED / "killed_after_answer.py")
     for _ in range(3):  # it was lost one run in two or three
-        result, _, code = traced_json(str(TRACED / "killed_after_answer.py"), server.url(), how)
+        result, _, code = traced_json(program, server.url(), how, client)
         assert code == 128 + number
         (task,) = tasks_of(result)
         assert task["state"] == "finished", task
@@ -457,6 +461,16 @@ def test_each_hop_of_a_redirect_is_a_row_for_every_client(mode: str) -> None:
         assert second["bytes"] == 2
         assert second["reused"] == (mode == "redirect-kept")
     assert len(set(lines)) == 6
+
+
+def test_an_aiohttp_request_ends_when_its_body_came_not_when_released(
+    server: EmbeddedServer,
+) -> None:
+    result, _, code = traced_json(str(TRACED / "aiohttp_work_inside.py"), server.url(50))
+    assert code == 0
+    (task,) = tasks_of(result)
+    assert task["state"] == "finished" and task["bytes"] > 0
+    assert task["finished"] - task["started"] < 0.6  # 50 ms answered, then 1 s of the program's
 
 
 def test_serve_gives_the_program_a_url() -> None:

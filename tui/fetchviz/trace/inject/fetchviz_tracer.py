@@ -57,6 +57,9 @@ _started = False
 # A pool's worker process (multiprocessing) is killed as soon as its results are in: there,
 # a request's end is handed over at once, not up to PERIOD later.
 _eager = False
+# Requests begun and not ended, all threads: when none is left, the last one's end goes at
+# once (Request.end). A hint, read and written under the GIL only.
+_in_flight = 0
 _lock = threading.Lock()  # one batch on the socket at a time
 _rest = b""  # what a loop's flush could not send without waiting: sent first, next time
 _loops: dict[int, _Watched] = {}  # thread ident -> the loop it runs
@@ -318,6 +321,8 @@ class Request:
     )
 
     def __init__(self, method: str, url: str, depth: int = 2) -> None:
+        global _in_flight
+        _in_flight += 1
         self.id = next(_ids)
         self.blocking = False  # a blocking client's (http.client, httpx's Client)
         self.blocks = False  # a blocking client's, on a loop's thread
@@ -352,9 +357,11 @@ class Request:
                 self.answers += 1
 
     def end(self, nbytes: int | None = None, error: BaseException | str | None = None) -> None:
+        global _in_flight
         if self.ended:
             return
         self.ended = True
+        _in_flight -= 1
         _answered.pop(self.id, None)
         reason = None
         if isinstance(error, BaseException):
@@ -376,12 +383,14 @@ class Request:
             return
         if self.blocks:  # the loop it blocked may stay blocked, elsewhere
             _moved(self)
-        if self.blocking:
-            # Its end goes now, not at the sender's next wake: a program can be killed as
-            # soon as it has its answer, and after SIGKILL (or SIGTERM's default) no Python
-            # runs to hand it over. One send() a request: 1,000 requests.get over 50 threads
-            # (many_threads.py) took the same time (1.001×, 10 interleaved rounds) for 5 % more
-            # CPU, fetchviz's reading included (0.05 s; /tmp A/B by getrusage, 2026-12-07).
+        if self.blocking or not _in_flight:
+            # Its end goes now, not at the sender's next wake (nor the loop's next beat): a
+            # program can be killed as soon as it has its answer, and after SIGKILL (or
+            # SIGTERM's default) no Python runs to hand it over. A blocking client's every
+            # end: one send() a request, 1,000 requests.get over 50 threads (many_threads.py)
+            # took the same time (1.001×, 10 interleaved rounds) for 5 % more CPU, fetchviz's
+            # reading included (0.05 s; A/B by getrusage, 2026-12-07). An async client's,
+            # when it was the last in flight: 1,000 at once cost one send, not 1,000.
             flush(wait=False)
 
 
@@ -748,8 +757,11 @@ def _hook_aiohttp(module: Any) -> None:
             _CURRENT.reset(token)
         request.status = response.status
         response._fvz = request
-        if response.content.at_eof() and getattr(response, "_connection", None) is None:
-            request.end(response.content.total_bytes)  # read already: no body, say
+        # The whole body came with the headers (a small one, or none): aiohttp has released
+        # the connection already, and ends nothing more for it than the program's release,
+        # which may come much later (`async with … as r:` then work): it ends now.
+        if response.content.is_eof() and getattr(response, "_connection", None) is None:
+            request.end(response.content.total_bytes)
         return response
 
     # Connecting: from the call that opens one (TCP and TLS in one call; the coroutine it
