@@ -14,6 +14,7 @@ BIG_BODY = 8 * 1024 * 1024
 DRIP = b"abcd"  # sent a byte at a time, DRIP_GAP apart: slow, but never silent for long
 DRIP_GAP = 0.3
 OK_BODY = b"ok"
+CHUNKED_BODY = b"c" * 250_000
 
 
 def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.socket]) -> None:
@@ -37,6 +38,12 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     elif mode == "redirect" and path != b"/final":
         conn.sendall(b"HTTP/1.1 301 Moved Permanently\r\nLocation: /final\r\n")
         conn.sendall(b"Content-Length: 0\r\nConnection: close\r\n\r\n")
+    elif mode == "chunked":  # a body of CHUNKED_BODY bytes in chunks, no length said before
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        for start in range(0, len(CHUNKED_BODY), 100_000):
+            chunk = CHUNKED_BODY[start : start + 100_000]
+            conn.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
+        conn.sendall(b"0\r\n\r\n")
     elif mode == "redirect-kept":  # its next hop on the same connection, kept alive
         conn.sendall(b"HTTP/1.1 302 Found\r\nLocation: /final\r\nContent-Length: 0\r\n\r\n")
         conn.recv(65536)

@@ -473,6 +473,19 @@ def test_an_aiohttp_request_ends_when_its_body_came_not_when_released(
     assert task["finished"] - task["started"] < 0.6  # 50 ms answered, then 1 s of the program's
 
 
+def test_a_chunked_body_is_counted_by_every_client_over_http_client() -> None:
+    """No Content-Length to go by: requests and urllib3 (through _safe_read), urllib and
+    http.client (read in pieces, the last one closing the response) said 0 B, or less."""
+    from faulty import CHUNKED_BODY
+
+    with faulty_server("chunked") as url:
+        result, stderr, code = traced_json(str(TRACED / "chunked.py"), url)
+    assert code == 0, stderr
+    printed = [int(line) for line in stderr.split()]
+    assert printed == [len(CHUNKED_BODY)] * 5  # what each client read, as the program says
+    assert [task["bytes"] for task in tasks_of(result)] == printed
+
+
 def test_serve_gives_the_program_a_url() -> None:
     done = fetchviz("trace", "--json", "--serve", "--delay", "50", "examples/tutorial/executor.py")
     assert done.returncode == 0, done.stderr
@@ -631,6 +644,12 @@ def test_the_dashboards_summary_says_how_many_more_blocks() -> None:
     lines = summary_lines(state, room=5)
     assert len(lines) == 5 and lines[-1].startswith("loop blocked 2 more times")
     assert len(summary_lines(state)) == 2 + 4  # headless: every block, up to five
+    for i in range(4, 7):
+        state.apply(LoopBlocked(1, 1.0 + i, 7, "MainThread", f"/work/x.py:{i} in f (time.sleep)"))
+        state.apply(LoopUnblocked(1, 1.5 + i, 7, "MainThread"))
+    headless = summary_lines(state)  # seven: the five it says it lists, then how many more
+    assert sum(line.startswith("loop blocked 500 ms") for line in headless) == 5, headless
+    assert headless[-1].startswith("loop blocked 2 more times")
 
 
 def test_a_folder_with_a_main_runs_as_python_runs_it(

@@ -32,7 +32,7 @@ from fetchviz.core.model import RunState, TaskRow
 
 TRACED = "trace"  # a traced program's run, where a run of the board has its strategy's id
 OUTPUT_LINES = 2000  # the program's last lines kept: a chatty program's memory stays bounded
-CLIENTS = "http.client (requests, urllib3, urllib.request), httpx and aiohttp"
+CLIENTS = "http.client (requests, urllib3, urllib.request), httpx, httpx2 and aiohttp"
 
 
 @dataclass(slots=True)

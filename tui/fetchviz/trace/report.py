@@ -97,7 +97,7 @@ def summary_lines(state: TraceState, room: int | None = None) -> list[str]:
     # The blocks in what room is left (the dashboard's panel holds `room` lines), the note
     # kept: when they do not all fit, the last line says how many more.
     shown = BLOCKS_SHOWN if room is None else max(0, room - len(lines) - bool(state.note))
-    if len(state.blocked) > shown:
+    if room is not None and len(state.blocked) > shown:  # the panel: room for "… more" too
         shown = max(0, shown - 1)
     for blocked in state.blocked[:shown]:
         took = (blocked.ended or state.end or blocked.started) - blocked.started

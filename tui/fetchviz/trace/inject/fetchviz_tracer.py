@@ -530,31 +530,39 @@ def _hook_http_client(module: Any) -> None:
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
             request = self._fvz
             result = method(self, *args, **kwargs)
-            if request is not None and not request.ended:
-                counted = request.nbytes or None  # read inside this call is not counted yet
-                request.end(request.length if request.length is not None else counted)
+            if request is not None and not request.ended and not self._fvz_in_read:
+                request.end(request.length if request.length is not None else request.nbytes)
             return result
 
         return call
 
+    # The body's bytes, as the program reads them (read, readinto, read1; readline reads
+    # through them; urllib3 a chunked body through _safe_read): a chunked body has no
+    # length to go by. A read that reaches the body's
+    # end closes the response inside it: the row ends after its bytes are counted, here.
     def _counted(method: Any, size: Any) -> Any:
         @functools.wraps(method)
         def call(self: Any, *args: Any, **kwargs: Any) -> Any:
+            request = self._fvz
+            if request is None or self._fvz_in_read:  # one read inside another: once
+                return method(self, *args, **kwargs)
+            self._fvz_in_read = True
             try:
                 result = method(self, *args, **kwargs)
             except Exception as exc:
-                request = self._fvz
-                if request is not None:
-                    request.end(error=exc)
+                request.end(error=exc)
                 raise
-            request = self._fvz
-            if request is not None:
-                request.nbytes += size(result)
+            finally:
+                self._fvz_in_read = False
+            request.nbytes += size(result)
+            if self.fp is None and not request.ended:  # its end came inside this read
+                request.end(request.length if request.length is not None else request.nbytes)
             return result
 
         return call
 
-    C._fvz, C._fvz_unnamed, C._fvz_reading, R._fvz = None, False, False, None  # why: _hook_aiohttp
+    C._fvz, C._fvz_unnamed, C._fvz_reading = None, False, False  # why: _hook_aiohttp
+    R._fvz, R._fvz_in_read = None, False
     C.putrequest = _putrequest
     C.connect = _opens(C.connect, "connect_start", "connected")  # TCP
     S.connect = _opens(S.connect, None, "secured")  # its TCP connect (C's) stamps first
@@ -563,6 +571,11 @@ def _hook_http_client(module: Any) -> None:
     C.endheaders = _failing(C.endheaders)
     R.read = _counted(R.read, len)
     R.readinto = _counted(R.readinto, int)
+    R.read1 = _counted(R.read1, len)
+    # urllib3 reads a chunked body through _safe_read, each chunk and then, on its own, the
+    # CRLF that closes it: framing, not the body (a read of exactly those 2 bytes of a body
+    # is miscounted, by 2).
+    R._safe_read = _counted(R._safe_read, lambda data: 0 if data == b"\r\n" else len(data))
     R._close_conn = _ended(R._close_conn)
     R.close = _ended(R.close)
 
