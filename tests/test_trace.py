@@ -683,3 +683,17 @@ def test_a_tasks_end_is_read_without_retrieving_its_exception(server: EmbeddedSe
     assert "ValueError: failed on purpose" in stderr
     states = {task["name"]: task["state"] for task in result["runs"][0]["async_tasks"]}
     assert states == {"Task-1": "done", "fail": "failed", "wait": "cancelled", "done": "done"}
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_where_is_the_task_s_maker_on_either_loop(server: EmbeddedServer, loop: str) -> None:
+    """Under uvloop no Handle._run frame ends a task's stack: a gathered httpx request was
+    placed at the line that started the loop."""
+    script = TRACED / "uvloop_httpx.py"
+    result, stderr, code = traced_json(str(script), server.url(), loop)
+    assert code == 0, stderr
+    wheres = [task["where"] for task in tasks_of(result)]
+    gather, wait_for = line_of(script, "the requests' line"), line_of(script, "the third's")
+    assert wheres == [f"{script.relative_to(ROOT)}:{gather} in main"] * 2 + [
+        f"{script.relative_to(ROOT)}:{wait_for} in main"
+    ], wheres
