@@ -170,6 +170,15 @@ def test_curl_cffis_whole_seconds_are_said_before_the_race(server: EmbeddedServe
     assert "curl-cffi keeps --timeout in whole seconds: 1.5 s waits up to 2 s" in sweep.stderr
 
 
+def test_curl_cffi_waits_what_its_caveat_says(server: EmbeddedServer) -> None:
+    """`0.5 s waits up to 1 s`: an answer 1.5 s late is a timeout. It was answered (a wait of
+    1.5 s): libcurl started its silence clock at the connect timeout's wake-up, 0.5 s in."""
+    args = ["--json", "-n", "1", "--url", server.url(1500), "-s", "curl-cffi", "--timeout", "0.5"]
+    done = fetchviz(dict(os.environ), *args)
+    (task,) = json.loads(done.stdout)["runs"][0]["tasks"]
+    assert task["state"] == "failed" and "no data for 1 s" in task["error"], task
+
+
 async def test_the_dashboard_says_curl_cffis_whole_seconds(server: EmbeddedServer) -> None:
     from dataclasses import replace
 

@@ -67,7 +67,9 @@ async def curl_cffi_client(job: Job) -> None:
         # only): a limit on silence instead, as libcurl has one.
         timeout=None,  # type: ignore[arg-type]
         curl_options={
-            CurlOpt.CONNECTTIMEOUT_MS: round(job.timeout * 1000),
+            # Whole seconds too: libcurl starts its silence clock at its first check, which a
+            # connect timeout of 0.5 s put 0.5 s in: --timeout 0.5 waited 1.5 s, not 1.
+            CurlOpt.CONNECTTIMEOUT_MS: math.ceil(job.timeout) * 1000,
             CurlOpt.LOW_SPEED_LIMIT: 1,  # under 1 byte a second, for whole seconds:
             CurlOpt.LOW_SPEED_TIME: math.ceil(job.timeout),  # never less than asked
         },
