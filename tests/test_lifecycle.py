@@ -109,7 +109,7 @@ class Terminal:
         os.close(self.master)
 
 
-EXIT_CODES = {"q": 0, "ctrl+c": 0, "sigterm": 143, "sighup": 129, "sigint": 130}
+EXIT_CODES = {"q": 0, "ctrl+c": 130, "sigterm": 143, "sighup": 129, "sigint": 130}
 SIGNALS = {"sigterm": signal.SIGTERM, "sighup": signal.SIGHUP, "sigint": signal.SIGINT}
 
 

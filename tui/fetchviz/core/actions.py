@@ -334,9 +334,9 @@ ACTIONS: tuple[Action, ...] = (
     Action(
         "interrupt",
         "ctrl+c",
-        "quit",
+        "interrupt",
         "Quit",
-        "quit, from anywhere (even over a window)",
+        "quit, from anywhere (even over a window); the exit code is 130, as for any Ctrl+C",
         EVERY_MODE,
         footer=False,
         priority=True,

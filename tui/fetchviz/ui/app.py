@@ -85,6 +85,9 @@ class FetchvizApp(App[int]):
     async def action_quit(self) -> None:
         self.leave(0)
 
+    async def action_interrupt(self) -> None:
+        self.leave(128 + signal.SIGINT)  # 130: what a shell, and fetchviz headless, say for Ctrl+C
+
     def action_show_keys(self) -> None:
         from fetchviz.ui.dialogs.keys import KeysPanel
 
