@@ -271,10 +271,12 @@ async def test_escape_cancels_a_sweep_under_way_and_leaves_no_process(server):
     app = Host(screen)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: len(screen.points) == 1 and bool(worker_pids() - before))
+        await pilot.press("escape")  # cancelled: what was measured stays on screen
+        await wait_until(pilot, lambda: not worker_pids() - before, timeout=5)
+        assert screen.cancelled and not screen.done and app.screen is screen
+        assert "cancelled after 1 run · escape: back" in str(screen.chart.border_title)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is not screen)
-        assert screen.cancelled and not screen.done
-        await wait_until(pilot, lambda: not worker_pids() - before, timeout=5)
 
 
 def modelled_run(start: RunStarted) -> list[tuple[float, Batch]]:
@@ -354,9 +356,11 @@ async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
         await wait_until(pilot, lambda: len(screen.points) >= 2)
         await pilot.press("6")  # the dashboard's keys start nothing behind the sweep
         assert len(app.session.history) == 1
+        await pilot.press("escape")  # cancels; the chart stays
+        await wait_until(pilot, lambda: screen.cancelled)
+        assert app.screen is screen
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
-        assert screen.cancelled
 
 
 async def test_the_standalone_sweep_once_over_offers_only_what_works():

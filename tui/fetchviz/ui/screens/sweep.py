@@ -154,15 +154,16 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         return not (action == "leave" and self.standalone and over)
 
     def action_leave(self) -> None:
-        """Cancel the sweep (its run's process is killed) and go back; alone (`fetchviz
-        sweep`), the chart stays, with what was measured, until q."""
+        """Cancel the sweep (its run's process is killed): the chart stays, with what was
+        measured, until escape again goes back to the dashboard (alone, `fetchviz sweep`:
+        until q)."""
         if not self.done and not self.cancelled:
             self.cancelled = True
             self.workers.cancel_group(self, "sweep")
-            if self.standalone:
-                self.status = f"cancelled after {sum(not p.estimated for p in self.points)} runs"
-                self._show_status()
-                return
+            runs = sum(not point.estimated for point in self.points)
+            self.status = f"cancelled after {runs} run{'s' if runs != 1 else ''}"
+            self._show_status()
+            return
         self.workers.cancel_group(self, "sweep")
         if not self.standalone:
             self.dismiss(self.points)
