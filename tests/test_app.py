@@ -94,6 +94,9 @@ async def test_escape_cancels_at_once_and_keeps_the_rows(server):
         await pilot.press("escape")
         assert app.session.current.cancelled and app.session.current.done
         assert "cancelled" in app.screen.query_one(Summary).plain
+        await pilot.pause()
+        table = app.screen.query_one(TaskTable)  # not "Started" / "Queued", as if to come
+        assert "Cancelled" in row_text(table, 0) and "Not run" in row_text(table, 3)
         await pilot.press("6")  # the next run does not wait for the old one's thread
         await wait_until(pilot, run_done(app, "aiohttp"), timeout=5)
 
@@ -528,3 +531,14 @@ async def test_the_duration_histogram_fits_its_line_at_10000_tasks(server):
         summary = app.screen.query_one(Summary)
         line = next(line for line in summary.plain.splitlines() if line.startswith("durations"))
         assert len(line) <= summary.content_size.width and not line.endswith("…")
+
+
+def test_a_row_left_unfinished_by_a_run_that_is_over_says_so():
+    from fetchviz.core.model import TaskRow
+
+    row = TaskRow(0)
+    assert row.shown_state(False) == "Queued" and row.shown_state(True) == "Not run"
+    row.started = 1.0
+    assert row.shown_state(False) == "Started" and row.shown_state(True) == "Cut off"
+    row.finished = 2.0
+    assert row.shown_state(True) == "Finished"

@@ -61,6 +61,17 @@ class TaskRow:
             return TaskState.FAILED if self.error is not None else TaskState.FINISHED
         return TaskState.STARTED if self.started is not None else TaskState.QUEUED
 
+    def shown_state(self, run_done: bool) -> str:
+        """Its state as the rows say it: once its run is over, a row still queued never ran
+        and one still started was cut off (a cancel, a process that died): "Queued" and
+        "Started" under a cancelled run read as if they were still to come."""
+        state = self.state
+        if run_done and state is TaskState.QUEUED:
+            return "Not run"
+        if run_done and state is TaskState.STARTED:
+            return "Cut off"
+        return state.value
+
     @property
     def duration(self) -> float | None:
         if self.started is None or self.finished is None:

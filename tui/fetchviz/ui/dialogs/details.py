@@ -22,7 +22,7 @@ def task_details(run: RunState, row: TaskRow, noun: str = "task") -> str:
     """Everything known of one task (`noun`: what a row is, a traced program's being a
     request), for the window a click on its row opens."""
     lines = [
-        f"{noun} {row.index} of {run.strategy} (run {run.run_id}): {row.state.value}",
+        f"{noun} {row.index} of {run.strategy} (run {run.run_id}): {row.shown_state(run.done)}",
         f"queued   {fmt_offset(run, row.queued)}",
         f"started  {fmt_offset(run, row.started)}",
         f"finished {fmt_offset(run, row.finished)}",

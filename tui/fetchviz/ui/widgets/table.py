@@ -373,7 +373,10 @@ class TaskTable(ScrollView, can_focus=True):
             result = f"{short_url(run.url(row.index) or '', room)} {result}"
         segments = [
             Segment(f"{row.index:>5} ", dim),
-            Segment(f"{state.value:<9}", style),
+            Segment(
+                f"{row.shown_state(run.done):<9}",
+                dim if run.done and row.finished is None else style,
+            ),
             Segment(f"{fmt_seconds(run.offset(row.started)):>7} {fmt_seconds(took):>7} ", base),
             Segment(f" {fit_text(result, cols.result - 2):<{cols.result - 1}}", style),
         ]
