@@ -542,3 +542,15 @@ def test_a_row_left_unfinished_by_a_run_that_is_over_says_so():
     assert row.shown_state(False) == "Started" and row.shown_state(True) == "Cut off"
     row.finished = 2.0
     assert row.shown_state(True) == "Finished"
+
+
+def test_a_run_cut_short_in_a_block_keeps_the_block_as_its_worst_lag():
+    """Shown live as LOOP BLOCKED 2.6 s; once cancelled it said `worst 613 ms`, the beats'."""
+    from fetchviz.core.events import BEAT_INTERVAL, LoopBeat, RunFinished, RunStarted
+    from fetchviz.core.model import RunState
+
+    run = RunState.new(1, "httpx", 2, has_loop=True)
+    run.apply(RunStarted(1, "httpx", 2, 100.0))
+    run.apply(LoopBeat(1, 100.01, 0.6, 0.0))
+    run.apply(RunFinished(1, 102.61, cancelled=True))  # 2.6 s after its last beat
+    assert run.loop_lag_max == pytest.approx(2.6 - BEAT_INTERVAL)
