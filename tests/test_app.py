@@ -554,3 +554,17 @@ def test_a_run_cut_short_in_a_block_keeps_the_block_as_its_worst_lag():
     run.apply(LoopBeat(1, 100.01, 0.6, 0.0))
     run.apply(RunFinished(1, 102.61, cancelled=True))  # 2.6 s after its last beat
     assert run.loop_lag_max == pytest.approx(2.6 - BEAT_INTERVAL)
+
+
+def test_the_run_panels_first_line_keeps_its_counts_in_its_width():
+    """At 80×24 the panel is 36 wide: `executor cancelled  24/100 ok 18 ca…` lost the count."""
+    from fetchviz.core.model import RunState
+    from fetchviz.ui.widgets.summary import headline
+
+    run = RunState.new(1, "executor", 100)
+    run.ok, run.failed, run.cancelled_tasks = 18, 0, 6
+    for row in run.tasks[:24]:
+        row.finished = 1.0
+    assert headline(run, "done", "", 60).plain == "executor done  24/100 ok 18 cancelled 6"
+    assert headline(run, "cancelled", "", 40).plain == "executor cancelled ok 18 cancelled 6"
+    assert headline(run, "cancelled", "", 35).plain == "executor cancelled ✓18 ⊘6"

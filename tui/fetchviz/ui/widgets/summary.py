@@ -94,10 +94,33 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     if replay:
         return "none recorded"
     if run.sample_pending:
-        return "timing a sample…" if run.done else "sampled after this run"
+        return "timing a sample…" if run.done else "sampled after run"  # fits at 80×24
     if run.sample_error and not run.cancelled:  # a cancelled run is not a failed sample
         return f"no sample: {run.sample_error}" + (f" · {key}" if key else "")
     return f"{key} measures it" if key else "step 1 measures it"
+
+
+def headline(run: RunState, status: str, style: str, width: int) -> Text:
+    """`executor cancelled  24/100 ok 18 cancelled 6`, in the panel's width: where it does
+    not fit, the count of those done goes (the bar under it shows it), then the words (✓ ok,
+    ✗ failed, ⊘ cancelled): cut at the end, the cancelled count was the part lost."""
+    failed, cancelled = run.failed, run.cancelled_tasks
+    done = f"  {run.finished_count}/{len(run.tasks)}"
+    for counted, words in ((done, True), ("", True), ("", False)):
+        text = Text.assemble(
+            (f"{run.strategy} ", "bold"),
+            (status, style),
+            counted,
+            (f" ok {run.ok}" if words else f" ✓{run.ok}", "green"),
+            ((f" failed {failed}" if words else f" ✗{failed}") if failed else "", "bold red"),
+            (
+                (f" cancelled {cancelled}" if words else f" ⊘{cancelled}") if cancelled else "",
+                "yellow",
+            ),
+        )
+        if text.cell_len <= width:
+            break
+    return text
 
 
 class Summary(TextLines):
@@ -132,14 +155,7 @@ class Summary(TextLines):
         elapsed = run.elapsed(now)
         in_flight = 0 if run.done else run.started_count - run.finished_count
         lines = [
-            line(
-                (f"{run.strategy} ", "bold"),
-                (status, style),
-                f"  {run.finished_count}/{total}",
-                (f" ok {run.ok}", "green"),
-                (f" failed {run.failed}" if run.failed else "", "bold red"),
-                (f" cancelled {run.cancelled_tasks}" if run.cancelled_tasks else "", "yellow"),
-            ),
+            headline(run, status, style, width),
             line((progress_bar(run.finished_count, total, width), "green")),
             line(
                 "elapsed ",
@@ -190,7 +206,9 @@ class Summary(TextLines):
         """An estimate, and what would measure it here (a replay can measure nothing)."""
         if self.replay:
             return "estimate"
-        return f"estimate ({self.measure_key} measures)" if self.measure_key else "estimate"
+        # 17 wide at most: "sync    " and the figure leave that of the panel's 36 at 80×24
+        # ("estimate (b measures)" lost its end); the footer says what b is: Baseline.
+        return f"estimate · {self.measure_key}" if self.measure_key else "estimate"
 
     def _why_none(self, run: RunState) -> str:
         return no_baseline(run, self.replay, self.measure_key)
