@@ -122,6 +122,17 @@ def test_limit_bounds_each_client(server: EmbeddedServer, client: str) -> None:
     assert run.elapsed(0.0) >= 2.5 * delay  # at least three waves: the bound held
 
 
+@pytest.mark.parametrize("client", ["httpx2", "curl-cffi"])
+def test_under_limit_a_task_starts_when_it_has_a_slot(server: EmbeddedServer, client: str) -> None:
+    """As httpx's and aiohttp's: curl-cffi's rows all started at once and counted the wait
+    for one of max_clients' handles as the request's own time (pyreqwest's still do)."""
+    config = Config(tasks=6, url=server.url(), delay_ms=server.delay_ms, limit=2)
+    run = run_one(config, client)
+    assert run.ok == 6
+    starts = sorted(run.offset(row.started) or 0.0 for row in run.tasks)
+    assert starts[-1] >= 1.5 * server.delay_ms / 1000  # the third wave waited to start
+
+
 async def test_the_dashboard_says_a_client_is_not_installed(
     server: EmbeddedServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:

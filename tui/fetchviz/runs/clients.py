@@ -61,6 +61,7 @@ async def pyreqwest_client(job: Job) -> None:
 
 
 async def curl_cffi_client(job: Job) -> None:
+    in_flight = asyncio.Semaphore(job.limit)
     async with AsyncSession(
         max_clients=job.limit,  # libcurl's handles in flight at once (its default: 10)
         # Its timeout is a deadline for the whole request (None: none; its stubs say float
@@ -78,8 +79,11 @@ async def curl_cffi_client(job: Job) -> None:
     ) as session:
 
         async def get(i: int) -> None:
-            with job.fetching(i) as fetch:
-                response = await session.get(job.urls[i])
-                fetch.done(response.status_code, len(response.content))
+            # As httpx2's: a task starts when it has a slot. max_clients alone held it inside
+            # session.get, so under --limit its row counted the wait as the request's own.
+            async with in_flight:
+                with job.fetching(i) as fetch:
+                    response = await session.get(job.urls[i])
+                    fetch.done(response.status_code, len(response.content))
 
         await asyncio.gather(*(get(i) for i in job.queue_all()))
