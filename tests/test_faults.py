@@ -85,7 +85,8 @@ def test_running_out_of_file_descriptors_says_what_to_do():
     assert describe(wrapped, 10, 30) == "too many open files: lower --limit"
 
 
-def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
+@pytest.mark.parametrize("strategy", ["aiohttp", "curl-cffi"])
+def test_a_low_open_file_limit_gives_failed_rows_not_a_crash(strategy: str) -> None:
 
     def low_limit() -> None:  # in the child only: 80 descriptors, soft and hard
         resource.setrlimit(resource.RLIMIT_NOFILE, (80, 80))
@@ -97,7 +98,7 @@ def test_a_low_open_file_limit_gives_failed_rows_not_a_crash():
             "fetchviz",
             "--json",
             "-s",
-            "aiohttp",
+            strategy,
             "-n",
             "150",
             "--delay",

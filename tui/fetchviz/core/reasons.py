@@ -40,6 +40,8 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 # hyper) in its error's `details["causes"]`, curl_cffi (libcurl) in its message. Matched on
 # those words, lowercased, to the same reasons the others get.
 _WORDS = (
+    # libcurl's "(7) failed to open socket: Too many open files": before its "(7)"'s others.
+    (("too many open files",), "too many open files: lower --limit"),
     (
         ("connection refused", "couldn't connect to server", "could not connect to server"),
         "connection refused",
