@@ -76,12 +76,21 @@ async def test_baseline_is_an_estimate_until_b_measures_it(server):
         await wait_until(pilot, run_done(app, "aiohttp"))
         # The sample is timed after the run: until it is in, there is no figure to show.
         await wait_until(pilot, lambda: "estimate" in summary.plain)
+        board = app.screen.query_one(StrategyBoard)
+
+        def aiohttp_line() -> str:
+            return next(line for line in board.render().plain.splitlines() if "aiohttp" in line)
+
+        # The panel's "N× faster" of the estimate, on the board too, marked as an estimate.
+        await wait_until(pilot, lambda: "×" in aiohttp_line())
+        assert "~" in aiohttp_line()
         await pilot.press("b")
         await wait_until(pilot, run_done(app, "sync"))
         assert app.session.selected.id == "sync"  # what runs is what is selected
         await pilot.press("6")
         await wait_until(pilot, run_done(app, "aiohttp"))
         assert "measured" in summary.plain and "estimate" not in summary.plain
+        assert "×" in aiohttp_line() and "~" not in aiohttp_line()
 
 
 async def test_escape_cancels_at_once_and_keeps_the_rows(server):

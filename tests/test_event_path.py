@@ -97,7 +97,8 @@ async def test_a_loop_that_stops_beating_reads_blocked_and_a_cancel_ends_the_run
         await wait_until(pilot, lambda: app.session.current.done)
         run = app.session.current
         assert run.cancelled and source.runs[0].ended
-        assert run.loop_lag_max == 0.001  # the worst the beats said, kept at the end
+        # Not the worst the beats said (1 ms): the block it was cancelled in, shown live.
+        assert run.loop_lag_max is not None and run.loop_lag_max > 0.05
         assert run.tasks[0].state is TaskState.CANCELLED  # in flight, cut short by escape
         await wait_until(pilot, lambda: "cancelled" in summary.plain)
     assert source.closed  # quitting closes the source: nothing of it outlives the app

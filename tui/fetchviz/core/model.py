@@ -250,9 +250,9 @@ class RunState:
                 self.connections = event.connections
                 self.cpu, self.server_cpu, self.died = event.cpu, event.server_cpu, event.died
                 if lag is None and self.loop is not None and self.loop.last_beat is not None:
-                    # Cut short: the worst the beats said, or the block it was cut short in
-                    # (shown live as LOOP BLOCKED 2.6 s, it was not among the beats').
-                    lag = max(self.loop.worst, self.loop.lag(at))
+                    lag = self.loop.worst  # cut short: the worst the beats said
+                    if cancelled or error:  # or the block it was cut short in (shown live
+                        lag = max(lag, self.loop.lag(at))  # as LOOP BLOCKED 2.6 s)
                 self.end, self.cancelled, self.error, self.loop_lag_max = at, cancelled, error, lag
                 if cancelled:  # cut short by the user: what was in flight says so
                     for row in self.tasks:

@@ -174,8 +174,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             session.selected,
             running,
             session.results(),
-            baseline.elapsed if baseline and baseline.measured else None,
+            baseline.elapsed if baseline else None,
             session.best_first,
+            estimated=baseline is not None and not baseline.measured,
         )
         set_titles(
             self.board,

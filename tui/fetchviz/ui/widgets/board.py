@@ -31,7 +31,9 @@ class StrategyBoard(Steady):
         results: dict[str, RunState],
         baseline: float | None,
         best_first: bool,
+        estimated: bool = False,
     ) -> None:
+        """`estimated`: the baseline is the sync estimate, not a run: the ratios say so (~)."""
         width = max(30, self.content_size.width or 40)
         shown = (
             selected.id,
@@ -39,6 +41,7 @@ class StrategyBoard(Steady):
             [(id(run), run.end, run.loop_lag_max, run.ok) for run in results.values()],
             baseline,
             best_first,
+            estimated,
             width,
         )
         if shown == self._showing:  # called every frame; it changes a few times a run
@@ -79,7 +82,9 @@ class StrategyBoard(Steady):
             else:
                 elapsed = run.elapsed(0)
                 blocked = loop_blocked(run.loop_lag_max, elapsed)
-                ratio = f"{baseline / elapsed:4.1f}×" if baseline and elapsed > 0 else "    "
+                ratio = (
+                    ratio_text(baseline / elapsed, estimated) if baseline and elapsed else "    "
+                )
                 line.append(f"{elapsed:6.2f}s {ratio} ")
                 # Partly failed: said beside its ratio, where the lag would be, or in the bar's
                 # room on a narrow board.
@@ -107,3 +112,11 @@ class StrategyBoard(Steady):
             text.append_text(line)
             text.append("\n")
         self.set_content(text)
+
+
+def ratio_text(ratio: float, estimated: bool) -> str:
+    """Five columns: `21.5×`, or against an estimate `~21×` / `~4.8×` (the run panel says
+    `21.5× faster` of the same estimate; the board showed nothing)."""
+    if not estimated:
+        return f"{ratio:4.1f}×"
+    return f"~{ratio:.0f}×".rjust(5) if ratio >= 9.95 else f"~{ratio:.1f}×"
