@@ -697,3 +697,19 @@ def test_where_is_the_task_s_maker_on_either_loop(server: EmbeddedServer, loop: 
     assert wheres == [f"{script.relative_to(ROOT)}:{gather} in main"] * 2 + [
         f"{script.relative_to(ROOT)}:{wait_for} in main"
     ], wheres
+
+
+def test_a_long_commands_title_keeps_how_it_ended_and_its_time() -> None:
+    from fetchviz.trace.program import Program
+    from fetchviz.trace.report import title_line
+
+    command = "python -m pytest tests/test_http.py -k 'slow and not flaky' -x -q --timeout 30"
+    line = title_line(command, "exited with 1", "2.31 s", 76)
+    assert len(line) <= 76 and line.endswith("  ·  exited with 1  ·  2.31 s"), line
+    assert line.startswith("python -m pytest")
+    assert title_line("python x.py", "running", "0.4 s", 76) == "python x.py  ·  running  ·  0.4 s"
+    named = Program("command", "/usr/bin/python3", ("-m", "pytest", "tests/"), "/work")
+    assert named.name == "python3 -m pytest tests/"  # not `python3`, as every command was
+    long = Program("command", "python", ("-c", "import urllib.request; " * 4), "/work")
+    assert len(long.name) == 30 and long.name.endswith("…")
+    assert Program("script", "/work/crawl.py", (), "/work").name == "crawl.py"

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 INJECT = str(Path(__file__).with_name("inject"))
+NAME_WIDTH = 30  # a command's name, on the panel's frame
 
 
 class ProgramError(Exception):
@@ -81,7 +82,15 @@ class Program:
 
     @property
     def name(self) -> str:
-        return os.path.basename(self.target) if self.kind != "module" else self.target
+        """The panel's title: the script, the module, or a command with its first words
+        (`python -m pytest…`: `python` alone named every `--` command alike)."""
+        if self.kind == "module":
+            return self.target
+        name = os.path.basename(self.target)
+        if self.kind == "command" and self.args:
+            name = " ".join((name, *self.args))
+            name = name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
+        return name
 
     def environment(
         self, socket_path: str, lines: bool, url: str | None, cacert: str | None = None

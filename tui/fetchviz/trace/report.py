@@ -67,10 +67,22 @@ async def trace_once(source: TraceSource | RecordedTrace) -> TraceState:
     return state
 
 
-def summary_lines(state: TraceState, room: int | None = None) -> list[str]:
-    """What the run came to, in a few lines (the table's head, the dashboard's panel)."""
+def title_line(program: str, how: str, elapsed: str, width: int | None = None) -> str:
+    """`python crawl.py  ·  exited with 1  ·  2.31 s`; in `width`, the command is cut, never
+    how it ended nor its time (a `--` command's long line lost both)."""
+    end = f"  ·  {how}  ·  {elapsed}"
+    if width is not None and len(program) + len(end) > width:
+        program = fit_text(program, max(8, width - len(end)))
+    return program + end
+
+
+def summary_lines(
+    state: TraceState, room: int | None = None, width: int | None = None
+) -> list[str]:
+    """What the run came to, in a few lines (the table's head, the dashboard's panel, `room`
+    lines of `width`)."""
     elapsed = state.elapsed(state.end or 0.0)
-    lines = [f"{state.program}  ·  {state.how or 'stopped'}  ·  {elapsed:.2f} s"]
+    lines = [title_line(state.program, state.how or "stopped", f"{elapsed:.2f} s", width)]
     if state.error:
         lines.append(f"fetchviz: {state.error}")
     count = len(state.tasks)

@@ -21,7 +21,7 @@ from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.timeline import fit_text
 from fetchviz.core.trace import TracedRow, TraceState
-from fetchviz.trace.report import summary_lines
+from fetchviz.trace.report import summary_lines, title_line
 from fetchviz.trace.source import GRACE, TraceFeed
 from fetchviz.ui.dialogs.details import Details, LiveDetails, task_details
 from fetchviz.ui.keys import bindings
@@ -207,11 +207,12 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         return "running" if not state.done else (state.how or "stopped")
 
     def summary_text(self, state: TraceState, now: float) -> Text:
+        width = self.summary.content_size.width or None
         if state.done:
-            lines = summary_lines(state, SUMMARY_LINES)
+            lines = summary_lines(state, SUMMARY_LINES, width)
         else:
             elapsed = state.elapsed(now)
-            lines = [f"{state.program}  ·  running  ·  {elapsed:.1f} s"]
+            lines = [title_line(state.program, "running", f"{elapsed:.1f} s", width)]
             count = len(state.tasks)
             lines.append(
                 f"{count} request{'s' if count != 1 else ''}: {state.in_flight} in flight, "
