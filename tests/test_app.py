@@ -577,3 +577,12 @@ def test_the_run_panels_first_line_keeps_its_counts_in_its_width():
     assert headline(run, "done", "", 60).plain == "executor done  24/100 ok 18 cancelled 6"
     assert headline(run, "cancelled", "", 40).plain == "executor cancelled ok 18 cancelled 6"
     assert headline(run, "cancelled", "", 35).plain == "executor cancelled ✓18 ⊘6"
+
+
+def test_the_failures_window_names_rows_as_ranges():
+    """800 rows were `rows 169, 170, 171, 172, 173, 174, 175, 176 …`: now whole, as ranges."""
+    from fetchviz.ui.dialogs.details import row_ranges
+
+    assert row_ranges([169, 170, *range(172, 1000)]) == "169, 170, 172–999"
+    assert row_ranges([1, 3, 5, 7, 9, 11, 13, 15, 17]) == "1, 3, 5, 7, 9, 11 and 3 more"
+    assert row_ranges([4]) == "4"

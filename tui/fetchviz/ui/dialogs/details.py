@@ -37,6 +37,22 @@ def task_details(run: RunState, row: TaskRow, noun: str = "task") -> str:
     return "\n".join(lines)
 
 
+def row_ranges(indices: list[int], most: int = 6) -> str:
+    """`0–168, 171, 200–999`: rows in runs of consecutive numbers, the first `most` of them,
+    then how many rows more (a list of eight numbers and `…` said little of 800 rows)."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    shown = [
+        f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs[:most]
+    ]
+    left = sum(b - a + 1 for a, b in runs[most:])
+    return ", ".join(shown) + (f" and {left:,} more" if left else "")
+
+
 def failure_summary(run: RunState) -> str:
     """Why a run, and its tasks, failed: each reason whole, with how many and which rows."""
     lines = [f"{run.strategy} (run {run.run_id}): {run.ok} ok, {run.failed} failed"]
@@ -44,21 +60,18 @@ def failure_summary(run: RunState) -> str:
         lines += ["", "the run itself stopped:", run.error]
     reasons = Counter(row.error for row in run.tasks if row.error)
     for reason, count in reasons.most_common():
-        rows = [str(row.index) for row in run.tasks if row.error == reason][:8]
-        more = " …" if count > len(rows) else ""
-        lines += ["", f"{count} × {reason}", f"   rows {', '.join(rows)}{more}"]
+        rows = row_ranges([row.index for row in run.tasks if row.error == reason])
+        lines += ["", f"{count} × {reason}", f"   rows {rows}"]
     if run.unreported:
-        rows = [str(row.index) for row in run.tasks if row.finished is None][:8]
-        more = " …" if run.unreported > len(rows) else ""
+        rows = row_ranges([row.index for row in run.tasks if row.finished is None])
         lines += [
             "",
             f"{run.unreported} never reported: the strategy returned without an answer for them",
-            f"   rows {', '.join(rows)}{more}",
+            f"   rows {rows}",
         ]
     if run.cut_short:
-        cut = [row.index for row in run.tasks if row.cancelled]
-        shown = ", ".join(map(str, cut[:8])) + (" …" if len(cut) > 8 else "")
-        lines += ["", run.cut_short, f"   rows {shown}"]
+        rows = row_ranges([row.index for row in run.tasks if row.cancelled])
+        lines += ["", run.cut_short, f"   rows {rows}"]
     never = sum(row.started is None for row in run.tasks) if run.cancelled else 0
     if never:
         lines += ["", f"{never} never started: the run was cancelled first"]
