@@ -488,6 +488,29 @@ async def test_the_keyboard_reaches_a_rows_details(server):
         assert "task 1 of httpx" in app.screen.text and "connection refused" in app.screen.text
 
 
+async def test_the_cursor_is_drawn_where_it_is_once_the_rows_scroll(server):
+    """The lines to draw again were taken as the screen's, less the scroll a second time:
+    past the first screenful the old highlight stayed and the new one was not drawn."""
+    app = dashboard_app(config_for(server, tasks=30), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        table = app.screen.query_one(TaskTable)
+        await pilot.press(*["down"] * 20)
+        await pilot.pause()
+        assert table.cursor == 19 and table.scroll_offset.y > 0
+        redrawn: list[int] = []
+        redraw = table.refresh
+
+        def spy(*regions, **kwargs):
+            redrawn.extend(region.y for region in regions)
+            return redraw(*regions, **kwargs)
+
+        table.refresh = spy
+        await pilot.press("up")
+        top = table.scroll_offset.y
+        assert table.cursor == 18 and {19 - top, 18 - top} <= set(redrawn), (top, redrawn)
+
+
 async def test_a_killed_runs_process_says_why_on_screen(server):
     config = config_for(server, tasks=20, url=server.url(300))
     app = dashboard_app(config, [BY_ID["sync"]])

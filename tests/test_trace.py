@@ -687,15 +687,20 @@ def test_a_tasks_end_is_read_without_retrieving_its_exception(server: EmbeddedSe
 
 @pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
 def test_where_is_the_task_s_maker_on_either_loop(server: EmbeddedServer, loop: str) -> None:
-    """Under uvloop no Handle._run frame ends a task's stack: a gathered httpx request was
-    placed at the line that started the loop."""
-    script = TRACED / "uvloop_httpx.py"
+    """Under uvloop no Handle._run frame ends a task's stack: a gathered httpx or aiohttp
+    request was placed at the line that started the loop."""
+    script = TRACED / "uvloop_gather.py"
     result, stderr, code = traced_json(str(script), server.url(), loop)
     assert code == 0, stderr
     wheres = [task["where"] for task in tasks_of(result)]
-    gather, wait_for = line_of(script, "the requests' line"), line_of(script, "the third's")
-    assert wheres == [f"{script.relative_to(ROOT)}:{gather} in main"] * 2 + [
-        f"{script.relative_to(ROOT)}:{wait_for} in main"
+    shown = script.relative_to(ROOT)
+    httpx_line, wait_for, aiohttp_line = (
+        line_of(script, text) for text in ("httpx's line", "the third's", "aiohttp's line")
+    )
+    assert wheres == [
+        *[f"{shown}:{httpx_line} in main"] * 2,
+        f"{shown}:{wait_for} in main",
+        *[f"{shown}:{aiohttp_line} in main"] * 2,
     ], wheres
 
 
@@ -713,3 +718,46 @@ def test_a_long_commands_title_keeps_how_it_ended_and_its_time() -> None:
     long = Program("command", "python", ("-c", "import urllib.request; " * 4), "/work")
     assert len(long.name) == 30 and long.name.endswith("…")
     assert Program("script", "/work/crawl.py", (), "/work").name == "crawl.py"
+
+
+def test_an_aiohttp_request_through_a_proxy_is_one_row() -> None:
+    """aiohttp tells the tunnel's protocol what answer to expect too: the proxy's 200 to
+    CONNECT was taken for the request's answer, and the request for a redirect's next hop."""
+    from proxy import connect_proxy
+
+    with EmbeddedServer(delay_ms=20, tls=True) as https, connect_proxy() as proxy:
+        https.wait_ready()
+        assert https.cacert is not None
+        script = str(TRACED / "aiohttp_proxy.py")
+        result, stderr, code = traced_json(script, https.url(), proxy, https.cacert)
+    assert code == 0, stderr
+    (task,) = tasks_of(result)
+    assert (task["url"], task["status"], task["state"]) == (https.url(), 200, "finished")
+
+
+def test_an_httpx_row_fails_only_of_its_own_error(server: EmbeddedServer) -> None:
+    """Its response closed while the program handled another request's ConnectError, or the
+    HTTPStatusError of raise_for_status: the rows said failed, with those errors."""
+    result, stderr, code = traced_json(str(TRACED / "httpx_handled.py"), server.url())
+    assert code == 0, stderr
+    rows = [(task["state"], task["status"], task["error"]) for task in tasks_of(result)]
+    assert rows == [
+        ("failed", None, "connection refused"),
+        ("finished", 200, None),
+        ("failed", 404, "HTTP 404"),  # an answer, as every client's 404 is said
+    ], rows
+
+
+def test_output_lines_end_as_a_terminal_shows_them() -> None:
+    from fetchviz.trace.source import _unfinished_utf8
+
+    bar = "█".encode()
+    assert [_unfinished_utf8(b"ab" + bar[:n]) for n in (0, 1, 2, 3)] == [0, 1, 2, 0]
+    assert _unfinished_utf8("é".encode()[:1]) == 1 and _unfinished_utf8(b"") == 0
+
+
+def test_a_commands_name_is_one_line() -> None:
+    from fetchviz.trace.program import Program
+
+    named = Program("command", "python", ("-c", "import a\nimport b"), "/work")
+    assert named.name == "python -c import a import b"

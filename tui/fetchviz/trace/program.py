@@ -88,7 +88,7 @@ class Program:
             return self.target
         name = os.path.basename(self.target)
         if self.kind == "command" and self.args:
-            name = " ".join((name, *self.args))
+            name = " ".join(" ".join((name, *self.args)).split())  # `-c 'a\nb'`: one line
             name = name if len(name) <= NAME_WIDTH else name[: NAME_WIDTH - 1] + "…"
         return name
 

@@ -69,6 +69,25 @@ except OSError:  # not a libc we can load (not Linux): the process group is kill
     _LIBC = None
 
 
+def _unfinished_utf8(data: bytes | bytearray) -> int:
+    """How many bytes at the end of `data` begin a UTF-8 character not finished yet (0-3):
+    a read can end inside tqdm's `█` (3 bytes)."""
+    for back in range(1, min(3, len(data)) + 1):
+        byte = data[-back]
+        if byte & 0xC0 != 0x80:  # not a continuation byte: the character's first
+            length = (
+                2
+                if byte >> 5 == 0b110
+                else 3
+                if byte >> 4 == 0b1110
+                else 4
+                if byte >> 3 == 0b11110
+                else 1
+            )
+            return back if length > back else 0
+    return 0
+
+
 def as_shown(line: str) -> str:
     """A line as a terminal leaves it: what follows its last carriage return. A progress bar
     that redraws itself so shows as its last drawing, not as every one run together."""
@@ -252,29 +271,37 @@ class TracedRun:
             return
         buffer += data
         *lines, rest = buffer.split(b"\n")
-        buffer[:] = rest
+        # What a terminal would still show of the unended line: past its last `\r` but a
+        # trailing one. A spinner that never ends its line kept every drawing, and each
+        # read decoded them all again.
+        redrawn = rest.rstrip(b"\r").rfind(b"\r")
+        buffer[:] = rest[redrawn + 1 :]
+        rest = buffer
         events: list[Event] = []
         if lines:  # another stream's unended line came first: a terminal shows it first
             others = [(other, waiting) for other, waiting in self.output.values() if other != name]
-            events += self._ended_lines(at, others)
+            events += self._ended_lines(at, others, more_to_come=True)
         events += [
             ProgramOutput(self.run_id, at, name, as_shown(line.decode(errors="replace")))
             for line in lines
         ]
         if rest:  # the line being written, shown as it is so far (a progress bar's `\r`s)
-            events.append(
-                ProgramOutput(self.run_id, at, name, as_shown(rest.decode(errors="replace")), True)
-            )
+            shown = rest[: len(rest) - _unfinished_utf8(rest)].decode(errors="replace")
+            events.append(ProgramOutput(self.run_id, at, name, as_shown(shown), True))
         self.deliver(events)
 
-    def _ended_lines(self, at: float, streams: list[tuple[str, bytearray]]) -> list[Event]:
-        """Unended lines, each taken as a line of its own, and their buffers emptied."""
+    def _ended_lines(
+        self, at: float, streams: list[tuple[str, bytearray]], more_to_come: bool = False
+    ) -> list[Event]:
+        """Unended lines, each taken as a line of its own, and their buffers emptied; with
+        `more_to_come`, but for a character whose first bytes only have come."""
         events: list[Event] = []
         for name, buffer in streams:
-            if buffer:
-                text = as_shown(buffer.decode(errors="replace"))
+            whole = len(buffer) - (_unfinished_utf8(buffer) if more_to_come else 0)
+            if whole:
+                text = as_shown(buffer[:whole].decode(errors="replace"))
                 events.append(ProgramOutput(self.run_id, at, name, text))
-                buffer.clear()
+                del buffer[:whole]
         return events
 
     # How it ended
@@ -303,6 +330,9 @@ class TracedRun:
         events: list[Event] = self.decoder.unfinished(
             None, at, "the program ended before the answer"
         )
+        # A last line never ended, whose pipe had not said end of file yet (read once at
+        # exit; a grandchild may hold it open): a line of its own, not lost with its buffer.
+        events[:0] = self._ended_lines(at, list(self.output.values()))
         cancelled = self.stopping is not None
         if returncode is not None:
             code, how = exit_code(returncode)

@@ -202,21 +202,15 @@ def where(frame: Any) -> tuple[Any, ...] | None:
     return getattr(_submitted, "where", None) or fallback
 
 
-# A coroutine's frame, or an async generator's: inside a task, each is awaited by another.
-# inspect's CO_COROUTINE | CO_ITERABLE_COROUTINE | CO_ASYNC_GENERATOR, without importing it
-# (inspect takes ~10 ms to import, in every process traced).
-_ASYNC = 0x80 | 0x100 | 0x200
-
-
 def _where_in_tasks(frame: Any) -> tuple[Any, ...] | None:
     """where(), for a program that imported uvloop: its loop runs a task's steps from Cython,
-    with no Handle._run frame below the task's coroutine, whose caller is then the frame that
-    started the loop (`uvloop.run(main())`). A task's outermost coroutine, one no coroutine
-    awaits, is where its own stack ends. A few more checks a frame: only with uvloop."""
+    with no Handle._run frame below the task's coroutines, whose caller is then the last
+    Python frame on the thread: the tracer's own run_forever wrapper (_watch_loop_class).
+    There the task's stack ends. One check more a frame: only with uvloop."""
     fallback = None
     while frame is not None:
         code = frame.f_code
-        if code is _HANDLE_RUN:
+        if code is _HANDLE_RUN or code is _RUN_FOREVER:
             made = _tasks.get(id(_current_task()))
             return fallback if made is None else made[0]
         kind = _kinds.get(code.co_filename)
@@ -226,12 +220,7 @@ def _where_in_tasks(frame: Any) -> tuple[Any, ...] | None:
             return _place(frame, code)
         if kind == LIBRARY and fallback is None:
             fallback = _place(frame, code)
-        outer = frame.f_back
-        if code.co_flags & _ASYNC and (outer is None or not outer.f_code.co_flags & _ASYNC):
-            made = _tasks.get(id(_current_task()))
-            if made is not None:
-                return made[0]
-        frame = outer
+        frame = frame.f_back
     return getattr(_submitted, "where", None) or fallback
 
 
@@ -289,6 +278,7 @@ def _hook_subprocess(module: Any) -> None:
 
 
 _HANDLE_RUN: Any = None  # asyncio's Handle._run: below it, the loop, not the program
+_RUN_FOREVER: Any = None  # the tracer's run_forever wrapper's code: below it under uvloop, too
 # id(task) -> (where the program made it, its number in this process, in the order they were
 # made: what tells apart the tasks a program names alike, ten workers called "worker").
 _tasks: dict[int, tuple[tuple[Any, ...], int]] = {}
@@ -707,8 +697,11 @@ def _hook_httpx(module: Any) -> None:
         return response
 
     # httpx closes a response when a read of its body fails, in the `except` that re-raises:
-    # the error being handled is the row's (a read timed out, the task was cancelled).
-    failures = (module.HTTPError, module.StreamError)
+    # an error being handled then is the row's if httpx raised it for this very request (it
+    # names the request it was reading for), or if it cuts any code short (a cancel, Ctrl+C).
+    # Not another request's error that the program is handling (`except ConnectError:` then
+    # a fallback), nor raise_for_status's inside `with client.stream(...)`.
+    failure = module.RequestError
 
     def closing(method: Any, is_async: bool) -> Any:
         def finish(response: Any) -> None:
@@ -716,7 +709,10 @@ def _hook_httpx(module: Any) -> None:
             if request is None or request.ended:
                 return
             error = sys.exc_info()[1]
-            if isinstance(error, failures) or not isinstance(error, (Exception, type(None))):
+            if (
+                isinstance(error, failure)
+                and getattr(error, "_request", None) is getattr(response, "_request", None)
+            ) or (error is not None and not isinstance(error, Exception)):
                 request.end(error=error)
             else:
                 request.end(response.num_bytes_downloaded)
@@ -746,6 +742,11 @@ def _hook_httpx(module: Any) -> None:
     module.AsyncClient._send_single_request = asend
     module.Response.close = closing(module.Response.close, False)
     module.Response.aclose = closing(module.Response.aclose, True)
+
+
+# The answers aiohttp goes on from inside one _request: a redirect, an auth challenge. Not a
+# proxy's 200 to CONNECT, which its tunnel's protocol is told to expect too.
+_FOLLOWED = frozenset({301, 302, 303, 307, 308, 401, 407})
 
 
 def _hop(request: Request, req: Any) -> Request:
@@ -818,7 +819,7 @@ def _hook_aiohttp(module: Any) -> None:
     def _create_connection(self: Any, *args: Any, **kwargs: Any) -> Any:
         request = _CURRENT.get()
         if request is not None:
-            if request.headers is not None:  # answered: a redirect's next hop opens
+            if request.headers is not None and request.status in _FOLLOWED:  # its next hop
                 request = _hop(request, args[0] if args else kwargs.get("req"))
             if request.connect_start is None:
                 request.connect_start = now()
@@ -835,7 +836,7 @@ def _hook_aiohttp(module: Any) -> None:
         expect(self, *args, **kwargs)
         request = _CURRENT.get()
         if request is not None:
-            if request.headers is not None:  # answered: a redirect's next hop, pooled
+            if request.headers is not None and request.status in _FOLLOWED:  # pooled
                 request = _hop(request, sys._getframe(1).f_locals.get("req"))
             at = now()
             if request.connect_start is not None and request.connected is None:
@@ -975,6 +976,7 @@ def _watch_loop_class(base: Any) -> None:
             task.add_done_callback(_task_done)
         return task
 
+    global _RUN_FOREVER
     run_forever = base.run_forever
 
     @functools.wraps(run_forever)
@@ -1027,6 +1029,7 @@ def _watch_loop_class(base: Any) -> None:
 
     base.create_task = _create_task
     base.run_forever = _run_forever
+    _RUN_FOREVER = _run_forever.__code__
 
 
 def _blocked_where(ident: int) -> list[Any] | None:
@@ -1425,8 +1428,9 @@ def _at_exit() -> None:
 
 def _after_fork() -> None:
     """A forked child (multiprocessing's fork): a connection of its own, a sender of its own."""
-    global _sock, _eager, _rest, _sender_started, _alarm, _start_lock, _lock
+    global _sock, _eager, _rest, _sender_started, _alarm, _start_lock, _lock, _in_flight
     _eager = True
+    _in_flight = 0  # the parent's requests are not the child's
     _sender_started = False  # the parent's sender is not in the child; nor its timer (POSIX)
     _alarm = None
     _start_lock = threading.Lock()

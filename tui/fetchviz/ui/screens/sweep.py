@@ -70,6 +70,7 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         self.done = False  # the sweep ran to its end
         self.standalone = False  # the screen of `fetchviz sweep`: leaving it is q
         self.cancelled = False
+        self.stopped = False  # it could not go on (the latency server would not start again)
         self.status = "starting…"
         steps = plan(self.strategies, self.sizes, run_sequential_up_to)
         self.runs = sum(not step.estimated for step in steps)
@@ -114,7 +115,7 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
                 self.points,
             )
         except (RuntimeError, OSError) as exc:  # the latency server would not start again
-            self.status = f"stopped: {exc}"
+            self.status, self.stopped = f"stopped: {exc}", True
         else:
             self.done = True
             self.status = f"done in {time.monotonic() - self.started:.0f} s"
@@ -142,7 +143,7 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         )
 
     def _show_status(self) -> None:
-        over = self.done or self.cancelled
+        over = self.done or self.cancelled or self.stopped
         back = "q: quit" if self.standalone else "escape: back"
         leave = back if over else "escape: cancel"
         self.chart.border_title = f"sweep · {self.status} · {leave}"
@@ -150,14 +151,14 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Alone (`fetchviz sweep`), once over, escape has nothing left to do: q quits."""
-        over = self.done or self.cancelled
+        over = self.done or self.cancelled or self.stopped
         return not (action == "leave" and self.standalone and over)
 
     def action_leave(self) -> None:
         """Cancel the sweep (its run's process is killed): the chart stays, with what was
         measured, until escape again goes back to the dashboard (alone, `fetchviz sweep`:
         until q)."""
-        if not self.done and not self.cancelled:
+        if not self.done and not self.cancelled and not self.stopped:  # keep why it stopped
             self.cancelled = True
             self.workers.cancel_group(self, "sweep")
             runs = sum(not point.estimated for point in self.points)

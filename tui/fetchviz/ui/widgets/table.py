@@ -135,13 +135,13 @@ class TaskTable(ScrollView, can_focus=True):
         index = max(0, min(index, len(self.run.tasks) - 1))
         before, self.cursor = self.cursor, index
         if before is not None:
-            self.refresh_line(before - self.scroll_offset.y)
+            self.refresh_line(before)  # ScrollView's: the row's own y, less the scroll
         top, height = self.scroll_offset.y, self.scrollable_content_region.height
         if index < top:
             self.scroll_to(y=index, animate=False)
         elif index >= top + height:
             self.scroll_to(y=index - height + 1, animate=False)
-        self.refresh_line(index - self.scroll_offset.y)
+        self.refresh_line(index)
 
     def choose(self) -> None:
         """The row under the cursor, shown whole (the top row if the cursor never moved)."""
