@@ -7,6 +7,7 @@ import os
 import signal
 import time
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 from textual.containers import VerticalScroll
@@ -609,3 +610,17 @@ def test_the_failures_window_names_rows_as_ranges():
     assert row_ranges([169, 170, *range(172, 1000)]) == "169, 170, 172–999"
     assert row_ranges([1, 3, 5, 7, 9, 11, 13, 15, 17]) == "1, 3, 5, 7, 9, 11 and 3 more"
     assert row_ranges([4]) == "4"
+
+
+async def test_the_run_panels_settings_fit_its_frame(server):
+    """At 80×24 `N 4 · 40 ms · limit 3 · timeout…`: what matters least goes whole."""
+    config = replace(config_for(server, tasks=4), limit=3)
+    for size, shown in (
+        ((80, 24), f"N 4 · {server.delay_ms} ms · limit 3"),
+        ((160, 50), f"N 4 · {server.delay_ms} ms · limit 3 · timeout 10 s"),
+    ):
+        app = dashboard_app(config, [BY_ID["aiohttp"]])
+        async with app.run_test(size=size) as pilot:
+            await wait_until(pilot, run_done(app, "aiohttp"))
+            await pilot.pause()
+            assert app.screen.query_one(Summary).border_subtitle == shown

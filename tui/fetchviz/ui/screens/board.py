@@ -20,6 +20,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Digits, Footer
 
 from fetchviz.core.baseline import Baseline, verdict
+from fetchviz.core.config import DEFAULT_TIMEOUT
 from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session
 from fetchviz.core.source import Batch
@@ -198,7 +199,7 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             self._comparison(run, baseline),
             run.loop_lag(now) if run is not None else None,
         )
-        set_titles(self.summary, "run", self.target())
+        set_titles(self.summary, "run", self.target(max(10, self.summary.size.width - 4)))
         if self.headline.display:
             self._show_headline(run, baseline)
         self.table.refresh_rows(touched)
@@ -268,8 +269,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         most = " (the most)" if session.at_most else " (the least)" if session.at_least else ""
         return f"next run: N = {tasks:,}{most}{keeps}, r runs it · "
 
-    def target(self) -> str:
-        """The settings of the run on screen."""
+    def target_parts(self) -> list[tuple[int, str]]:
+        """The settings of the run on screen, each with its rank: where the panel's frame
+        has no room for them all, the highest ranks go first (a default timeout first)."""
         c = self.session.current_config
         if c.delay_ms is not None:
             where = f"{c.delay_ms} ms" + (f" +0..{c.jitter_ms}" if c.jitter_ms else "")
@@ -277,12 +279,25 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             where = f"{len(c.targets)} URLs in turn"
         else:
             where = c.url
-        extras = (
-            (f" · workers {c.workers}" if c.workers else "")
-            + (f" · limit {c.limit}" if c.limit else "")
-            + (f" · {c.loop}" if c.loop != "asyncio" else "")
-        )
-        return f"N {c.tasks} · {where}{extras} · timeout {c.timeout:g} s"
+        parts = [(0, f"N {c.tasks}"), (0, where)]
+        parts += [(2, f"workers {c.workers}")] if c.workers else []
+        parts += [(1, f"limit {c.limit}")] if c.limit else []
+        parts += [(1, c.loop)] if c.loop != "asyncio" else []
+        return [*parts, (3 if c.timeout == DEFAULT_TIMEOUT else 1, f"timeout {c.timeout:g} s")]
+
+    def target(self, room: int | None = None) -> str:
+        """The settings, in `room` columns: `N 10 · 100 ms · limit 3 · timeout…` lost what
+        came last; now what matters least goes whole."""
+        parts = self.target_parts()
+        text = " · ".join(part for _, part in parts)
+        while room is not None and len(text) > room and len(parts) > 1:
+            least = max(rank for rank, _ in parts)
+            if least == 0:
+                break
+            drop = max(i for i, (rank, _) in enumerate(parts) if rank == least)
+            parts = parts[:drop] + parts[drop + 1 :]
+            text = " · ".join(part for _, part in parts)
+        return text
 
     # The code panel
 

@@ -54,14 +54,14 @@ class ReplayScreen(BoardScreen, inherit_bindings=False):
             return
         self.redraw()
 
-    def target(self) -> str:
+    def target_parts(self) -> list[tuple[int, str]]:
         replay = self.session.replay
-        target = super().target()
+        parts = super().target_parts()
         if replay.current is None:
-            return target
+            return parts
         paused = " paused" if replay.clock.paused else ""
         place = f"{replay.current.index + 1}/{len(replay.recording.runs)}"
-        return f"replay {place} · {replay.clock.speed:g}×{paused} · {target}"
+        return [(0, f"replay {place}"), (0, f"{replay.clock.speed:g}×{paused}"), *parts]
 
     def on_key(self, event: events.Key) -> None:
         if event.key in self.live_keys:
