@@ -100,6 +100,10 @@ async def test_the_dashboard_replays_the_recorded_values_and_source(recorded):
         toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
         assert "This is a replay" in toasts
         assert app.session.current.strategy == "aiohttp"  # and nothing started
+        await pilot.press("a", "r", "1")  # said once while it shows, not stacked over the board
+        await pilot.pause(0.2)
+        toasts = [str(toast.render()) for toast in app.screen.query("Toast")]
+        assert sum("This is a replay" in toast for toast in toasts) == 1, toasts
 
 
 async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorded):
