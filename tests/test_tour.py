@@ -320,3 +320,13 @@ def test_the_caption_follows_a_run_that_ends_after_it_was_first_read():
     run.apply(TaskFinished(1, 1, 1.0, 200, 11))
     run.apply(RunFinished(1, 1.0))
     assert "1.00 s in all" in text(tour.caption(None))
+
+
+def test_a_step_come_back_to_says_what_it_said_when_it_ran():
+    """`←` is the step "as it ran": a later sync run (compare-all's) moved its 4.8× to 4.7×."""
+    tour = Tour()
+    tour.next()  # async-sequential
+    tour.record(staircase("async-sequential", 2, 0.1, lag=0.001))
+    said = text(tour.caption(measured(1.0)))
+    assert "5.0× faster than sync's 1.00 s" in said
+    assert text(tour.caption(measured(0.9))) == said  # the baseline moved on since

@@ -444,6 +444,9 @@ class Tour:
         self.index = 0
         self._runs: list[list[RunState]] = [[] for _ in self.steps]
         self._said: tuple[object, list[str]] = ((), [])  # the last caption, and what it read
+        # Each ended run's baseline as it was when it ended: `←` shows a step as it ran, its
+        # ratio too (compare-all's later sync run had moved "4.8×" to "4.7×").
+        self._baseline_of: dict[int, Baseline | None] = {}
 
     @property
     def step(self) -> Step:
@@ -516,6 +519,9 @@ class Tour:
         Made again only when one of them has changed: the app asks every frame, and counting
         waves sorts every row (100,000 rows: tens of ms)."""
         step, previous = self.step, self.recorded(self.step.after)
+        run = self.run
+        if step.strategy is not None and run is not None and run.closed:
+            baseline = self._baseline_of.setdefault(id(run), baseline)
         # A run changes nothing a caption reads once it has ended, but for its sync sample.
         key = (
             self.index,
