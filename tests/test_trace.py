@@ -761,3 +761,11 @@ def test_a_commands_name_is_one_line() -> None:
 
     named = Program("command", "python", ("-c", "import a\nimport b"), "/work")
     assert named.name == "python -c import a import b"
+
+
+def test_a_tasks_number_is_shown_where_its_name_does_not_tell_it_apart() -> None:
+    from fetchviz.core.trace import task_label
+
+    assert task_label("worker", 3) == "worker #3"
+    assert task_label("Task-1", 1) == "Task-1"  # asyncio's own name is unique already
+    assert task_label("fetch", None) == "fetch"  # a recording made before numbers

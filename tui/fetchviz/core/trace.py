@@ -49,6 +49,14 @@ class TracedRow(TaskRow):
     where: str | None = None
 
 
+def task_label(name: str, number: int | None) -> str:
+    """A task's name with its number (`fetch #2`), where the program named it: asyncio's
+    own names, Task-N, are each one's already (`Task-1 #1` said it twice)."""
+    if number is None or name.startswith("Task-"):
+        return name
+    return f"{name} #{number}"
+
+
 @dataclass(slots=True)
 class Span:
     """A thread's or an asyncio task's life, and the requests made in it."""
@@ -65,7 +73,7 @@ class Span:
     @property
     def label(self) -> str:
         """Its name, and a task's number: `fetch #2`."""
-        return self.name if self.number is None else f"{self.name} #{self.number}"
+        return task_label(self.name, self.number)
 
 
 @dataclass(slots=True)
@@ -225,9 +233,7 @@ class TraceState(RunState):
         number when the program named it (tasks named alike told apart: `fetch #2`; asyncio's
         own names, Task-N, are each one's already)."""
         if isinstance(row, TracedRow) and row.task is not None:
-            if row.task_number is None or row.task.startswith("Task-"):
-                return row.task
-            return f"{row.task} #{row.task_number}"
+            return task_label(row.task, row.task_number)
         return row.thread or ""
 
     def url(self, index: int) -> str | None:

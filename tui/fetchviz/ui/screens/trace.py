@@ -21,6 +21,7 @@ from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
 from fetchviz.core.timeline import fit_text
 from fetchviz.core.trace import TracedRow, TraceState
+from fetchviz.core.trace import task_label as named_task
 from fetchviz.trace.report import summary_lines, title_line
 from fetchviz.trace.source import GRACE, TraceFeed
 from fetchviz.ui.dialogs.details import Details, LiveDetails, task_details
@@ -279,9 +280,7 @@ def request_details(state: TraceState, row: TracedRow | object) -> str:
 
 def task_label(row: TracedRow) -> str:
     """The asyncio task a request ran in: its name and number (`fetch #2`), or —."""
-    if row.task is None:
-        return "—"
-    return row.task if row.task_number is None else f"{row.task} #{row.task_number}"
+    return "—" if row.task is None else named_task(row.task, row.task_number)
 
 
 def counted(requests: int) -> str:
