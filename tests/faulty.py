@@ -7,7 +7,7 @@ import socket
 import ssl
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 BIG_BODY = 8 * 1024 * 1024
@@ -78,37 +78,44 @@ def _handle(
         conn.close()
 
 
-def _serve(
-    listener: socket.socket, mode: str, stop: threading.Event, tls: ssl.SSLContext | None
-) -> None:
-    held: list[socket.socket] = []
+@contextmanager
+def listening(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A listener on 127.0.0.1 whose every connection `handle` takes, in a thread of its
+    own; yields its port, and stops accepting afterwards (tests/proxy.py's too)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(64)
     listener.settimeout(0.1)
-    while not stop.is_set():
-        try:
-            conn, _ = listener.accept()
-        except TimeoutError:
-            continue
-        except OSError:
-            break
-        threading.Thread(target=_handle, args=(conn, mode, held, tls), daemon=True).start()
-    for conn in held:
-        conn.close()
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
 
 
 @contextmanager
 def faulty_server(mode: str, tls: ssl.SSLContext | None = None) -> Iterator[str]:
     """Yield the URL of a server that misbehaves in the given way; stop it afterwards.
     `tls`: serve HTTPS with this server context."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(64)
-    stop = threading.Event()
-    thread = threading.Thread(target=_serve, args=(listener, mode, stop, tls), daemon=True)
-    thread.start()
+    held: list[socket.socket] = []
     try:
-        scheme = "https" if tls is not None else "http"
-        yield f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/"
+        with listening(lambda conn: _handle(conn, mode, held, tls)) as port:
+            yield f"{'https' if tls is not None else 'http'}://127.0.0.1:{port}/"
     finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+        for conn in held:
+            conn.close()

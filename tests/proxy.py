@@ -8,6 +8,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
+from faulty import listening
+
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
     try:
@@ -41,27 +43,5 @@ def _tunnel(client: socket.socket) -> None:
 @contextmanager
 def connect_proxy() -> Iterator[str]:
     """Yield the proxy's URL (http://127.0.0.1:PORT); stop it afterwards."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    listener.settimeout(0.1)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=_tunnel, args=(client,), daemon=True).start()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with listening(_tunnel) as port:
+        yield f"http://127.0.0.1:{port}"

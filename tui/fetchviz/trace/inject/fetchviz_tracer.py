@@ -188,32 +188,14 @@ def where(frame: Any) -> tuple[Any, ...] | None:
     fallback = None
     while frame is not None:
         code = frame.f_code
-        if code is _HANDLE_RUN:  # a task's own stack ends here: where was it made?
-            made = _tasks.get(id(_current_task()))
-            return fallback if made is None else made[0]
-        kind = _kinds.get(code.co_filename)  # _kind's first line, inline: it runs a request
-        if kind is None:
-            kind = _kind(code.co_filename)
-        if kind == PROGRAM:
-            return _place(frame, code)
-        if kind == LIBRARY and fallback is None:
-            fallback = _place(frame, code)
-        frame = frame.f_back
-    return getattr(_submitted, "where", None) or fallback
-
-
-def _where_in_tasks(frame: Any) -> tuple[Any, ...] | None:
-    """where(), for a program that imported uvloop: its loop runs a task's steps from Cython,
-    with no Handle._run frame below the task's coroutines, whose caller is then the last
-    Python frame on the thread: the tracer's own run_forever wrapper (_watch_loop_class).
-    There the task's stack ends. One check more a frame: only with uvloop."""
-    fallback = None
-    while frame is not None:
-        code = frame.f_code
+        # A task's own stack ends here: where was it made? At asyncio's Handle._run; under
+        # uvloop, whose loop runs a task's steps from Cython with no Handle._run frame, at
+        # the last Python frame on the thread, the tracer's own run_forever wrapper. (The
+        # second check costs ~500 instructions a request of 1,070,000: trace_instructions.py.)
         if code is _HANDLE_RUN or code is _RUN_FOREVER:
             made = _tasks.get(id(_current_task()))
             return fallback if made is None else made[0]
-        kind = _kinds.get(code.co_filename)
+        kind = _kinds.get(code.co_filename)  # _kind's first line, inline: it runs a request
         if kind is None:
             kind = _kind(code.co_filename)
         if kind == PROGRAM:
@@ -1113,9 +1095,7 @@ def _hook_threads() -> None:
 
 
 def _hook_uvloop(module: Any) -> None:
-    global where
     _watch_loop_class(module.Loop)
-    where = _where_in_tasks
 
 
 HOOKS = {
