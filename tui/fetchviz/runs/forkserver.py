@@ -36,7 +36,14 @@ import time
 import traceback
 from typing import IO
 
-from fetchviz.runs.procs import Child, describe_exit, die_with_parent, last_line, name_this_process
+from fetchviz.runs.procs import (
+    Child,
+    copy_shared_memory,
+    describe_exit,
+    die_with_parent,
+    last_line,
+    name_this_process,
+)
 from fetchviz.runs.protocol import encode, write_all
 
 # b"P" pid 0 0: forked; b"X" pid status peak: exited, its wait status and peak memory (KiB)
@@ -318,6 +325,7 @@ def _become_the_run(fds: list[int], server_pid: int, ours: tuple[int, ...]) -> N
             os.close(fd)
         os.setsid()
         name_this_process(RUN_NAME)
+        copy_shared_memory()  # while it waits for its command: not in its run's time
         for target, fd in enumerate(fds):
             os.dup2(fd, target)
             os.close(fd)

@@ -6,6 +6,7 @@ Used by the run's process (worker.py) and the latency server (server.py).
 
 from __future__ import annotations
 
+import array
 import contextlib
 import ctypes
 import os
@@ -87,6 +88,8 @@ def describe_exit(code: int | None) -> str:
 
 PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PR_SET_NAME = 15
+MADV_POPULATE_WRITE = 23  # linux/mman.h, Linux >= 5.14
+PRESENT, EXCLUSIVE = 1 << 63, 1 << 56  # a /proc/PID/pagemap entry's flags (pagemap.rst)
 
 
 def name_this_process(name: str) -> None:
@@ -94,6 +97,46 @@ def name_this_process(name: str) -> None:
     fork keeps its parent's command line, and this tells the two apart."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode()[:15])
+
+
+def copy_shared_memory() -> None:
+    """In a process just forked, before its run: take now the private copy of each page it
+    still shares with the fork server, that its first write would take mid-run.
+
+    Each such write is a copy-on-write fault, and a fault is where the kernel lets another
+    task have the CPU: a forked run's process took 1,480 more faults than the same run in a
+    fresh process (4,840 against 3,360, aiohttp at N = 1,000) and was preempted 70-130 times
+    against 5 (getrusage's ru_minflt and ru_nivcsw). Copying its 37 MB of writable pages up
+    front takes 20-30 ms, before its run's clock, and brings both counts to a fresh
+    process's. Only the pages the fork server had (present, not yet the process's own) are
+    copied: the rest, say an idle thread's stack, cost nothing until used. Linux only: where
+    /proc or madvise(MADV_POPULATE_WRITE) is missing, pages are copied as they are written.
+    """
+    try:
+        madvise = ctypes.CDLL(None, use_errno=True).madvise
+        madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+        page = os.sysconf("SC_PAGE_SIZE")
+        with open("/proc/self/maps") as maps, open("/proc/self/pagemap", "rb") as pagemap:
+            for line in maps.readlines():  # read whole first: the walk must not change it
+                fields = line.split()
+                perms, name = fields[1], fields[5] if len(fields) > 5 else ""
+                if perms[1] != "w" or perms[3] != "p" or name.startswith("[v"):
+                    continue  # read-only, shared, or the kernel's own ([vvar], [vsyscall])
+                start, end = (int(bound, 16) for bound in fields[0].split("-"))
+                pagemap.seek(start // page * 8)
+                entries = array.array("Q", pagemap.read((end - start) // page * 8))
+                run_start = None
+                for i, entry in enumerate([*entries, 0]):  # a last 0 ends the last run
+                    shared = entry & PRESENT and not entry & EXCLUSIVE
+                    if shared and run_start is None:
+                        run_start = i
+                    elif not shared and run_start is not None:
+                        madvise(
+                            start + run_start * page, (i - run_start) * page, MADV_POPULATE_WRITE
+                        )
+                        run_start = None
+    except (OSError, AttributeError, ValueError):  # not Linux: nothing is copied ahead
+        pass
 
 
 def die_with_parent(parent: int) -> None:
