@@ -306,11 +306,24 @@ async def test_every_strategy_reads_at_80x24_and_160x50(size):
     screen = SweepScreen(
         config_for_table(), list(STRATEGIES), source=lambda: ScriptedSource(modelled_run)
     )
+    titles: list[tuple[int, str]] = []
+    show = screen._show_status
+
+    def shown() -> None:
+        show()
+        titles.append((screen.chart.size.width, str(screen.chart.border_title)))
+
+    screen._show_status = shown  # type: ignore[method-assign]
     app = Host(screen)
     async with app.run_test(size=size) as pilot:
         await wait_until(pilot, lambda: screen.done)
         await pilot.pause()
         width, height = size
+        # Each status whole in the frame's top edge ("async-sequential at N = 100 · run 24 of
+        # 41 · 3 estimated" was cut at 80 columns): the key it offers is the footer's too.
+        laid_out = [(room, title) for room, title in titles if room]
+        assert laid_out and all(len(title) <= room - 6 for room, title in laid_out), laid_out
+        assert any("async-sequential at N = " in title for _, title in laid_out)
         # The table whole, under a chart tall enough to tell the lines apart.
         assert screen.table.region.bottom <= height - 1
         assert screen.table.size.height == 1 + len(STRATEGIES)

@@ -146,8 +146,17 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         over = self.done or self.cancelled or self.stopped
         back = "q: quit" if self.standalone else "escape: back"
         leave = back if over else "escape: cancel"
-        self.chart.border_title = f"sweep · {self.status} · {leave}"
+        title = f"sweep · {self.status} · {leave}"
+        # The footer offers the key too: where the frame is too narrow for both (80 columns,
+        # a long strategy's name), the status is kept whole and the key left to the footer.
+        room = self.chart.size.width - 6  # the corners, and a dash and a space each side
+        self.chart.border_title = (
+            title if len(title) <= room or room <= 0 else title.rsplit(" · ", 1)[0]
+        )
         self.refresh_bindings()  # the footer offers escape only while it does something
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._show_status)  # fitted to the frame's new width
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Alone (`fetchviz sweep`), once over, escape has nothing left to do: q quits."""
