@@ -85,6 +85,29 @@ def test_with_the_clients_all_runs_them_too() -> None:
         assert runs[client.id]["cpu"] is not None
 
 
+def _at_most_200_files() -> None:
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_NOFILE, (200, 200))  # hard too: fetchviz lifts the soft
+
+
+def test_pyreqwest_out_of_file_descriptors_says_so(server: EmbeddedServer) -> None:
+    """Out of descriptors, pyreqwest's runtime panics and its process aborts: the run says
+    why, and what to do, not the panic's last line ('thread caused non-unwinding panic')."""
+    command = ["--json", "--url", server.url(), "-n", "1000", "-s", "pyreqwest"]
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchviz", *command],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        preexec_fn=_at_most_200_files,
+    )
+    run = json.loads(done.stdout)["runs"][0]
+    reasons = [run["error"], *(task["error"] for task in run["tasks"])]
+    assert any("too many open files: lower --limit" in (reason or "") for reason in reasons), run
+    assert not any("panic" in (reason or "") for reason in reasons)
+
+
 @pytest.mark.parametrize("client", [c.id for c in CLIENTS])
 def test_each_client_over_tls_with_the_session_ca(client: str) -> None:
     with EmbeddedServer(delay_ms=20, tls=True) as server:

@@ -66,11 +66,22 @@ class Child:
                     stream.close()
 
 
+# What a process that ran out of file descriptors wrote somewhere in its last words (Python's
+# OSError, Rust's io::Error: "Too many open files (os error 24)"), whatever its last line: a
+# pyreqwest run's process then panics, and its last line was "thread caused non-unwinding
+# panic. aborting.".
+OUT_OF_FILES = "too many open files"
+
+
 def last_line(stderr: IO[bytes]) -> str:
-    """The last line written to a child's stderr file ('' if none, or closed already)."""
+    """Why a child stopped, from its stderr file: the last line written ('' if none, or
+    closed already), or, where it ran out of file descriptors, that and what to do."""
     with contextlib.suppress(ValueError, OSError):
         stderr.seek(0)
-        lines = stderr.read().decode(errors="replace").strip().splitlines()
+        text = stderr.read().decode(errors="replace")
+        if OUT_OF_FILES in text.lower():
+            return "too many open files: lower --limit"
+        lines = text.strip().splitlines()
         if lines:
             return lines[-1]
     return ""
