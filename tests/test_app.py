@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 import signal
 import time
 from collections.abc import Callable
@@ -487,6 +488,25 @@ async def test_the_keyboard_reaches_a_rows_details(server):
         await pilot.press("up", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, Details))
         assert "task 1 of httpx" in app.screen.text and "connection refused" in app.screen.text
+
+
+async def test_a_rows_details_say_its_phases_and_they_add_up_to_its_time(server):
+    """keys.md: enter shows "its phases"; the window showed none."""
+    app = dashboard_app(config_for(server, tasks=2, url=server.url(50)), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details))
+        text = app.screen.text
+        shown = dict(
+            re.findall(r"^(?:phases)?\s*(wait|connect|tls|first byte|receive)\s+(\S+)", text, re.M)
+        )
+        assert list(shown) == ["wait", "connect", "tls", "first byte", "receive"], text
+        took = float(re.search(r"^took\s+([\d.]+) s", text, re.M)[1])
+        assert shown["tls"] == "0.0000"  # plain HTTP: no handshake
+        assert abs(sum(float(v) for v in shown.values()) - took) < 0.001, text
+        assert float(shown["first byte"]) >= 0.04  # the server's 50 ms
+        assert "reused   no: it opened a connection" in text
 
 
 async def test_the_cursor_is_drawn_where_it_is_once_the_rows_scroll(server):

@@ -9,6 +9,7 @@ from typing import ClassVar
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+from fetchviz.core.events import PHASES
 from fetchviz.core.model import RunState, TaskRow
 from fetchviz.ui.dialogs.window import Window
 
@@ -29,12 +30,34 @@ def task_details(run: RunState, row: TaskRow, noun: str = "task") -> str:
         f"took     {'—' if row.duration is None else f'{row.duration:.4f} s'}",
         f"status   {'—' if row.status is None else row.status}",
         f"bytes    {'—' if row.nbytes is None else row.nbytes}",
+        *phase_lines(row),
         f"thread   {row.thread or '—'}",
         f"url      {run.url(row.index) or '—'}",
     ]
     if row.error:
         lines += ["", "why it failed:", row.error]
     return "\n".join(lines)
+
+
+REUSED: dict[bool | None, str] = {
+    True: "yes: an open connection served it",
+    False: "no: it opened a connection",
+    None: "— (not told)",
+}
+
+
+def phase_lines(row: TaskRow) -> list[str]:
+    """Its phases, one a line (— where the client did not tell one), and its connection."""
+    if row.phases is None:
+        return ["phases   — (its client tells none)"]
+    lines = []
+    for i, (name, seconds) in enumerate(zip(PHASES, row.phases, strict=False)):
+        label = "phases   " if i == 0 else " " * 9
+        lines.append(
+            f"{label}{name.replace('_', ' '):<11}{'—' if seconds is None else f'{seconds:.4f} s'}"
+        )
+    lines.append(f"reused   {REUSED[row.reused]}")
+    return lines
 
 
 def row_ranges(indices: list[int], most: int = 6) -> str:
