@@ -20,7 +20,6 @@ from fetchviz.runs.server import EmbeddedServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TRACED = ROOT / "tests" / "traced"
-FETCHVIZ = [sys.executable, "-m", "fetchviz.cli"]
 
 
 def fetchviz(*args: str, cwd: Path = ROOT, timeout: float = 90) -> subprocess.CompletedProcess[str]:
@@ -395,6 +394,58 @@ def test_the_program_runs_as_without_fetchviz(server: EmbeddedServer, tmp_path: 
     assert done.returncode == 0, done.stderr
     assert json.loads(plain.stdout.splitlines()[0]) == json.loads(done.stdout.splitlines()[0])
     assert "1 request: 1 ok" in done.stdout
+
+
+def test_a_script_runs_under_the_python_of_the_environment_activated(
+    server: EmbeddedServer, tmp_path: Path
+) -> None:
+    """`python crawl.py` in an activated venv is that venv's Python, with its packages: run
+    under fetchviz's own (pipx's, say), `import` of the program's packages failed."""
+    venv = tmp_path / "theirs"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    (site,) = venv.glob("lib/python*/site-packages")
+    (site / "only_theirs.py").write_text(
+        "import os, sys, urllib.request\n"
+        "def fetch(): return urllib.request.urlopen(os.environ['FETCHVIZ_URL']).read()\n"
+        "if __name__ == '__main__': fetch(); print('module', sys.prefix, file=sys.stderr)\n"
+    )
+    script = tmp_path / "crawl.py"
+    script.write_text("import sys, only_theirs\nonly_theirs.fetch()\nprint(sys.prefix)\n")
+    activated = {**os.environ, "VIRTUAL_ENV": str(venv)}
+    for program in ([str(script)], ["-m", "only_theirs"]):
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fetchviz",
+                "trace",
+                "--json",
+                "--serve",
+                "--delay",
+                "10",
+                *program,
+            ],
+            cwd=tmp_path,
+            env=activated,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        assert done.returncode == 0, done.stderr
+        assert str(venv) in done.stderr  # its sys.prefix: the venv's
+        (task,) = tasks_of(json.loads(done.stdout))
+        assert task["state"] == "finished"
+    # Not activated: fetchviz's own Python, which has no such module (said as -m would).
+    alone = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CONDA_PREFIX")}
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchviz", "trace", "--json", "-m", "only_theirs"],
+        cwd=tmp_path,
+        env=alone,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 2 and "no module named 'only_theirs'" in done.stderr
 
 
 def test_a_program_with_no_request_says_so() -> None:

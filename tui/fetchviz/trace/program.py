@@ -15,6 +15,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,11 +36,13 @@ class Program:
     target: str
     args: tuple[str, ...] = ()
     cwd: str = ""
+    python: str = ""  # what runs a script or a module: users_python(); "" is fetchviz's
 
     @classmethod
     def of(cls, kind: str, target: str, args: tuple[str, ...]) -> Program:
         """Checked: what cannot be started is said now, not as a failed run."""
         cwd = os.getcwd()
+        python = users_python()
         if kind == "script":
             if os.path.isdir(target):  # python runs a folder by its __main__.py, as a zip
                 if not os.path.isfile(os.path.join(target, "__main__.py")):
@@ -47,11 +50,11 @@ class Program:
             elif not os.path.isfile(target):
                 raise ProgramError(f"no such script: {target}")
         elif kind == "module":
-            if not _module_found(target, cwd):
+            if not _module_found(target, cwd, python):
                 raise ProgramError(f"no module named {target!r} (as python -m would look for it)")
         elif shutil.which(target) is None:
             raise ProgramError(f"no such command: {target} (not a file, nor on PATH)")
-        return cls(kind, target, args, cwd)
+        return cls(kind, target, args, cwd, python)
 
     @classmethod
     def shown_as(cls, shown: tuple[str, ...], cwd: str) -> Program:
@@ -65,10 +68,11 @@ class Program:
     @property
     def argv(self) -> tuple[str, ...]:
         """The command that runs it."""
+        python = self.python or sys.executable
         if self.kind == "script":
-            return (sys.executable, self.target, *self.args)
+            return (python, self.target, *self.args)
         if self.kind == "module":
-            return (sys.executable, "-m", self.target, *self.args)
+            return (python, "-m", self.target, *self.args)
         return (self.target, *self.args)
 
     @property
@@ -129,8 +133,46 @@ def bundle(cacert: str, folder: str) -> str:
     return path
 
 
-def _module_found(name: str, cwd: str) -> bool:
+# Where the user works in an environment of their own, a script of theirs imports from it:
+# run under fetchviz's Python (pipx's, say), `import requests` failed.
+ENVIRONMENTS = ("VIRTUAL_ENV", "CONDA_PREFIX")  # venv, virtualenv, poetry, uv; conda
+
+
+def users_python() -> str:
+    """The Python that `python SCRIPT.py` is where fetchviz was started: that of the virtual
+    environment activated there (or conda's), else fetchviz's own."""
+    for variable in ENVIRONMENTS:
+        prefix = os.environ.get(variable)
+        if not prefix:
+            continue
+        for name in ("python", "python3"):
+            path = os.path.join(prefix, "bin", name)
+            if os.path.isfile(path) and os.access(path, os.X_OK):
+                return path
+    return sys.executable
+
+
+# Run by another Python: is the module there? (`-c` puts the working directory first, as -m.)
+_FIND = (
+    "import importlib.util, sys\n"
+    "try: found = importlib.util.find_spec(sys.argv[1]) is not None\n"
+    "except (ImportError, ValueError): found = False\n"
+    "sys.exit(0 if found else 1)"
+)
+
+
+def _module_found(name: str, cwd: str, python: str) -> bool:
     """Whether `python -m name` would find it from `cwd` (which -m puts on sys.path)."""
+    # The same folder, the same environment (a venv's python and python3 are one Python, and
+    # every venv's resolves to the one it was made from: the path alone tells them apart).
+    if os.path.dirname(os.path.abspath(python)) != os.path.dirname(sys.executable):
+        try:
+            found = subprocess.run(
+                [python, "-c", _FIND, name], cwd=cwd, capture_output=True, timeout=30
+            )
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        return found.returncode == 0
     sys.path.insert(0, cwd)
     try:
         return importlib.util.find_spec(name) is not None
