@@ -8,6 +8,8 @@ import asyncio
 import gzip
 import json
 import socket
+import subprocess
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,6 +24,7 @@ from fetchviz.core.catalog import BY_ID
 from fetchviz.core.config import Config
 from fetchviz.core.events import (
     LoopBeat,
+    LoopBlocked,
     RunFinished,
     RunStarted,
     SyncSample,
@@ -99,6 +102,26 @@ def test_a_run_line_says_what_ran_and_where_its_clock_stood(recorded):
     start = next(event for event in sync.events if isinstance(event, RunStarted))
     assert abs(start.at - sync.perf) < 5  # taken as the run began, on the same clock
     assert sync.wall <= aiohttp.wall and sync.perf < aiohttp.perf
+
+
+def test_a_headless_recording_keeps_the_loops_heartbeat_and_where_it_was_blocked(server, tmp_path):
+    """Recorded at home headless, replayed on stage: the replay showed "loop lag 0 ms"
+    through a blocked run, and the trace export had no lag counter, for want of beats."""
+    path = tmp_path / "blocking.jsonl"
+    command = ["--headless", "-s", "gather-blocking", "-n", "3", "--url", server.url(200)]
+    done = subprocess.run(
+        [sys.executable, "-m", "fetchviz", *command, "--record", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    (run,) = read_recording(path).runs
+    beats = [event for event in run.events if isinstance(event, LoopBeat)]
+    blocked = [event for event in run.events if isinstance(event, LoopBlocked)]
+    assert len(beats) >= 2 and beats[-1].worst >= 0.5  # three 200 ms requests on the loop
+    assert any("requests.get" in (event.where or "") for event in blocked), blocked
+    assert run.state().loop.worst >= 0.5
 
 
 def test_failed_tasks_read_back_with_their_reasons(tmp_path):

@@ -93,7 +93,11 @@ def source(record: str | None, live: bool, server: EmbeddedServer | None = None)
     what it cost the server too."""
     from fetchviz.runs.runner import Runner
 
-    runner = Runner(live=live, server=(lambda: server.pid) if server is not None else None)
+    runner = Runner(
+        live=live,
+        server=(lambda: server.pid) if server is not None else None,
+        beats=record is not None,
+    )
     if record is None:
         return runner
     from fetchviz.records.recording import RecordingSource, RecordingWriter

@@ -35,6 +35,7 @@ class RunCommand:
     config: Config
     live: bool  # someone watches: hand events over within milliseconds, with heartbeats
     sample: int = 0  # after the run, time this many requests one by one (the sync estimate)
+    beats: bool = False  # not live, but recorded: the loop's heartbeats and blocks too
 
 
 def encode(message: object) -> bytes:

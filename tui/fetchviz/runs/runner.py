@@ -142,7 +142,9 @@ class RunHandle:
 class Runner:
     """Starts runs, each in a process of its own, and keeps one spare process warm."""
 
-    def __init__(self, live: bool = True, server: ServerPid | None = None) -> None:
+    def __init__(
+        self, live: bool = True, server: ServerPid | None = None, beats: bool = False
+    ) -> None:
         self._ids = itertools.count(1)
         self._server = server  # the embedded server's pid, for each run's server_cpu
         self._spare: ForkedWorker | None = None
@@ -154,6 +156,9 @@ class Runner:
         # forks its own process (the next run starts as the last ends: a spare would start it
         # no sooner).
         self._live = live
+        # Headless and recorded: the heartbeats go into the recording (a replay's LOOP
+        # BLOCKED, the trace export's lag counter), in the quiet batches all the same.
+        self._beats = beats
         self._keep_spare = live
 
     def open(self, deliver: Deliver) -> None:
@@ -186,6 +191,7 @@ class Runner:
             request.config,
             self._live,
             SAMPLE_REQUESTS if request.sample else 0,
+            self._beats and not self._live,
         )
         handle = RunHandle(command, worker, self._deliver, self._closed, self._server)
         os.set_blocking(handle.events_fd, False)

@@ -402,8 +402,11 @@ def serve(parent: int) -> None:
             sink.flush_every(BLOCKED_LOOK)
     else:
         sink = PipeSink(events_fd, QUIET_WINDOW)
+        if command.beats:  # recorded: the alarm looks where a blocked loop is stuck
+            sink.flush_every(BLOCKED_LOOK)
+    beats = live or command.beats
     job = Job(run_id, config, sink.emit, sink.emit_task)
-    finished = execute(strategy, job, config.workers, live, sink if live else None)
+    finished = execute(strategy, job, config.workers, beats, sink if beats else None)
     sink.emit(finished)
     sink.flush()
     if command.sample:
