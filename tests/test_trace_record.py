@@ -14,7 +14,7 @@ from test_trace import ROOT, TRACED, fetchviz, line_of, traced_json
 from test_trace_snapshots import executor_run
 
 from fetchviz.core.config import Config
-from fetchviz.core.events import Event
+from fetchviz.core.events import Event, ProgramOutput
 from fetchviz.core.trace import TRACED as TRACE_STRATEGY
 from fetchviz.core.trace import TraceState
 from fetchviz.records.recording import RecordingWriter, read_recording
@@ -78,6 +78,30 @@ def test_a_recorded_trace_headless_and_exported(server: EmbeddedServer, tmp_path
     assert {row["strategy"] for row in rows} == {"trace"}
     assert {row["where"] for row in rows} == {where}
     assert {row["task"] for row in rows} == {f"fetch-{i}" for i in range(6)}
+
+
+def test_a_headless_recording_keeps_the_programs_output_and_passes_it_on(
+    server: EmbeddedServer, tmp_path: Path
+) -> None:
+    """tracing.md: a replay plays the output panel too; recorded headless, it was empty."""
+    record = tmp_path / "progress.jsonl"
+    done = fetchviz(
+        "trace", "--headless", "--record", str(record), str(TRACED / "progress.py"), server.url()
+    )
+    assert done.returncode == 0, done.stderr
+    # On the terminal as written (its `\r`s read as line ends here: text mode).
+    assert done.stdout.startswith("phase1\n\n[b]phase2 1/3\n[b]phase2 2/3\n[b]phase2 3/3\n")
+    assert done.stderr == "oops\n"
+    (run,) = read_recording(record).runs
+    said = [
+        (e.stream, e.text) for e in run.events if isinstance(e, ProgramOutput) and not e.partial
+    ]
+    assert said == [
+        ("stdout", "phase1"),
+        ("stdout", "[b]phase2 3/3"),  # the other stream's line came: this one is put first
+        ("stderr", "oops"),
+        ("stdout", "[done] 3/3"),  # never ended: kept at exit
+    ], said
 
 
 def test_record_needs_a_folder_that_exists(tmp_path: Path) -> None:

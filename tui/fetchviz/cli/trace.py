@@ -202,6 +202,7 @@ def _headless(args: argparse.Namespace, server: EmbeddedServer | None) -> int:
         url=url,
         stdout=sys.stderr.fileno() if args.json else None,
         cacert=server.cacert if server is not None else None,
+        keep_output=args.record is not None,
     )
     record = _recorder(args, server)
     source = record(live) if record is not None else live

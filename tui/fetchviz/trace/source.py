@@ -121,13 +121,14 @@ class TracedRun:
 
     def begin(self) -> None:
         source, program = self.source, self.source.program
-        live = source.live
-        env = program.environment(source.socket_path, live, source.url, source.cacert)
+        live, kept = source.live, source.keep_output
+        env = program.environment(source.socket_path, kept, source.url, source.cacert)
         # Live, its own session: the terminal's keys are the dashboard's, its stdin is not the
-        # terminal. Headless, it has the terminal, as it would without fetchviz.
+        # terminal. Headless, it has the terminal, as it would without fetchviz (its output
+        # through a pipe of ours only when recorded).
         stdin: int | None = subprocess.DEVNULL if live else None
-        stdout: int | None = subprocess.PIPE if live else source.stdout
-        stderr: int | None = subprocess.PIPE if live else None
+        stdout: int | None = subprocess.PIPE if kept else source.stdout
+        stderr: int | None = subprocess.PIPE if kept else None
         self.deliver([RunStarted(self.run_id, "trace", 0, time.perf_counter())])
         try:
             self.proc = subprocess.Popen(
@@ -144,7 +145,7 @@ class TracedRun:
             self._end(None, f"could not start {program.target}: {exc.strerror or exc}")
             return
         loop = source.loop
-        if live:
+        if kept:
             for stream, name in ((self.proc.stdout, "stdout"), (self.proc.stderr, "stderr")):
                 assert stream is not None
                 fd = stream.fileno()
@@ -264,6 +265,8 @@ class TracedRun:
         except OSError:
             data = b""
         at = time.perf_counter()
+        if data and not self.source.live:  # headless, recorded: it reaches the terminal too
+            self._pass_on(name, data)
         if not data:  # its last line, unended
             self.source.loop.remove_reader(fd)
             del self.output[fd]
@@ -289,6 +292,15 @@ class TracedRun:
             shown = rest[: len(rest) - _unfinished_utf8(rest)].decode(errors="replace")
             events.append(ProgramOutput(self.run_id, at, name, as_shown(shown), True))
         self.deliver(events)
+
+    def _pass_on(self, name: str, data: bytes) -> None:
+        """Headless: what it wrote, as it wrote it, where it would have gone (with --json its
+        stdout goes to our stderr: our stdout is the JSON's)."""
+        fd = (self.source.stdout or 1) if name == "stdout" else 2
+        view = memoryview(data)
+        with contextlib.suppress(OSError):  # the terminal gone: the run goes on
+            while view:
+                view = view[os.write(fd, view) :]
 
     def _ended_lines(
         self, at: float, streams: list[tuple[str, bytearray]], more_to_come: bool = False
@@ -435,9 +447,13 @@ class TraceSource:
         url: str | None = None,
         stdout: int | None = None,
         cacert: str | None = None,
+        keep_output: bool = False,
     ) -> None:
         self.program = program
         self.live = live
+        # Its output read line by line, as events: on the dashboard, and headless when it is
+        # recorded (a replay shows it), passed through to the terminal then as it comes.
+        self.keep_output = live or keep_output
         self.url = url  # --serve: the embedded server's, for the program to use
         self.stdout = stdout  # headless: where its stdout goes (None: ours)
         self._ids = itertools.count(1)
