@@ -4,16 +4,21 @@ events looks at the frame it interrupted (worker.LoopMonitor.check)."""
 from __future__ import annotations
 
 import asyncio
+import runpy
+import sys
 from pathlib import Path
+from typing import Any
 
 from fetchviz.core.catalog import BY_ID, Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.events import Event, LoopBlocked, RunFinished
 from fetchviz.core.model import RunState
 from fetchviz.core.source import RunRequest
+from fetchviz.runs import phases
 from fetchviz.runs.runner import Runner
 from fetchviz.runs.server import EmbeddedServer
 from fetchviz.runs.user import strategy_from
+from fetchviz.runs.worker import blocked_where
 
 
 async def live_run(strategy: Strategy, config: Config) -> list[Event]:
@@ -56,3 +61,23 @@ def test_a_users_strategy_says_its_own_line(server: EmbeddedServer, tmp_path: Pa
     events = asyncio.run(live_run(strategy, Config(tasks=1, url=server.url())))
     wheres = [event.where for event in events if isinstance(event, LoopBlocked)]
     assert wheres == ["slow.py:4 in slow"]
+
+
+class Client:
+    """A client whose constructor fetchviz wraps, as phases.py wraps httpx2's."""
+
+    def __init__(self) -> None:
+        self.event_hooks: dict[str, list[Any]] = {"request": []}
+        self.frame = sys._getframe()  # where a loop blocked in it would be stuck
+
+
+def test_a_block_is_said_in_what_the_strategy_called_not_in_fetchviz(tmp_path: Path) -> None:
+    """httpx2's first client, made on the loop, read "in fetchviz.init": fetchviz's wrapper
+    around its __init__, as if fetchviz blocked the loop."""
+    phases._with_hook(Client, lambda request: None)
+    code = tmp_path / "mine.py"
+    code.write_text("def make(cls):\n    return cls()\n")
+    client = runpy.run_path(str(code))["make"](Client)
+    assert (
+        blocked_where(client.frame, (str(code),)) == "mine.py:2 in make (test_blocked_where.Client)"
+    )

@@ -221,9 +221,15 @@ class LoopMonitor:
             self.observe(time.perf_counter())
 
 
+# fetchviz's own frames between a strategy and what it called (the wrapper phases.py puts
+# around httpx2.AsyncClient.__init__): never what a block is said to be in.
+OURS = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
+
+
 def blocked_where(frame: Any, files: tuple[str, ...]) -> str | None:
     """'strategies.py:58 in httpx_client (httpx.AsyncClient)': the innermost frame of the
-    strategy's own `files`, walking out from `frame`, and the call it was in."""
+    strategy's own `files`, walking out from `frame`, and the call it was in (a class for
+    its `__init__`)."""
     inner = None
     while frame is not None:
         code = frame.f_code
@@ -231,9 +237,12 @@ def blocked_where(frame: Any, files: tuple[str, ...]) -> str | None:
             text = f"{os.path.basename(code.co_filename)}:{frame.f_lineno} in {code.co_name}"
             if inner is not None:
                 module = str(inner.f_globals.get("__name__", "")).split(".")[0]
-                text += f" ({module}.{inner.f_code.co_name})"
+                called = getattr(inner.f_code, "co_qualname", inner.f_code.co_name)
+                text += f" ({module}.{called.removesuffix('.__init__')})"
             return text
-        inner, frame = frame, frame.f_back
+        if not code.co_filename.startswith(OURS):
+            inner = frame
+        frame = frame.f_back
     return None
 
 
