@@ -107,7 +107,7 @@ class Details(Window):
     """A task's or a run's reasons, whole; f and space close it too."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,enter,f,space", "dismiss", "Close"),
+        Binding("escape,enter,q,f,space", "dismiss", "Close"),
     ]
 
     def __init__(self, title: str, text: str) -> None:

@@ -20,7 +20,7 @@ class KeysPanel(Window):
     """Every key of a mode and what it does; escape or ? closes it."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,question_mark,enter", "dismiss", "Close"),
+        Binding("escape,question_mark,enter,q", "dismiss", "Close"),
     ]
 
     def __init__(self, mode: str, actions: tuple[Action, ...]) -> None:

@@ -25,7 +25,7 @@ class Window(ModalScreen[None]):
         border-subtitle-color: $text-muted;
     }
     """
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter", "dismiss", "Close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,enter,q", "dismiss", "Close")]
 
     def __init__(self, title: str, content: RenderableType, subtitle: str = "") -> None:
         super().__init__()
