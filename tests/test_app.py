@@ -577,6 +577,22 @@ async def test_the_keys_window_says_when_there_are_more_below(server, size, more
         frame = app.screen.query_one(VerticalScroll)
         assert frame.border_subtitle.startswith("↑↓ more · ") is more, frame.border_subtitle
         assert frame.border_subtitle.endswith("escape closes · ctrl+p every action")
+        if more:  # scrolled to its end: nothing more below, and it stops saying so
+            frame.scroll_end(animate=False)
+            await wait_until(pilot, lambda: not frame.border_subtitle.startswith("↑↓"))
+            assert frame.border_subtitle == "escape closes · ctrl+p every action"
+
+
+async def test_a_window_with_nothing_beside_its_more_has_no_stray_separator(server):
+    """`↑↓ more · ` with nothing after it, in the `t` window of a long run."""
+    from fetchviz.ui.dialogs.window import Window
+
+    app = dashboard_app(config_for(server, tasks=2), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "aiohttp"))
+        await app.push_screen(Window("long", "\n".join(f"line {i}" for i in range(100))))
+        await pilot.pause(0.1)
+        assert app.screen.query_one(VerticalScroll).border_subtitle == "↑↓ more"
 
 
 async def test_the_duration_histogram_fits_its_line_at_10000_tasks(server):

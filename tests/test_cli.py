@@ -343,11 +343,14 @@ def test_live_json_replay_json_and_the_recording_say_the_config_with_the_same_ke
     assert list(run_line["config"]) == list(config)
 
 
-def test_a_reader_that_leaves_early_gets_no_traceback():
+@pytest.mark.parametrize("command", ["keys", "replay"])
+def test_a_reader_that_leaves_early_gets_no_traceback(command):
     """`fetchviz keys | head -1`: the pipe closed before fetchviz wrote, as by a reader that
-    had read its line. It stops as if killed by SIGPIPE, 141, and says nothing."""
+    had read its line. It stops as if killed by SIGPIPE, 141, and says nothing (a replay
+    said "fetchviz replay: [Errno 32] Broken pipe" and exit 1)."""
+    args = [command, "--headless", str(RECORDING)] if command == "replay" else [command]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "fetchviz", "keys"],
+        [sys.executable, "-m", "fetchviz", *args],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -43,6 +43,8 @@ def offline(command: str, work: Callable[[], int]) -> int:
     try:
         with tuning.terminate_as_exit():
             return work()
+    except BrokenPipeError:  # `fetchviz replay --headless | head -1`: entry() stops quietly
+        raise
     except OSError as exc:  # an export that cannot be written
         print(one_line(f"fetchviz {command}: {exc}"), file=sys.stderr)
         return 1

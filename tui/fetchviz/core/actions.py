@@ -268,7 +268,7 @@ ACTIONS: tuple[Action, ...] = (
         "escape",
         "leave",
         "Cancel · back",
-        "cancel the sweep; once over, back to the dashboard",
+        "cancel the sweep; once over, back to the dashboard (`fetchviz sweep` alone: q quits)",
         frozenset({SWEEP}),
     ),
     # A traced program's own (fetchviz trace).
@@ -304,7 +304,7 @@ ACTIONS: tuple[Action, ...] = (
         "o",
         "toggle_output",
         "Output",
-        "show or hide the program's output beside its rows",
+        "show or hide the program's output, beside its rows or below them",
         frozenset({TRACE}),
         footer=False,
         palette="Show the program's output",

@@ -41,6 +41,8 @@ class Window(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._say_if_more)
+        # Scrolled to its end, nothing more is below: the frame stops saying so.
+        self.watch(self.query_one(VerticalScroll), "scroll_y", self._say_if_more, init=False)
 
     def on_resize(self, event: Resize) -> None:
         self.call_after_refresh(self._say_if_more)
@@ -49,5 +51,5 @@ class Window(ModalScreen[None]):
         """Where the window cannot show it all (the keys at 80×24), its frame says how to see
         the rest: a scroll bar alone is easy to miss on a projector."""
         frame = self.query_one(VerticalScroll)
-        more = "↑↓ more · " if frame.max_scroll_y > 0 else ""
-        frame.border_subtitle = more + self.subtitle_text
+        more = "↑↓ more" if frame.scroll_y < frame.max_scroll_y else ""
+        frame.border_subtitle = " · ".join(part for part in (more, self.subtitle_text) if part)

@@ -221,7 +221,8 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             )
             lines.append(
                 f"{len(state.processes)} process{'es' if len(state.processes) != 1 else ''}, "
-                f"{len(state.threads)} threads, {len(state.async_tasks)} asyncio tasks"
+                f"{len(state.threads)} thread{'' if len(state.threads) == 1 else 's'}, "
+                f"{len(state.async_tasks)} asyncio task{'' if len(state.async_tasks) == 1 else 's'}"
                 " · t lists them"
             )
             blocked = state.blocked_now()
