@@ -4,6 +4,8 @@ r runs it again, escape stops it (SIGINT), q leaves nothing of it behind."""
 from __future__ import annotations
 
 import asyncio
+import html
+import re
 import time
 from pathlib import Path
 
@@ -58,6 +60,29 @@ async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
             ),
         )
         assert screen.state is not None and screen.state.ok == 10
+
+
+@pytest.mark.parametrize(
+    ("script", "title", "cell"),
+    [
+        ("tests/traced/thread_pool.py", "thread", "PoolExecutor-0_"),  # 22 characters, cut
+        ("tests/traced/aiohttp_gather.py", "task", "fetch-"),
+    ],
+)
+async def test_the_thread_column_says_what_it_holds_at_100_columns(
+    server: EmbeddedServer, script: str, title: str, cell: str
+) -> None:
+    """It was titled `thread` over asyncio tasks' names, and a thread pool's rows at 100
+    columns had no such column at all (its names were too long for it)."""
+    app, screen = traced_app(script, server.url())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        await pilot.pause(0.1)
+        header = str(screen.header._shown)
+        assert f" {title} " in header and "thread/" not in header, header
+        svg = app.export_screenshot()
+        drawn = [html.unescape(text) for text in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
+        assert any(cell in text for text in drawn)
 
 
 async def test_a_tasks_end_is_said_apart_from_its_requests(server: EmbeddedServer) -> None:

@@ -125,6 +125,7 @@ class TraceState(RunState):
     partial: dict[str, str] = field(default_factory=dict)
     in_flight: int = 0
     most_seen: int = 0  # most in flight at once, as the events arrived
+    in_tasks: int = 0  # requests made in an asyncio task: their thread's column shows it
 
     @classmethod
     def traced(cls, run_id: int, argv: tuple[str, ...], cwd: str) -> TraceState:
@@ -158,6 +159,7 @@ class TraceState(RunState):
                 self.in_flight += 1
                 self.most_seen = max(self.most_seen, self.in_flight)
                 self.thread_width = max(self.thread_width, len(self.row_thread(row)))
+                self.in_tasks += row.task is not None
                 if (where := self.relative(row.where)) is not None:
                     row.where = where  # once: as the program's folder would write it
                     self.where_width = max(self.where_width, len(where))
@@ -226,6 +228,13 @@ class TraceState(RunState):
 
     def _task(self, pid: int, key: int | str) -> Span | None:
         return self.async_tasks.get((pid, key))
+
+    def thread_title(self) -> str:
+        """What the rows' thread column holds: each request's asyncio task where it has one,
+        else its thread."""
+        if not self.in_tasks:
+            return "thread"
+        return "task" if self.in_tasks == len(self.tasks) else "thread/task"
 
     @staticmethod
     def row_thread(row: TaskRow) -> str:

@@ -200,6 +200,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             self.table.scale(),
             state.thread_width,
             state.where_width,
+            state.thread_title(),
         )
         self.table.refresh_rows(touched)
         self._write_output(state)

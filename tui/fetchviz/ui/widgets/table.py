@@ -60,8 +60,11 @@ class Columns:
         spare = width - cls.FIXED
         wanted = min(THREAD_MAX, max(8, thread_names)) + 1
         # The result before the thread: a reason is worth reading ("connection refused" at
-        # 80 columns); the timeline takes what is left, and never less than its minimum.
-        thread = wanted if spare >= wanted + RESULT_MIN + cls.MIN_TIMELINE else 0
+        # 80 columns); the timeline takes what is left, and never less than its minimum. A
+        # thread's column narrower than its names keeps their ends ("…Executor-0_3"), where
+        # they differ: at 100 columns a thread pool's rows said no thread at all.
+        room = spare - RESULT_MIN - cls.MIN_TIMELINE
+        thread = min(wanted, room) if room >= THREAD_MIN + 1 else 0
         # A traced request's `where` last: only where the thread's column, a traced result
         # (method, path, status) and the timeline keep their room; else it is a click away.
         where = min(WHERE_MAX, max(12, wheres)) + 1 if wheres and thread else 0
@@ -72,6 +75,7 @@ class Columns:
 
 
 RESULT_MAX = 40  # "timed out: no data for 10 s", "server closed the connection" fit whole
+THREAD_MIN = 9  # "…tor-0_12": a pool thread's number and a little of its name
 RESULT_MIN = 24  # below this, the thread column gives way
 TRACED_RESULT_MIN = 30  # "GET /delay/500?i=3 200 · 11 B"
 WHERE_MAX = 32  # "crawl.py:114 in fetch_page": longer ones keep their end
@@ -434,11 +438,22 @@ PHASE_STYLES = tuple(f"tasktable--{name.replace('_', '-')}" for name in PHASES)
 class TableHeader(Steady):
     """Column titles, and the timeline's axis with its scale."""
 
-    def show(self, width: int, scale: float, thread_names: int = 0, wheres: int = 0) -> None:
+    def show(
+        self,
+        width: int,
+        scale: float,
+        thread_names: int = 0,
+        wheres: int = 0,
+        thread_title: str = "thread",
+    ) -> None:
+        """`thread_title`: what the thread's column holds (a traced request's asyncio task,
+        where it has one: "thread/task")."""
         cols = Columns.fit(width, thread_names, wheres)
         text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {'result':<{cols.result - 1}}"
         if cols.thread:
-            text += f"{'thread':<{cols.thread}}"
+            if len(thread_title) >= cols.thread:
+                thread_title = thread_title.replace("thread/", "thr/")
+            text += f"{thread_title[: cols.thread - 1]:<{cols.thread}}"
         if cols.where:
             text += f"{'where':<{cols.where}}"
         if cols.timeline:
