@@ -330,3 +330,18 @@ def test_a_step_come_back_to_says_what_it_said_when_it_ran():
     said = text(tour.caption(measured(1.0)))
     assert "5.0× faster than sync's 1.00 s" in said
     assert text(tour.caption(measured(0.9))) == said  # the baseline moved on since
+
+
+def test_a_step_come_back_to_is_weighed_against_the_baseline_of_its_run_in_its_panel_too():
+    """The run panel said step 1's 2.03 s sync run was "sync 2.05 s measured · this is the
+    sync baseline" after compare-all's sync run, while its caption kept its own."""
+    tour = Tour()
+    tour.next()
+    run = staircase("async-sequential", 2, 0.1, lag=0.001)
+    tour.record(run)
+    then, later = measured(1.0), measured(0.9)
+    assert tour.baseline_for(run, then) == then
+    assert tour.baseline_for(run, later) == then  # as it was when the run ended
+    assert text(tour.caption(later)) == text(tour.caption(then))
+    tour.next()
+    assert tour.baseline_for(None, later) == later  # a step not run yet: the session's

@@ -514,14 +514,21 @@ class Tour:
                 return runs[-1]
         return None
 
+    def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
+        """What a step's run is weighed against, in its caption and its run panel alike: the
+        baseline as it was when the run ended (compare-all's later sync run moves `now`; ←
+        to step 1 then said its 2.03 s sync run was a 2.05 s baseline)."""
+        if self.step.strategy is not None and run is not None and run is self.run and run.closed:
+            return self._baseline_of.setdefault(id(run), now)
+        return now
+
     def caption(self, baseline: Baseline | None) -> list[str]:
         """This step's caption: its run, weighed against the run of the step it builds on.
         Made again only when one of them has changed: the app asks every frame, and counting
         waves sorts every row (100,000 rows: tens of ms)."""
         step, previous = self.step, self.recorded(self.step.after)
         run = self.run
-        if step.strategy is not None and run is not None and run.closed:
-            baseline = self._baseline_of.setdefault(id(run), baseline)
+        baseline = self.baseline_for(run, baseline)
         # A run changes nothing a caption reads once it has ended, but for its sync sample.
         key = (
             self.index,

@@ -185,6 +185,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             # The legend, where it costs no line: the phases' shades once a run has them.
             PHASE_LEGEND if run is not None and run.timed_phases else "rows: ░ waiting █ in flight",
         )
+        # The board's rows are each strategy's latest, against the baseline now; the run on
+        # screen is weighed as its mode says (the tour: as it was when that run ended).
+        baseline = self.baseline_for(run, baseline)
         self.description.set_content(self.description_text(baseline))
         thread_width = run.thread_width if run is not None else 0
         self.header.show(
@@ -204,6 +207,10 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             self._show_headline(run, baseline)
         self.table.refresh_rows(touched)
         return now != before
+
+    def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
+        """The baseline the run on screen is weighed against: the session's, now."""
+        return now
 
     def _tick(self, running: bool) -> float:
         """The time this frame shows. Events are drawn on the next frame, but what only moves

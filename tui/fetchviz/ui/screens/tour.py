@@ -12,6 +12,7 @@ from textual.binding import BindingType
 
 from fetchviz.core.actions import TOUR
 from fetchviz.core.baseline import Baseline
+from fetchviz.core.model import RunState
 from fetchviz.core.tour import Tour
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.screens.board import CODE_BESIDE
@@ -58,6 +59,9 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             self.code.show(session.selected, session.selected_source, step.changed(), since)
         else:
             self.code.show(session.selected, session.selected_source)
+
+    def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
+        return self.tour.baseline_for(run, now)
 
     def description_text(self, baseline: Baseline | None) -> Text:
         """The step, and what to watch in its run or what the run showed, in its own figures."""
