@@ -11,7 +11,14 @@ from conftest import config_for
 from fetchviz.core.baseline import Baselines, compare, rank, verdict
 from fetchviz.core.catalog import BY_ID
 from fetchviz.core.config import Config
-from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished, TaskStarted
+from fetchviz.core.events import (
+    RunFinished,
+    RunStarted,
+    TaskCancelled,
+    TaskFailed,
+    TaskFinished,
+    TaskStarted,
+)
 from fetchviz.core.model import RunState
 from fetchviz.runs.headless import baseline_of, run_all
 from fetchviz.runs.server import EmbeddedServer
@@ -104,6 +111,27 @@ def test_a_run_that_fetched_nothing_is_not_comparable_and_ranks_last():
     assert verdict(partly, baseline) == "8.0× faster · 88% less time · 3 of 4 ok"
     assert verdict(whole, baseline) == "4.0× faster · 75% less time"
     assert sorted([nothing, partly, whole], key=rank) == [whole, partly, nothing]
+
+
+def test_a_run_whose_first_failure_cut_the_rest_short_gets_no_ratio():
+    """A TaskGroup's: "59.9× faster · 98% less time · 1 of 20 ok" was the time to its first
+    failure, beside sync's for all twenty; it ranked above a run that did the work."""
+    config = Config(tasks=20, url="http://127.0.0.1:9/")
+    baselines = Baselines()
+    baselines.record(config, scripted_run("sync", 20, 0, 4.0))
+    cut = RunState.new(1, "taskgroup", 20)
+    cut.apply(RunStarted(1, "taskgroup", 20, 0.0))
+    for i in range(20):
+        cut.apply(TaskStarted(1, i, 0.0, "runner-1"))
+    cut.apply(TaskFinished(1, 0, 0.05, 200, 11))
+    cut.apply(TaskFailed(1, 1, 0.06, "HTTP 500", 500))
+    for i in range(2, 20):
+        cut.apply(TaskCancelled(1, i, 0.066))
+    cut.apply(RunFinished(1, 0.067))
+    assert not cut.comparable
+    assert verdict(cut, baselines.get(config)) == "1 of 20 ok, 18 cut short: not comparable"
+    partly = scripted_run("aiohttp", 16, 4, 0.2)
+    assert sorted([cut, partly], key=rank) == [partly, cut]
 
 
 def test_a_run_near_the_whole_of_its_baseline_saved_is_not_said_to_save_all_of_it():

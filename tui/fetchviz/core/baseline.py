@@ -95,9 +95,11 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
         return "cancelled: not comparable"
     if run.ok == 0:
         return f"0 of {total} ok: not comparable"
-    partly = f" · {run.ok} of {total} ok" if run.ok < total else ""
+    if run.cancelled_tasks:  # a TaskGroup's first failure: its time is up to that failure
+        return f"{run.ok} of {total} ok, {run.cancelled_tasks} cut short: not comparable"
     if run.unreported:  # a strategy that never reported some tasks (a user's, most likely)
-        partly += f" · {run.unreported} never reported"
+        return f"{run.ok} of {total} ok, {run.unreported} never reported: not comparable"
+    partly = f" · {run.ok} of {total} ok" if run.ok < total else ""
     if run.strategy == "sync" and baseline is not None and baseline.measured and not partly:
         return "baseline"
     if baseline is None:
