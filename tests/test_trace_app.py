@@ -85,6 +85,22 @@ async def test_the_thread_column_says_what_it_holds_at_100_columns(
         assert any(cell in text for text in drawn)
 
 
+async def test_threads_that_make_no_request_are_seen_as_they_start() -> None:
+    """A Pool's parent waits in pool.map while its threads hand work out: they showed when it
+    exited ("4 processes, 0 threads" while it ran)."""
+    app, screen = traced_app("tests/traced/quiet_threads.py", "30")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(
+            pilot,
+            lambda: (
+                screen.state is not None
+                and {"quiet-0", "quiet-1"} <= {span.name for span in screen.state.threads.values()}
+            ),
+            timeout=20,
+        )
+        assert screen.state is not None and not screen.state.done  # while it runs
+
+
 async def test_a_tasks_end_is_said_apart_from_its_requests(server: EmbeddedServer) -> None:
     """`t` lists tasks as "cancelled · 1 request": "1 request cancelled" said what was not so
     of a task that failed with no request."""
