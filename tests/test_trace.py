@@ -825,3 +825,19 @@ def test_a_tasks_number_is_shown_where_its_name_does_not_tell_it_apart() -> None
     assert task_label("worker", 3) == "worker #3"
     assert task_label("Task-1", 1) == "Task-1"  # asyncio's own name is unique already
     assert task_label("fetch", None) == "fetch"  # a recording made before numbers
+
+
+def test_rows_of_a_program_that_asks_two_servers_keep_which_server():
+    """`GET /delay/100/a` read alike for two servers: the row keeps the host and port."""
+    from fetchviz.core.events import RequestStarted
+    from fetchviz.core.trace import TraceState
+    from fetchviz.ui.widgets.table import short_request
+
+    state = TraceState.traced(1, ("python", "hosts.py"), "/work")
+    urls = ["http://127.0.0.1:8790/delay/100/a", "http://127.0.0.1:45547/delay/100/a"]
+    for i, url in enumerate(urls):
+        state.apply(RequestStarted(1, i, 1.0 + i, "GET", url, "MainThread", None, 42, None))
+    assert state.origins == {"http://127.0.0.1:8790", "http://127.0.0.1:45547"}
+    shown = [short_request(url, 22, hosts=len(state.origins) > 1) for url in urls]
+    assert shown == ["127.0.0.1:8790…y/100/a", "127.0.0.1:45547…/100/a"]
+    assert short_request(urls[0], 22) == "/delay/100/a"  # one server: its path says it

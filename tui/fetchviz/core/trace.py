@@ -49,6 +49,12 @@ class TracedRow(TaskRow):
     where: str | None = None
 
 
+def origin(url: str) -> str:
+    """'http://127.0.0.1:8790/delay/100' → 'http://127.0.0.1:8790'."""
+    scheme, sep, rest = url.partition("://")
+    return scheme + sep + rest.partition("/")[0]
+
+
 def task_label(name: str, number: int | None) -> str:
     """A task's name with its number (`fetch #2`), where the program named it: asyncio's
     own names, Task-N, are each one's already (`Task-1 #1` said it twice)."""
@@ -126,6 +132,9 @@ class TraceState(RunState):
     in_flight: int = 0
     most_seen: int = 0  # most in flight at once, as the events arrived
     in_tasks: int = 0  # requests made in an asyncio task: their thread's column shows it
+    # The servers asked (scheme, host and port), up to two: with more than one, a row whose
+    # URL does not fit keeps its host ("GET /delay/100/a" read alike for two servers).
+    origins: set[str] = field(default_factory=set)
 
     @classmethod
     def traced(cls, run_id: int, argv: tuple[str, ...], cwd: str) -> TraceState:
@@ -160,6 +169,8 @@ class TraceState(RunState):
                 self.most_seen = max(self.most_seen, self.in_flight)
                 self.thread_width = max(self.thread_width, len(self.row_thread(row)))
                 self.in_tasks += row.task is not None
+                if len(self.origins) < 2:
+                    self.origins.add(origin(row.url))
                 if (where := self.relative(row.where)) is not None:
                     row.where = where  # once: as the program's folder would write it
                     self.where_width = max(self.where_width, len(where))

@@ -81,11 +81,20 @@ TRACED_RESULT_MIN = 30  # "GET /delay/500?i=3 200 · 11 B"
 WHERE_MAX = 32  # "crawl.py:114 in fetch_page": longer ones keep their end
 
 
-def short_request(url: str, width: int) -> str:
-    """A traced request's URL in `width`: whole if it fits, else its path, else its end."""
+def short_request(url: str, width: int, hosts: bool = False) -> str:
+    """A traced request's URL in `width`: whole if it fits, else its path, else its end.
+    `hosts`: the program asked more than one server, so which one stays ("127.0.0.1:8790",
+    then as much of the path's end as fits)."""
     if len(url) <= width:
         return url
-    path = "/" + url.split("://", 1)[-1].partition("/")[2]
+    rest = url.split("://", 1)[-1]
+    host, _, tail = rest.partition("/")
+    path = "/" + tail
+    if hosts:
+        if len(rest) <= width:
+            return rest
+        keep = width - len(host) - 1
+        return host + "…" + path[-keep:] if keep >= 6 else "…" + rest[-(width - 1) :]
     return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
@@ -370,7 +379,8 @@ class TaskTable(ScrollView, can_focus=True):
                 if len(row.method) + len(path) + len(sized) + 3 <= cols.result:
                     result = sized
             room = max(6, cols.result - len(result) - len(row.method) - 4)
-            result = f"{row.method} {short_request(row.url, room)} {result}".strip()
+            hosts = len(getattr(run, "origins", ())) > 1
+            result = f"{row.method} {short_request(row.url, room, hosts)} {result}".strip()
         elif len(run.targets) > 1:  # which of the URLs: their ends tell them apart
             # The URL's end, in what the result leaves: "200 · 11 B" stays whole.
             room = max(6, min(18, cols.result - 14))
