@@ -77,7 +77,9 @@ class StrategyBoard(Steady):
             elif run is None:
                 line.append("running…" if is_running else "—", style="dim")
             elif not run.comparable:  # no ratio, no bar: its time says nothing of the strategy
-                why = "run failed" if run.error else f"0/{len(run.tasks)} ok"
+                why = "run failed" if run.error else "cancelled" if run.cancelled else ""
+                # Not every task answered (none ok, cut short, never reported): as a count.
+                why = why or f"{run.ok}/{len(run.tasks)} ok"
                 line.append(f"{run.elapsed(0):6.2f}s {why} ✗", style="red")
             else:
                 elapsed = run.elapsed(0)
