@@ -132,6 +132,17 @@ def test_a_run_whose_first_failure_cut_the_rest_short_gets_no_ratio():
     assert verdict(cut, baselines.get(config)) == "1 of 20 ok, 18 cut short: not comparable"
     partly = scripted_run("aiohttp", 16, 4, 0.2)
     assert sorted([cut, partly], key=rank) == [partly, cut]
+    # Cancelled with no failure before (a strategy's own timeout, a hedged request's loser):
+    # a task without an answer, as a failed one, and the run's time stands.
+    timed_out = RunState.new(2, "mine", 2)
+    timed_out.apply(RunStarted(2, "mine", 2, 0.0))
+    for i in range(2):
+        timed_out.apply(TaskStarted(2, i, 0.0, "runner-1"))
+    timed_out.apply(TaskFinished(2, 0, 0.05, 200, 11))
+    timed_out.apply(TaskCancelled(2, 1, 0.1))
+    timed_out.apply(RunFinished(2, 0.1))
+    assert timed_out.comparable
+    assert verdict(timed_out, baselines.get(config)).endswith("· 1 of 2 ok")
 
 
 def test_a_run_near_the_whole_of_its_baseline_saved_is_not_said_to_save_all_of_it():

@@ -234,3 +234,14 @@ async def test_a_lone_loops_request_is_seen_to_end_at_once(
         assert exited - ended > 0.5  # the program went on for 1 s or more after
     finally:
         source.close()
+
+
+def test_only_a_traced_programs_thread_column_narrows():
+    """A run's failure reasons keep their room at 100 columns (its thread column gives way
+    first); a traced program's short results leave room for a narrowed one."""
+    from fetchviz.ui.widgets.table import RESULT_MAX, Columns
+
+    run = Columns.fit(98, thread_names=23)
+    assert run.thread == 0 and run.result == RESULT_MAX
+    traced = Columns.fit(98, thread_names=23, traced=True)
+    assert 10 <= traced.thread < 24

@@ -95,7 +95,7 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
         return "cancelled: not comparable"
     if run.ok == 0:
         return f"0 of {total} ok: not comparable"
-    if run.cancelled_tasks:  # a TaskGroup's first failure: its time is up to that failure
+    if run.cut_by_failure:  # a TaskGroup's first failure: its time is up to that failure
         return f"{run.ok} of {total} ok, {run.cancelled_tasks} cut short: not comparable"
     if run.unreported:  # a strategy that never reported some tasks (a user's, most likely)
         return f"{run.ok} of {total} ok, {run.unreported} never reported: not comparable"

@@ -206,9 +206,16 @@ class RunState:
             and not self.cancelled
             and self.error is None
             and self.ok > 0
-            and not self.cancelled_tasks
+            and not self.cut_by_failure
             and not self.unreported
         )
+
+    @property
+    def cut_by_failure(self) -> bool:
+        """Tasks cancelled after a sibling failed (a TaskGroup's way): the run stopped at
+        that failure. Cancelled without one (a strategy's own timeout, a hedged request's
+        loser) is a task without an answer, as a failed one is."""
+        return bool(self.cancelled_tasks and self.failed)
 
     @property
     def all_ok(self) -> bool:

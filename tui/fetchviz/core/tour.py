@@ -446,7 +446,7 @@ class Tour:
         self._said: tuple[object, list[str]] = ((), [])  # the last caption, and what it read
         # Each ended run's baseline as it was when it ended: `←` shows a step as it ran, its
         # ratio too (compare-all's later sync run had moved "4.8×" to "4.7×").
-        self._baseline_of: dict[int, Baseline | None] = {}
+        self._baseline_of: dict[int, Baseline | None] = {}  # by run_id
 
     @property
     def step(self) -> Step:
@@ -519,7 +519,7 @@ class Tour:
         baseline as it was when the run ended (compare-all's later sync run moves `now`; ←
         to step 1 then said its 2.03 s sync run was a 2.05 s baseline)."""
         if self.step.strategy is not None and run is not None and run is self.run and run.closed:
-            return self._baseline_of.setdefault(id(run), now)
+            return self._baseline_of.setdefault(run.run_id, now)
         return now
 
     def caption(self, baseline: Baseline | None) -> list[str]:

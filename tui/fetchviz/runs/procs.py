@@ -9,12 +9,14 @@ from __future__ import annotations
 import array
 import contextlib
 import ctypes
+import errno
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
 from typing import IO, Any
 
 
@@ -71,6 +73,7 @@ class Child:
 # pyreqwest run's process then panics, and its last line was "thread caused non-unwinding
 # panic. aborting.".
 OUT_OF_FILES = "too many open files"
+LAST_WORDS = 60  # lines of its stderr's end read for it
 
 
 def last_line(stderr: IO[bytes]) -> str:
@@ -78,10 +81,11 @@ def last_line(stderr: IO[bytes]) -> str:
     closed already), or, where it ran out of file descriptors, that and what to do."""
     with contextlib.suppress(ValueError, OSError):
         stderr.seek(0)
-        text = stderr.read().decode(errors="replace")
-        if OUT_OF_FILES in text.lower():
+        lines = stderr.read().decode(errors="replace").strip().splitlines()
+        # Its last words only (a panic's backtrace is some 30 lines): an EMFILE logged early
+        # in a run that later died of something else is not why it died.
+        if any(OUT_OF_FILES in line.lower() for line in lines[-LAST_WORDS:]):
             return "too many open files: lower --limit"
-        lines = text.strip().splitlines()
         if lines:
             return lines[-1]
     return ""
@@ -134,20 +138,42 @@ def copy_shared_memory() -> None:
                 if perms[1] != "w" or perms[3] != "p" or name.startswith("[v"):
                     continue  # read-only, shared, or the kernel's own ([vvar], [vsyscall])
                 start, end = (int(bound, 16) for bound in fields[0].split("-"))
-                pagemap.seek(start // page * 8)
-                entries = array.array("Q", pagemap.read((end - start) // page * 8))
-                run_start = None
-                for i, entry in enumerate([*entries, 0]):  # a last 0 ends the last run
-                    shared = entry & PRESENT and not entry & EXCLUSIVE
-                    if shared and run_start is None:
-                        run_start = i
-                    elif not shared and run_start is not None:
-                        madvise(
-                            start + run_start * page, (i - run_start) * page, MADV_POPULATE_WRITE
-                        )
-                        run_start = None
-    except (OSError, AttributeError, ValueError):  # not Linux: nothing is copied ahead
-        pass
+                for at, entries in _present(pagemap, start, end, page):
+                    if not _copy_runs(madvise, at, entries, page):
+                        return  # the kernel has no MADV_POPULATE_WRITE (before 5.14)
+    except Exception:  # best effort: the run goes on, its pages copied as they are written
+        return
+
+
+PAGEMAP_CHUNK = 1 << 16  # entries read at a time: 256 MB of address space, 512 KB read
+
+
+def _present(pagemap: IO[bytes], start: int, end: int, page: int) -> Iterator[tuple[int, Any]]:
+    """A mapping's pagemap entries in chunks, skipping those with no page present (a large
+    reservation, mostly empty, is read but not walked in Python)."""
+    for first in range(start, end, PAGEMAP_CHUNK * page):
+        count = min(PAGEMAP_CHUNK, (end - first) // page)
+        pagemap.seek(first // page * 8)
+        data = pagemap.read(count * 8)
+        if data.count(0) != len(data):
+            yield first, array.array("Q", data)
+
+
+def _copy_runs(madvise: Any, at: int, entries: Any, page: int) -> bool:
+    """Copy each run of shared pages among `entries` (from address `at`); False where the
+    kernel refuses the advice itself."""
+    run_start = None
+    for i, entry in enumerate([*entries, 0]):  # a last 0 ends the last run
+        shared = entry & PRESENT and not entry & EXCLUSIVE
+        if shared and run_start is None:
+            run_start = i
+        elif not shared and run_start is not None:
+            size = (i - run_start) * page
+            refused = madvise(at + run_start * page, size, MADV_POPULATE_WRITE) != 0
+            if refused and ctypes.get_errno() == errno.EINVAL:
+                return False
+            run_start = None
+    return True
 
 
 def die_with_parent(parent: int) -> None:

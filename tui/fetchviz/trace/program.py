@@ -43,6 +43,8 @@ class Program:
         """Checked: what cannot be started is said now, not as a failed run."""
         cwd = os.getcwd()
         python = users_python()
+        if kind in ("script", "module"):
+            _check_python(python)
         if kind == "script":
             if os.path.isdir(target):  # python runs a folder by its __main__.py, as a zip
                 if not os.path.isfile(os.path.join(target, "__main__.py")):
@@ -152,6 +154,37 @@ def users_python() -> str:
     return sys.executable
 
 
+OLDEST = (3, 8)  # the oldest Python the tracer loads in (its syntax)
+
+
+def _check_python(python: str) -> None:
+    """The activated environment's Python runs and can load the tracer: one too old ran the
+    program untraced, said as if it had been started with `python -I`."""
+    if _ours(python):
+        return
+    try:
+        said = subprocess.run(
+            [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        ).stdout.strip()
+        version = tuple(int(part) for part in said.split("."))
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        raise ProgramError(f"cannot run {python}, the activated environment's Python") from None
+    if version < OLDEST:
+        raise ProgramError(
+            f"{python} is Python {said}, too old to trace (3.8 or later): "
+            "activate another environment, or name one: -- python3.12 SCRIPT.py"
+        )
+
+
+def _ours(python: str) -> bool:
+    """The same folder, the same environment (a venv's python and python3 are one Python,
+    and every venv's resolves to the one it was made from: the path alone tells them apart)."""
+    return os.path.dirname(os.path.abspath(python)) == os.path.dirname(sys.executable)
+
+
 # Run by another Python: is the module there? (`-c` puts the working directory first, as -m.)
 _FIND = (
     "import importlib.util, sys\n"
@@ -163,9 +196,7 @@ _FIND = (
 
 def _module_found(name: str, cwd: str, python: str) -> bool:
     """Whether `python -m name` would find it from `cwd` (which -m puts on sys.path)."""
-    # The same folder, the same environment (a venv's python and python3 are one Python, and
-    # every venv's resolves to the one it was made from: the path alone tells them apart).
-    if os.path.dirname(os.path.abspath(python)) != os.path.dirname(sys.executable):
+    if not _ours(python):
         try:
             found = subprocess.run(
                 [python, "-c", _FIND, name], cwd=cwd, capture_output=True, timeout=30

@@ -138,7 +138,7 @@ def print_table(state: TraceState, out: TextIO) -> None:
     out.write(
         f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<40} "
         + (f"{'process':>7} " if processes else "")
-        + f"{'thread/task':<18} where\n"
+        + f"{state.thread_title():<18} where\n"
     )
     rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
     for row in rows[:ROWS_SHOWN]:

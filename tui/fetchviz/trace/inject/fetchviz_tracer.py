@@ -1083,15 +1083,16 @@ def _hook_threads() -> None:
             return
         ident = threading.get_ident()
         send("thread", ident, self.name, now())
-        # With no sender yet (no request has blocked a thread), nothing else may flush soon:
-        # a multiprocessing Pool's parent, waiting in pool.map, showed its threads at exit.
-        if not _sender_started:
+        # With no sender yet (no request has blocked a thread) and no loop beating, nothing
+        # else may flush soon: a multiprocessing Pool's parent, waiting in pool.map, showed
+        # its threads at exit. (A loop's beat flushes: a task's name is read on its thread.)
+        if not _sender_started and not _loops:
             flush(wait=False)
         try:
             bootstrap(self)
         finally:
             send("thread_end", ident, now())
-            if not _sender_started:
+            if not _sender_started and not _loops:
                 flush(wait=False)
 
     threading.Thread._bootstrap_inner = _bootstrap_inner

@@ -201,6 +201,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             state.thread_width,
             state.where_width,
             state.thread_title(),
+            traced=True,
         )
         self.table.refresh_rows(touched)
         self._write_output(state)

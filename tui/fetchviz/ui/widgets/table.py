@@ -56,15 +56,19 @@ class Columns:
     MIN_TIMELINE = 24
 
     @classmethod
-    def fit(cls, width: int, thread_names: int = 0, wheres: int = 0) -> Columns:
+    def fit(
+        cls, width: int, thread_names: int = 0, wheres: int = 0, traced: bool = False
+    ) -> Columns:
         spare = width - cls.FIXED
         wanted = min(THREAD_MAX, max(8, thread_names)) + 1
         # The result before the thread: a reason is worth reading ("connection refused" at
         # 80 columns); the timeline takes what is left, and never less than its minimum. A
         # thread's column narrower than its names keeps their ends ("…Executor-0_3"), where
-        # they differ: at 100 columns a thread pool's rows said no thread at all.
+        # they differ: at 100 columns a traced thread pool's rows said no thread at all. Only
+        # for a traced program's rows, whose result is short (a run's reasons keep their room).
         room = spare - RESULT_MIN - cls.MIN_TIMELINE
-        thread = min(wanted, room) if room >= THREAD_MIN + 1 else 0
+        narrowed = room if traced and room >= THREAD_MIN + 1 else 0
+        thread = wanted if room >= wanted else narrowed
         # A traced request's `where` last: only where the thread's column, a traced result
         # (method, path, status) and the timeline keep their room; else it is a click away.
         where = min(WHERE_MAX, max(12, wheres)) + 1 if wheres and thread else 0
@@ -252,7 +256,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._check_filters()
         width = self.scrollable_content_region.width
         cols, now, scale = (
-            Columns.fit(width, run.thread_width, run.where_width),
+            Columns.fit(width, run.thread_width, run.where_width, isinstance(run, TraceState)),
             self.clock(),
             self.scale(),
         )
@@ -341,7 +345,12 @@ class TaskTable(ScrollView, can_focus=True):
         segments = self._ready.pop(index, None) or self._row(
             run,
             run.tasks[index],
-            Columns.fit(self.scrollable_content_region.width, run.thread_width, run.where_width),
+            Columns.fit(
+                self.scrollable_content_region.width,
+                run.thread_width,
+                run.where_width,
+                isinstance(run, TraceState),
+            ),
             self.clock(),
             self.scale(),
         )
@@ -455,10 +464,11 @@ class TableHeader(Steady):
         thread_names: int = 0,
         wheres: int = 0,
         thread_title: str = "thread",
+        traced: bool = False,
     ) -> None:
         """`thread_title`: what the thread's column holds (a traced request's asyncio task,
-        where it has one: "thread/task")."""
-        cols = Columns.fit(width, thread_names, wheres)
+        where it has one: "thread/task"); `traced`: a traced program's rows."""
+        cols = Columns.fit(width, thread_names, wheres, traced)
         text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {'result':<{cols.result - 1}}"
         if cols.thread:
             if len(thread_title) >= cols.thread:
