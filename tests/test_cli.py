@@ -360,3 +360,13 @@ def test_a_reader_that_leaves_early_gets_no_traceback(command):
     stderr = proc.stderr.read()
     assert proc.wait(timeout=60) == 141
     assert b"Traceback" not in stderr and not stderr.strip(), stderr
+
+
+def test_a_mistyped_command_word_names_the_commands(capsys):
+    """`fetchviz tracee x.py` said "unrecognized arguments: tracee x.py"."""
+    assert main(["tracee", "x.py"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "no command 'tracee': did you mean trace? the commands are serve, replay" in err
+    assert main(["-n", "5", "bogus"]) == 2  # not the first word: the options' own message
+    assert "unrecognized arguments: bogus" in capsys.readouterr().err

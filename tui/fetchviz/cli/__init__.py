@@ -5,6 +5,7 @@ file, 1 anything else, 130 Ctrl+C, always with a one-line reason."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import os
 import signal
@@ -67,7 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return command.run(parse(argv))
     except UsageError as exc:
-        print(one_line(f"{prog}: error: {exc} (see {prog} --help)"), file=sys.stderr)
+        said = f"{exc} (see {prog} --help)"
+        word = argv[0] if argv and command is run and not argv[0].startswith("-") else None
+        if word is not None and not os.path.exists(word):  # a command word mistyped
+            close = difflib.get_close_matches(word, COMMANDS, n=1)
+            hint = f"did you mean {close[0]}? " if close else ""
+            said = f"no command {word!r}: {hint}the commands are {', '.join(COMMANDS)}"
+        print(one_line(f"{prog}: error: {said}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -13,6 +13,7 @@ import contextlib
 import ctypes
 import itertools
 import os
+import select
 import shlex
 import shutil
 import signal
@@ -300,7 +301,10 @@ class TracedRun:
         view = memoryview(data)
         with contextlib.suppress(OSError):  # the terminal gone: the run goes on
             while view:
-                view = view[os.write(fd, view) :]
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:  # a terminal set non-blocking: wait until it takes more
+                    select.select([], [fd], [], 1.0)
 
     def _ended_lines(
         self, at: float, streams: list[tuple[str, bytearray]], more_to_come: bool = False
