@@ -4,6 +4,7 @@ task; what is not known is left unknown; an export never leaves half a file."""
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import itertools
 import json
@@ -319,6 +320,8 @@ def at_home(tmp_path, monkeypatch) -> Path:
     shutil.copy(RECORDINGS / "sync.jsonl.gz", tmp_path / "x.jsonl.gz")
     os.symlink("x.jsonl.gz", tmp_path / "link.jsonl.gz")
     os.link(tmp_path / "x.jsonl.gz", tmp_path / "hard.jsonl.gz")
+    shutil.copy(RECORDINGS / "sync.jsonl.gz", tmp_path / "other.jsonl.gz")
+    (tmp_path / "plain.jsonl").write_bytes(gzip.decompress((tmp_path / "x.jsonl.gz").read_bytes()))
     monkeypatch.chdir(tmp_path)
     return tmp_path
 
@@ -334,19 +337,22 @@ def at_home(tmp_path, monkeypatch) -> Path:
         (["x.jsonl.gz", "--har", "o.json", "--trace", "./o.json"], "are the same file"),
         (["x.jsonl.gz", "--har", "a.har", "--csv", "no/c.csv"], "--csv no/c.csv: there is no"),
         (["x.jsonl.gz", "--csv", "."], "--csv . is a folder"),
+        # Another recording, compressed or not: export wrote a HAR over one.
+        (["x.jsonl.gz", "--har", "other.jsonl.gz"], "--har other.jsonl.gz is a recording"),
+        (["x.jsonl.gz", "--csv", "c.csv", "--har", "plain.jsonl"], "plain.jsonl is a recording"),
     ],
 )
 def test_an_export_that_would_overwrite_its_recording_or_cannot_be_written_writes_nothing(
     at_home, argv, complaint, capsys
 ):
     before = sorted(os.listdir(at_home))
-    original = (at_home / "x.jsonl.gz").read_bytes()
+    original = {name: (at_home / name).read_bytes() for name in before}
     code, said = exported(argv, capsys)
     assert code == 2
     [line] = said.splitlines()
     assert complaint in line and ".tmp" not in line, line
     assert sorted(os.listdir(at_home)) == before  # none of the outputs, nothing beside them
-    assert (at_home / "x.jsonl.gz").read_bytes() == original
+    assert {name: (at_home / name).read_bytes() for name in before} == original
     assert read_recording(at_home / "link.jsonl.gz").runs
 
 

@@ -112,6 +112,28 @@ def test_record_needs_a_folder_that_exists(tmp_path: Path) -> None:
     assert len(done.stderr.strip().splitlines()) == 1
 
 
+def test_record_never_writes_over_a_file_that_is_not_a_recording(tmp_path: Path) -> None:
+    # `--record crawl.py crawl.py` wrote the recording over the script, then traced that.
+    script = tmp_path / "crawl.py"
+    script.write_text("print('mine')\n")
+    done = fetchviz("trace", "--headless", "--record", str(script), str(script))
+    assert done.returncode == 2, done.stderr
+    [line] = done.stderr.strip().splitlines()
+    assert "exists and is not a recording" in line and "give a new file's name" in line
+    assert script.read_text() == "print('mine')\n"
+
+
+def test_record_replaces_an_old_recording_or_fills_an_empty_file(tmp_path: Path) -> None:
+    program = str(TRACED / "no_requests.py")
+    for name in ("old.jsonl", "empty.jsonl"):
+        (tmp_path / name).touch()  # empty: as mktemp leaves one
+        first = fetchviz("trace", "--headless", "--record", str(tmp_path / name), program)
+        assert first.returncode == 0, first.stderr
+        again = fetchviz("trace", "--headless", "--record", str(tmp_path / name), program)
+        assert again.returncode == 0, again.stderr
+        assert len(read_recording(tmp_path / name).runs) == 1
+
+
 def write(path: Path, runs: list[list[Event]], traced: bool = True) -> None:
     """A recording of scripted runs: each run's events, with its run line."""
     writer = RecordingWriter(path)

@@ -317,7 +317,7 @@ def add_run_options(
     )
     option(
         "--record",
-        type=writable,
+        type=recording_file,
         metavar="FILE",
         help="write every run's events to FILE (JSON Lines; .gz compresses): fetchviz replay",
     )
@@ -382,6 +382,21 @@ def writable(text: str) -> str:
         raise argparse.ArgumentTypeError(f"{text!r}: no folder {folder!r}")
     if os.path.isdir(text):
         raise argparse.ArgumentTypeError(f"{text!r} is a folder; give a file name")
+    return text
+
+
+def recording_file(text: str) -> str:
+    """Where --record writes: a new file, or an old recording it replaces; never a file of
+    another kind (`--record crawl.py` once wrote over the script it was to trace). An empty
+    file holds nothing to lose (one made by mktemp)."""
+    text = writable(text)
+    from fetchviz.records.recording import is_recording
+
+    if os.path.isfile(text) and os.path.getsize(text) and not is_recording(text):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} exists and is not a recording: --record would write over it; "
+            "give a new file's name"
+        )
     return text
 
 

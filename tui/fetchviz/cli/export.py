@@ -12,7 +12,7 @@ import sys
 
 from fetchviz.cli import recorded
 from fetchviz.cli.args import UsageError
-from fetchviz.records.recording import Recording
+from fetchviz.records.recording import Recording, is_recording
 
 Output = tuple[str, str]  # (its option, the path given)
 
@@ -57,6 +57,10 @@ def _check(recording: str, outputs: list[Output]) -> None:
                 )
         if os.path.isdir(path):
             raise UsageError(f"{option} {path} is a folder: give a file's name")
+        if is_recording(path):
+            raise UsageError(
+                f"{option} {path} is a recording: writing it would destroy it; give another file"
+            )
         folder = os.path.dirname(path) or os.curdir
         if not os.path.isdir(folder):
             raise UsageError(f"{option} {path}: there is no folder {folder}: make it first")

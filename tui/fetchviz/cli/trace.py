@@ -23,8 +23,8 @@ from fetchviz.cli.args import (
     add_keymap,
     add_theme,
     fraction,
+    recording_file,
     whole,
-    writable,
 )
 from fetchviz.core.config import DEFAULT_DELAY_MS, Config
 from fetchviz.runs import tuning
@@ -85,7 +85,7 @@ def parser() -> Parser:
     )
     parser.add_argument(
         "--record",
-        type=writable,
+        type=recording_file,
         metavar="FILE",
         help="write each run's events to FILE (JSON Lines; .gz compresses): fetchviz replay, "
         "fetchviz export",

@@ -391,6 +391,24 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
     return _parse(name, data, cut)
 
 
+def is_recording(path: str | os.PathLike[str]) -> bool:
+    """Whether the file begins with a fetchviz recording's header line: read as far as that
+    line only, so that a big recording costs no more to tell than a small one."""
+    try:
+        with open(path, "rb") as raw:
+            compressed = raw.read(2) == GZIP_MAGIC
+            raw.seek(0)
+            file: typing.BinaryIO = gzip.GzipFile(fileobj=raw) if compressed else raw  # type: ignore[assignment]
+            first = file.readline(64 * 1024)
+    except (OSError, EOFError, zlib.error):
+        return False
+    try:
+        header = json.loads(first)
+    except ValueError:
+        return False
+    return isinstance(header, dict) and isinstance(header.get("fetchviz"), str)
+
+
 def _gunzip(name: str, head: bytes, file: typing.BinaryIO) -> tuple[bytes, bool]:
     """The decompressed bytes, and whether the stream was cut off before its end. Chunk by
     chunk: what decoded before a cut is kept (gzip.open would raise EOFError and give none)."""
