@@ -357,6 +357,19 @@ def test_exit_codes_are_the_programs(server: EmbeddedServer) -> None:
     assert len(tasks_of(result)) == 1
 
 
+def test_a_failed_requests_traceback_has_none_of_the_tracers_frames(server: EmbeddedServer) -> None:
+    # The tracer's wrappers stood between the program's call and the library's raise: on
+    # stage, "fetchviz_tracer.py, line 448, in call" in the program's own traceback.
+    result, stderr, code = traced_json(str(TRACED / "refused_uncaught.py"), server.url())
+    assert code == 1
+    assert "Exception in thread fetcher" in stderr  # the thread's, as threading prints it
+    assert stderr.count("Traceback (most recent call last)") >= 2
+    assert stderr.count('refused_uncaught.py", line 14, in fetch') >= 2
+    assert "Connection refused" in stderr
+    assert "fetchviz_tracer" not in stderr
+    assert [t["state"] for t in tasks_of(result)] == ["failed", "failed"]
+
+
 def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
     script = tmp_path / "partial.py"
     script.write_text('print("no newline", end="")\n', encoding="utf-8")

@@ -47,6 +47,7 @@ PERIOD = 0.01
 BEAT = 0.02  # a watched loop beats this often
 BLOCKED = 0.1  # a loop whose beat is this late is blocked: where it is stuck is sent
 now = time.perf_counter
+__tracebackhide__ = True  # pytest leaves this file's frames out of a failing test's traceback
 
 _out: collections.deque[Any] = collections.deque()  # messages to send; deque: thread-safe
 _put = _out.append
@@ -1073,6 +1074,53 @@ def _moved(request: Request) -> None:
 # Threads: each one's life.
 
 
+# A traced program's traceback is its own: the frames of this file's wrappers (a request's,
+# between the program's call and the library's raise) are left out of what Python prints of
+# an uncaught exception, in the main thread or another. pytest leaves out a frame whose
+# globals say __tracebackhide__ (the module's line near the top): `trace -- pytest` too.
+
+
+def _without_ours(error: BaseException | None, seen: set[int]) -> None:
+    """Take this file's frames out of the error's traceback, and its causes' and contexts'."""
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        kept = last = None
+        tb = error.__traceback__
+        while tb is not None:
+            after = tb.tb_next
+            if tb.tb_frame.f_code.co_filename != __file__:
+                if last is None:
+                    kept = tb
+                else:
+                    last.tb_next = tb
+                last = tb
+            tb = after
+        if last is not None:
+            last.tb_next = None
+        error.__traceback__ = kept
+        _without_ours(error.__cause__, seen)
+        error = error.__context__
+
+
+def _hook_tracebacks() -> None:
+    shown, shown_in_thread = sys.excepthook, threading.excepthook
+
+    def excepthook(kind: Any, error: BaseException, tb: Any) -> None:
+        _without_ours(error, set())
+        shown(kind, error, error.__traceback__)
+
+    def thread_excepthook(args: Any) -> None:
+        _without_ours(args.exc_value, set())
+        if args.exc_value is not None:
+            args = threading.ExceptHookArgs(
+                (args.exc_type, args.exc_value, args.exc_value.__traceback__, args.thread)
+            )
+        shown_in_thread(args)
+
+    sys.excepthook = excepthook
+    threading.excepthook = thread_excepthook
+
+
 def _hook_threads() -> None:
     bootstrap = threading.Thread._bootstrap_inner
 
@@ -1459,6 +1507,7 @@ def start() -> None:
                 reconfigure(line_buffering=True)
     _connect()
     _hook_threads()
+    _hook_tracebacks()
     signal.signal = _signal_hook(signal.signal)  # before the program copies it (uvloop does)
     signal.getsignal = _program_getsignal
     sys.meta_path.insert(0, _Watcher())
