@@ -186,3 +186,26 @@ def test_what_web_hands_each_tab_is_what_was_typed_less_web_s_own(tmp_path):
     args = parse(argv)
     assert args.dashboard == ["tour", "-n", "3", "--url=/delay/5"]
     assert (args.port, args.tour, args.keymap.path) == (0, True, str(keymap))
+
+
+@pytest.mark.parametrize(
+    "argv, instead",
+    [
+        ([], "add --headless, or run it in a terminal"),
+        (["replay", "tests/recordings/sync.jsonl.gz"], "add --headless"),
+        (["sweep"], "add --headless"),
+        (["tour"], ": run it in a terminal"),
+        (["trace", "tests/traced/no_requests.py"], "add --headless"),
+    ],
+)
+def test_a_dashboard_with_no_terminal_says_so_and_waits_for_nothing(argv, instead, capsys):
+    # Under pytest neither stdin nor the captured stderr is a terminal, as `< /dev/null 2> f`:
+    # the dashboard drew escape codes into the file and waited for a key forever.
+    assert main(argv) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert "no terminal to draw the dashboard in" in line and instead in line, line
+
+
+def test_headless_needs_no_terminal(capsys):
+    assert main(["--headless", "-s", "sync", "-n", "1", "--delay", "1"]) == 0
+    assert "sync" in capsys.readouterr().out
