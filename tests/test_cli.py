@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import sys
 from dataclasses import fields
@@ -187,7 +188,7 @@ def test_small_things_of_the_command_line():
     both = fetchviz("--all", "-s", "aiohttp")
     assert both.returncode == 2 and "drop -s NAME" in both.stderr
     elsewhere = fetchviz("serve", "--host", "192.0.2.1")  # TEST-NET-1: never this machine's
-    assert elsewhere.returncode == 1 and "not an address of this machine" in elsewhere.stderr
+    assert elsewhere.returncode == 2 and "not an address of this machine" in elsewhere.stderr
     one = fetchviz("--headless", "-n", "1", "--delay", "0", "-s", "aiohttp")
     assert one.stdout.startswith("1 task · ")
 
@@ -370,3 +371,19 @@ def test_a_mistyped_command_word_names_the_commands(capsys):
     assert "no command 'tracee': did you mean trace? the commands are serve, replay" in err
     assert main(["-n", "5", "bogus"]) == 2  # not the first word: the options' own message
     assert "unrecognized arguments: bogus" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["serve", "web"])
+def test_where_a_server_cannot_listen_is_a_bad_command_line(command):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        for args, advice in (
+            (["--port", port], "try another --port"),
+            (["--host", "256.1.1.1"], "try --host 127.0.0.1"),
+        ):
+            done = fetchviz(command, *args, timeout=30)
+            assert done.returncode == 2, done.stderr
+            [line] = done.stderr.strip().splitlines()
+            assert line.startswith(f"fetchviz {command}: cannot listen on ") and advice in line

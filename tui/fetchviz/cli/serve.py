@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         sock = bind(args.host, args.port)
     except OSError as exc:
         print(listen_error("fetchviz serve", args.host, args.port, exc), file=sys.stderr)
-        return 1
+        return 2  # the address or port given: a bad command line
     if warning := reach_warning("fetchviz serve", args.host):
         print(warning, file=sys.stderr)
     host, port = sock.getsockname()[:2]

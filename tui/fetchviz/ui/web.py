@@ -166,13 +166,13 @@ async def _serve(server: _Server, sock: socket.socket, url: str) -> None:
 
 
 def run_web(host: str, port: int, dashboard_args: list[str]) -> int:
-    """Serve a dashboard per browser tab on host:port until Ctrl+C or SIGTERM; 0 then, 1 with
+    """Serve a dashboard per browser tab on host:port until Ctrl+C or SIGTERM; 0 then, 2 with
     a one-line reason if it cannot listen."""
     try:
         sock = bind(host, port)
     except OSError as exc:
         print(listen_error("fetchviz web", host, port, exc), file=sys.stderr)
-        return 1
+        return 2  # the address or port given: a bad command line
     if warning := reach_warning("fetchviz web", host):
         print(f"{warning}: anyone who reaches it can start dashboards here", file=sys.stderr)
     title = "fetchviz tour" if dashboard_args[:1] == ["tour"] else "fetchviz"
