@@ -139,7 +139,7 @@ async def test_reads_at_80x24_and_at_160x50(server):
             # as wide as the table (its scrollbar aside, where the rows scroll)
             assert "Finished" in last and len(last) >= table.scrollable_content_region.width
             screen = app.export_screenshot()
-            for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Quit", "palette"):
+            for label in ("Rerun", "Baseline", "All", "Code", "Cancel", "Keys", "Quit"):
                 assert label in screen  # the whole footer fits, even at 80 columns
             # The board and the run panel side by side, each wide enough to read.
             board, summary = (

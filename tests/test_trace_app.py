@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from textual.content import Content
+from textual.widgets._footer import FooterKey
 
 from fetchviz.core.actions import ACTIONS
 from fetchviz.core.events import ProgramExited, TaskFinished
@@ -31,6 +32,10 @@ def traced_app(script: str, *args: str) -> tuple[FetchvizApp, TraceScreen]:
     source = TraceSource(program, live=True)
     screen = TraceScreen(source)
     return FetchvizApp(lambda: screen, source, None, None, {}, ACTIONS), screen
+
+
+def footer_words(app: FetchvizApp) -> list[str]:
+    return [key.description for key in app.screen.query(FooterKey)]
 
 
 async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
@@ -152,7 +157,12 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
         assert screen.state is not None
         assert screen.state.exit_code == 130, screen.state.how  # Ctrl+C, as the program saw it
         assert screen.state.tasks[0].error == "interrupted (Ctrl+C, or SIGINT)"  # and says so
+        # Over: the footer offers no "esc Stop", and "Stopping it: …" is not left beside it.
+        await wait_until(pilot, lambda: "Stop" not in footer_words(app))
+        assert "Rerun" in footer_words(app)
+        assert not any("Stopping it" in str(n.message) for n in app._notifications)
         await pilot.press("r")
+        await wait_until(pilot, lambda: "Stop" in footer_words(app))
         await wait_until(pilot, lambda: screen.source.current is not None)
         assert screen.source.current.proc is not None
         second = screen.source.current.proc.pid

@@ -317,7 +317,6 @@ ACTIONS: tuple[Action, ...] = (
         "Keys",
         "this list of keys, in a window",
         EVERY_MODE,
-        footer=False,
         display="?",
         palette="Keys",
     ),

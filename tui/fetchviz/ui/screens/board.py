@@ -89,7 +89,7 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         with Band(id="body"):
             yield self.rows
             yield self.code_frame
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ? says ctrl+p
 
     def on_mount(self) -> None:
         self.board.border_title = "strategies"

@@ -86,7 +86,7 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         yield self.chart
         yield Static(KEY, id="sweep-key", markup=False)
         yield self.table
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ? says ctrl+p
 
     def on_mount(self) -> None:
         self.table.add_column("strategy", key="strategy")

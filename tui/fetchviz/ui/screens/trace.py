@@ -69,6 +69,8 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.source = source
         self.state: TraceState | None = None
         self.shown_output = 0  # lines of the state's output written to the panel
+        self.stopping = False  # escape was pressed: its notice goes once the program has ended
+        self.shown_done = False  # the footer shows the run's end (no esc Stop once it is over)
 
     @property
     def fetchviz(self) -> FetchvizApp:
@@ -88,7 +90,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 yield self.header
                 yield self.table
             yield self.output
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)  # ? says ctrl+p
 
     def on_mount(self) -> None:
         self.summary.border_title = self.source.program.name
@@ -118,7 +120,13 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.output.clear()
         self.shown_output = 0
         self.table.show(self.state)
+        self.shown_done = False
+        self.refresh_bindings()
         self.redraw()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """escape stops a program that runs: once it has ended, the footer offers only r."""
+        return action != "stop" or (self.state is not None and not self.state.done)
 
     def action_rerun(self) -> None:
         self.start()
@@ -131,6 +139,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         run = self.source.current
         if run is not None:
             run.cancel()
+            self.stopping = True
             self.notify(f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.")
 
     def action_toggle_output(self) -> None:
@@ -177,6 +186,12 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             grew = state is not None and self.table.virtual_size.height != len(state.tasks)
             self.redraw(None if grew else touched)
             if state is not None and state.done:
+                if not self.shown_done:
+                    self.shown_done = True
+                    self.refresh_bindings()
+                    if self.stopping:  # "Stopping it: …" beside "killed by SIGINT": stale
+                        self.stopping = False
+                        self.app.clear_notifications()
                 self.ended(state)
             await asyncio.sleep(FRAME)
 
