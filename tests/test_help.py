@@ -209,3 +209,16 @@ def test_a_dashboard_with_no_terminal_says_so_and_waits_for_nothing(argv, instea
 def test_headless_needs_no_terminal(capsys):
     assert main(["--headless", "-s", "sync", "-n", "1", "--delay", "1"]) == 0
     assert "sync" in capsys.readouterr().out
+
+
+def test_the_dashboards_help_says_what_each_command_does():
+    # The command words were in the usage line only: nothing said what tour or trace do.
+    from fetchviz.cli import COMMANDS
+
+    text = io.StringIO()
+    with contextlib.redirect_stdout(text), pytest.raises(SystemExit):
+        parse(["--help"])
+    listed = text.getvalue().split("commands (fetchviz COMMAND --help says more):")[1]
+    words = [line.split()[0] for line in listed.strip().splitlines()]
+    assert words == list(COMMANDS)
+    assert all(len(line) <= 80 for line in listed.splitlines())

@@ -30,6 +30,30 @@ EPILOG = (
 )
 
 
+# What each command word does, for `fetchviz --help` (its own --help says the rest).
+COMMANDS_HELP = (
+    ("serve", "the latency server alone: GET /delay/{ms} answers after {ms}"),
+    ("replay FILE", "play a recording back (made with --record FILE)"),
+    ("export FILE", "write a recording as HAR, Chrome trace or CSV"),
+    ("sweep", "how each strategy's time grows with N"),
+    ("tour", "the tutorial's story, one key a step"),
+    ("web", "the dashboard in a browser, a session a tab"),
+    ("trace PROGRAM", "your Python program, unmodified: its requests, threads, tasks"),
+    ("keys", "every action: its id, keys, modes, and what it does"),
+)
+
+
+class _ParagraphsFormatter(argparse.HelpFormatter):
+    """argparse's, but an indented paragraph keeps its lines (the list of commands)."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        fill = super()._fill_text
+        return "\n\n".join(
+            part if part.startswith("  ") else fill(part, width, indent)
+            for part in text.split("\n\n")
+        )
+
+
 class UsageError(Exception):
     """A bad command line: one line on stderr, exit code 2."""
 
@@ -202,7 +226,10 @@ def dashboard_parser() -> Parser:
             "(see fetchviz COMMAND --help)"
         ),
         description="Watch N HTTP fetches race under the concurrency strategies, or yours.",
-        epilog=EPILOG + " 'fetchviz serve --help' for the latency server alone.",
+        epilog=EPILOG
+        + "\n\ncommands (fetchviz COMMAND --help says more):\n\n"
+        + "\n".join(f"  {word:<14} {what}" for word, what in COMMANDS_HELP),
+        formatter_class=_ParagraphsFormatter,
     )
     add_run_options(parser)
     return parser
