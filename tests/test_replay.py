@@ -4,6 +4,7 @@ the same event path, with nothing started and nothing fetched."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -56,6 +57,28 @@ def test_replay_headless_is_the_table_the_run_printed(recorded):
     replayed = fetchviz("replay", str(path.with_name("table.jsonl")), "--headless")
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout == table
+
+
+def test_a_recorded_sweep_weighs_each_run_against_the_sync_run_of_its_own_n(tmp_path):
+    # Every run was ranked against the first run's N: "aiohttp #14 · 1000 · 15.7× faster"
+    # beside a sync run of 100, and every sync row said "baseline".
+    path = tmp_path / "sweep.jsonl"
+    done = fetchviz("sweep", "--headless", "--tasks", "2,6", "-s", "sync", "-s", "aiohttp",
+                    "--delay", "30", "--record", str(path))  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    replayed = fetchviz("replay", str(path), "--headless")
+    assert replayed.returncode == 0, replayed.stderr
+    tables = re.split(r"\n(?=\d+ tasks · )", replayed.stdout)  # a table for each N
+    assert [table.splitlines()[0].split(" · ")[0] for table in tables] == ["2 tasks", "6 tasks"]
+    for table in tables:
+        rows = {
+            line.split()[0]: line for line in table.splitlines() if line[:4] in ("sync", "aioh")
+        }
+        assert rows["sync"].endswith("baseline") and "faster" in rows["aiohttp"], table
+    as_json = json.loads(fetchviz("replay", str(path), "--json").stdout)
+    sync_of_2 = next(r for r in as_json["runs"] if r["strategy"] == "sync" and len(r["tasks"]) == 2)
+    assert as_json["config"]["tasks"] == 2 and len(as_json["runs"]) == 4
+    assert as_json["baseline"]["elapsed"] == pytest.approx(sync_of_2["elapsed"], abs=1e-3)
 
 
 def test_the_advice_on_an_estimated_baseline_is_what_the_command_in_use_can_do(tmp_path):

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from fetchviz.cli import keymap, recorded
 from fetchviz.cli.args import UsageError, add_keymap, add_theme, speed
 from fetchviz.core.actions import REPLAY, key_help
 from fetchviz.records.recording import Recording
+
+if TYPE_CHECKING:
+    from fetchviz.core.config import BaselineKey, Config
+    from fetchviz.core.model import RunState
 
 # What print_table advises for an estimated baseline: a replay can only play what it holds.
 MEASURE = (
@@ -52,12 +57,22 @@ def _replay(args: argparse.Namespace) -> int:
         from fetchviz.records.replay import replayed_state
         from fetchviz.runs.headless import print_json, print_table
 
+        # Runs are weighed against the sync baseline of their own settings: a recorded sweep
+        # holds N = 1 to 1,000, and each was ranked against the first run's N.
         runs = [replayed_state(run) for run in recording.runs]
-        config = recording.runs[0].config
+        groups: dict[BaselineKey, tuple[Config, list[RunState]]] = {}
+        for recorded_run, state in zip(recording.runs, runs, strict=True):
+            config = recorded_run.config
+            groups.setdefault(config.baseline_key(), (config, []))[1].append(state)
         if args.json:
-            print_json(config, runs, sys.stdout)
-        else:  # a replay has no -s: a baseline is measured when it is recorded
-            print_table(config, runs, sys.stdout, MEASURE)
+            config, alike = next(iter(groups.values()))
+            print_json(config, runs, sys.stdout, alike)
+            return 0
+        for i, (config, alike) in enumerate(groups.values()):
+            if i:
+                print(file=sys.stdout)
+            # A replay has no -s: a baseline is measured when it is recorded.
+            print_table(config, alike, sys.stdout, MEASURE)
         return 0
     keys = keymap.for_screen(args.keymap)
     from fetchviz.records.replay import ReplaySource

@@ -78,8 +78,12 @@ def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
     return baselines.get(config)
 
 
-def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
-    baseline = baseline_of(config, runs)
+def result_json(
+    config: Config, runs: list[RunState], alike: list[RunState] | None = None
+) -> dict[str, Any]:
+    """`alike`: the runs made with `config`'s settings, which the baseline is drawn from,
+    where `runs` holds others too (a replayed sweep: N = 1 to 1,000); default: all of them."""
+    baseline = baseline_of(config, runs if alike is None else alike)
     return {
         "config": config.to_json(),
         "runs": [run.to_json() for run in runs],
@@ -95,10 +99,12 @@ def result_json(config: Config, runs: list[RunState]) -> dict[str, Any]:
     }
 
 
-def print_json(config: Config, runs: list[RunState], out: TextIO) -> None:
+def print_json(
+    config: Config, runs: list[RunState], out: TextIO, alike: list[RunState] | None = None
+) -> None:
     # One write, not json.dump's one per token: with PYTHONUNBUFFERED set (as in many
     # containers) each is a system call, 74,000 for a 1,000-task run (strace).
-    out.write(json.dumps(result_json(config, runs), indent=2) + "\n")
+    out.write(json.dumps(result_json(config, runs, alike), indent=2) + "\n")
 
 
 def print_table(
