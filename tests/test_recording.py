@@ -152,6 +152,23 @@ async def test_a_run_cut_short_is_recorded_up_to_its_cancelled_end(server, tmp_p
     assert not recording.truncated
 
 
+def test_a_sweep_beside_the_session_is_recorded_into_its_file(server, tmp_path):
+    # The dashboard's sweep (s) ran on a source of its own: `--record` kept none of its runs.
+    config = config_for(server, tasks=3)
+    session = RecordingSource(Runner(live=False), RecordingWriter(tmp_path / "s.jsonl"))
+    quiet = session.quiet()
+    assert quiet is not None and quiet.writer is session.writer
+    swept = asyncio.run(run_all(config, [BY_ID["aiohttp"]], source=quiet))  # closes quiet
+    after = asyncio.run(run_all(config, [BY_ID["sync"]], source=session))  # the file still open
+    recording = read_recording(tmp_path / "s.jsonl")
+    assert [(run.run_id, run.strategy) for run in recording.runs] == [(1, "aiohttp"), (2, "sync")]
+    assert [run.state().to_json() for run in recording.runs] == [
+        swept[0].to_json(),
+        after[0].to_json(),
+    ]
+    assert not recording.truncated
+
+
 @pytest.mark.parametrize("name", ["every.jsonl", "every.jsonl.gz"])
 def test_every_event_type_round_trips_exactly(tmp_path, name):
     events = [

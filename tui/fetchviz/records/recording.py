@@ -266,9 +266,10 @@ class Recorder:
     consumer sees them, and the feed itself knows nothing of it. What starts a run, and what
     its line says, is the subclass's (a strategy's run, a traced program's)."""
 
-    def __init__(self, inner: Feed, writer: RecordingWriter) -> None:
+    def __init__(self, inner: Feed, writer: RecordingWriter, owns_writer: bool = True) -> None:
         self.inner = inner
         self.writer = writer
+        self._owns_writer = owns_writer  # False: another recorder's file, flushed, not closed
         # Why recording stopped (the disk filled up, say): the runs go on regardless.
         self.error: OSError | None = None
         self._recording = True
@@ -338,7 +339,10 @@ class Recorder:
             self._timer.cancel()
             self._timer = None
         try:
-            self.writer.close()
+            if self._owns_writer:
+                self.writer.close()
+            else:
+                self.writer.flush()
         except OSError as error:
             self.error = self.error or error
 
@@ -346,9 +350,18 @@ class Recorder:
 class RecordingSource(Recorder):
     """An event source, recorded: an event source still."""
 
-    def __init__(self, inner: EventSource, writer: RecordingWriter) -> None:
-        super().__init__(inner, writer)
+    def __init__(
+        self, inner: EventSource, writer: RecordingWriter, owns_writer: bool = True
+    ) -> None:
+        super().__init__(inner, writer, owns_writer)
         self.source = inner
+
+    def quiet(self) -> RecordingSource | None:
+        """A sweep's source beside this one (Runner.quiet), recorded into the same file."""
+        quiet = getattr(self.source, "quiet", None)
+        if quiet is None:
+            return None
+        return RecordingSource(quiet(), self.writer, owns_writer=False)
 
     def start(self, request: RunRequest) -> Run:
         strategy = request.strategy

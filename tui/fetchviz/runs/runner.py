@@ -18,7 +18,7 @@ import contextlib
 import itertools
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from fetchviz.core.events import RunFinished, SyncSample, TaskCancelled, TaskFailed, TaskFinished
 from fetchviz.core.source import Batch, RunRequest
@@ -143,9 +143,13 @@ class Runner:
     """Starts runs, each in a process of its own, and keeps one spare process warm."""
 
     def __init__(
-        self, live: bool = True, server: ServerPid | None = None, beats: bool = False
+        self,
+        live: bool = True,
+        server: ServerPid | None = None,
+        beats: bool = False,
+        ids: Iterator[int] | None = None,
     ) -> None:
-        self._ids = itertools.count(1)
+        self._ids = itertools.count(1) if ids is None else ids  # shared with a quiet sibling
         self._server = server  # the embedded server's pid, for each run's server_cpu
         self._spare: ForkedWorker | None = None
         self._running: dict[int, RunHandle] = {}
@@ -160,6 +164,11 @@ class Runner:
         # BLOCKED, the trace export's lag counter), in the quiet batches all the same.
         self._beats = beats
         self._keep_spare = live
+
+    def quiet(self) -> Runner:
+        """A runner for a sweep started from the dashboard: quiet (nobody reads its rows), its
+        runs numbered on from this one's, so that a recording holding both tells them apart."""
+        return Runner(live=False, server=self._server, beats=self._beats, ids=self._ids)
 
     def open(self, deliver: Deliver) -> None:
         """Pass every batch to `deliver`, on the running loop (whose thread must live as long

@@ -173,11 +173,14 @@ class DashboardScreen(BoardScreen, inherit_bindings=False):
         self.action_cancel()
         from fetchviz.ui.screens.sweep import SweepScreen  # plotext: for the sweep alone
 
+        # The session's source, quiet: its runs are recorded with the session's (--record).
+        quiet = getattr(self.fetchviz.source, "quiet", None)
         self.app.push_screen(
             SweepScreen(
                 self.session.config,
                 [strategy for strategy in self.session.catalog if strategy.installed],
                 server=self.server,
+                source=quiet,
             )
         )
 
