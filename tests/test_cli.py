@@ -314,6 +314,7 @@ def test_the_keymap_reaches_every_screen_and_each_tab_of_web(tmp_path, monkeypat
     for name in ("dashboard", "replay", "sweep"):
         monkeypatch.setattr(launch, name, stand_in(name))
     monkeypatch.setattr(web, "run_web", stand_in("web"))
+    monkeypatch.setenv("TEXTUAL_DRIVER", "stand-in")  # no terminal here: a driver of its own
     monkeypatch.chdir(tmp_path)
     (tmp_path / "keys.toml").write_text(REMAP)
     quick = ["--keymap", "keys.toml", "-n", "1", "--delay", "0"]

@@ -11,7 +11,6 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
 from typing import NoReturn, Protocol, cast
 
 from fetchviz.cli import run
@@ -54,30 +53,6 @@ def _bad_input(exc: Exception) -> bool:
     )
 
 
-# The commands that draw a dashboard, unless their options say otherwise.
-_DRAWN: dict[str, Callable[[argparse.Namespace], bool]] = {
-    "run": lambda args: not (args.headless or args.json),
-    "replay": lambda args: not (args.headless or args.json),
-    "sweep": lambda args: not (args.headless or args.json or args.csv),
-    "tour": lambda args: True,
-    "trace": lambda args: not (args.headless or args.json),
-}
-
-
-def _need_a_terminal(args: argparse.Namespace) -> None:
-    """Textual reads keys from stdin and draws on stderr: without a terminal on both, it drew
-    escape codes into a file and waited for a key forever (`fetchviz < /dev/null > out`)."""
-    drawn = _DRAWN.get(args.command)
-    if drawn is None or not drawn(args):
-        return
-    if not all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stderr)):
-        instead = "" if args.command == "tour" else "add --headless, or "
-        raise UsageError(
-            "no terminal to draw the dashboard in (its input or its error output is not one): "
-            f"{instead}run it in a terminal"
-        )
-
-
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, checked; raises UsageError saying what is wrong."""
     name, command, rest = _command(argv)
@@ -91,9 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     name, command, _ = _command(argv)
     prog = "fetchviz" if command is run else f"fetchviz {name}"
     try:
-        args = parse(argv)
-        _need_a_terminal(args)
-        return command.run(args)
+        return command.run(parse(argv))
     except UsageError as exc:
         said = f"{exc} (see {prog} --help)"
         word = argv[0] if argv and command is run and not argv[0].startswith("-") else None

@@ -81,7 +81,12 @@ def chosen(given: Keymap | None) -> Keymap | None:
     return read(path) if os.path.exists(path) else None
 
 
-def for_screen(given: Keymap | None) -> dict[str, str] | None:
-    """The keys a screen is given: chosen's, as launch takes them."""
+def for_screen(given: Keymap | None, headless: bool = True) -> dict[str, str] | None:
+    """The keys a screen is given: chosen's, as launch takes them; called where a screen is
+    about to show, it checks there is a terminal to show it on (a bad file is said first).
+    `headless`: the command has a --headless to offer instead."""
+    from fetchviz.cli import terminal
+
     keymap = chosen(given)
+    terminal.need_one(headless)
     return None if keymap is None else keymap.keys

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
 
 def dashboard(args: argparse.Namespace, tour: bool) -> int:
     """The dashboard, or the tour, on screen."""
-    keys = keymap.for_screen(args.keymap)  # a bad file: exit 2, before any server starts
+    keys = keymap.for_screen(args.keymap, headless=not tour)  # a bad file: exit 2, at once
 
     def show(config: Config, server: EmbeddedServer | None) -> int:
         from fetchviz.ui import launch  # Textual loads only for the screens
