@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +18,14 @@ from fetchviz.runs.server import EmbeddedServer
 from fetchviz.runs.worker import execute
 
 DELAY_MS = 40  # short, so the suite stays fast; long enough to tell a staircase from a column
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl+C as a terminal gives it: a suite started in the background (`pytest &` from a
+    script) has SIGINT ignored, and every command a test starts inherits that, so the tests
+    that stop one with SIGINT failed there (it ran on to its end)."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session", autouse=True)
