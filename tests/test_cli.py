@@ -118,6 +118,9 @@ def test_failed_tasks_are_results_not_errors():
         (["--url", "http://127.0.0.1:1/", "--delay", "100"], "--delay"),
         (["--bogus"], "--bogus"),
         (["serve", "--port", "70000"], "--port"),
+        # As --cacert and a strategy's file say it (it said "[Errno 2] No such file …: '…'").
+        (["--urls", "/nonexistent/urls.txt"], "--urls: /nonexistent/urls.txt: no such file"),
+        (["--urls", "/"], "--urls: /: a folder, not a file of URLs"),
     ],
 )
 def test_bad_command_lines_get_one_line_and_exit_2(args, complaint):

@@ -201,8 +201,16 @@ def _targets_file(text: str) -> tuple[str, ...]:
     try:
         with open(text, encoding="utf-8") as file:
             lines = file.read().splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise argparse.ArgumentTypeError(f"{text}: cannot be read ({exc})") from None
+    except FileNotFoundError:
+        raise argparse.ArgumentTypeError(f"{text}: no such file") from None
+    except IsADirectoryError:
+        raise argparse.ArgumentTypeError(f"{text}: a folder, not a file of URLs") from None
+    except OSError as exc:
+        raise argparse.ArgumentTypeError(
+            f"{text}: cannot be read ({exc.strerror or exc})"
+        ) from None
+    except UnicodeDecodeError:
+        raise argparse.ArgumentTypeError(f"{text}: not text (UTF-8): one URL a line") from None
     urls = []
     for number, line in enumerate(lines, 1):
         line = line.split("#", 1)[0].strip()
