@@ -379,6 +379,27 @@ def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
     assert "partial.py  ·  exited with 0" in done.stdout.splitlines()[1]
 
 
+def test_the_headless_table_keeps_the_end_of_a_long_url(
+    tmp_path: Path, server: EmbeddedServer
+) -> None:
+    # It cut the end, where a program's URLs differ: "GET http://127.0.0.1:34023/delay/10/pa…".
+    script = tmp_path / "pages.py"
+    script.write_text(
+        "import sys, urllib.request\n"
+        "for page in (1, 2):\n"
+        "    url = f'{sys.argv[1]}/delay/10/a/long/way/down/to/page/{page}'\n"
+        "    urllib.request.urlopen(url).read()\n",
+        encoding="utf-8",
+    )
+    origin = server.url().split("/delay")[0].rstrip("/")
+    done = fetchviz("trace", "--headless", str(script), origin, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if " GET " in line]
+    assert len(rows) == 2
+    for page, row in zip((1, 2), rows, strict=True):
+        assert f"/delay/10/a/long/way/down/to/page/{page} " in row, row
+
+
 def test_a_sigint_sent_to_fetchviz_alone_stops_the_program(server: EmbeddedServer) -> None:
     """A supervisor's `kill -INT` (no terminal: stdin is not one) is passed on to the program,
     which ends as Ctrl+C would end it: 130, and nothing of it left."""
@@ -864,8 +885,8 @@ def test_a_tasks_number_is_shown_where_its_name_does_not_tell_it_apart() -> None
 def test_rows_of_a_program_that_asks_two_servers_keep_which_server():
     """`GET /delay/100/a` read alike for two servers: the row keeps the host and port."""
     from fetchviz.core.events import RequestStarted
+    from fetchviz.core.timeline import short_request
     from fetchviz.core.trace import TraceState
-    from fetchviz.ui.widgets.table import short_request
 
     state = TraceState.traced(1, ("python", "hosts.py"), "/work")
     urls = ["http://127.0.0.1:8790/delay/100/a", "http://127.0.0.1:45547/delay/100/a"]

@@ -145,3 +145,20 @@ def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
     if name.startswith("runner-"):
         return "runner"
     return name if len(name) <= width else "…" + name[-(width - 1) :]
+
+
+def short_request(url: str, width: int, hosts: bool = False) -> str:
+    """A traced request's URL in `width`: whole if it fits, else its path, else its end.
+    `hosts`: the program asked more than one server, so which one stays ("127.0.0.1:8790",
+    then as much of the path's end as fits)."""
+    if len(url) <= width:
+        return url
+    rest = url.split("://", 1)[-1]
+    host, _, tail = rest.partition("/")
+    path = "/" + tail
+    if hosts:
+        if len(rest) <= width:
+            return rest
+        keep = width - len(host) - 1
+        return host + "…" + path[-keep:] if keep >= 6 else "…" + rest[-(width - 1) :]
+    return path if len(path) <= width else "…" + path[-(width - 1) :]

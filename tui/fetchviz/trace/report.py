@@ -12,12 +12,13 @@ from typing import Any, TextIO
 
 from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
-from fetchviz.core.timeline import fit_text, short_thread
+from fetchviz.core.timeline import fit_text, short_request, short_thread
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.recorded import RecordedTrace
 from fetchviz.trace.source import TraceSource
 
 ROWS_SHOWN = 40  # a table for a person; --json has every request
+REQUEST = 40  # the request column's width
 
 
 def _terminal_interrupts_us() -> bool:
@@ -136,11 +137,12 @@ def print_table(state: TraceState, out: TextIO) -> None:
         return
     processes = len(state.processes) > 1  # a column of its own only then
     out.write(
-        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<40} "
+        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<{REQUEST}} "
         + (f"{'process':>7} " if processes else "")
         + f"{state.thread_title():<18} where\n"
     )
     rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
+    hosts = len(state.origins) > 1
     for row in rows[:ROWS_SHOWN]:
         assert isinstance(row, TracedRow)
         start = state.offset(row.started)
@@ -148,11 +150,14 @@ def print_table(state: TraceState, out: TextIO) -> None:
         result = row.error or (
             "cancelled" if row.cancelled else f"{row.status} · {row.nbytes} B" if row.status else ""
         )
-        request = f"{row.method} {row.url}".strip()
+        # Cut as the dashboard cuts it: the path's end, where a program's URLs differ (its
+        # start, the host, is the same on every row unless it asks several servers).
+        room = REQUEST - len(row.method) - 1 if row.method else REQUEST
+        request = f"{row.method} {short_request(row.url, room, hosts)}".strip()
         out.write(
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
             f"{'' if took is None else f'{took:.3f}':>7}  {fit_text(result, 22):<22} "
-            f"{fit_text(request, 40):<40} "
+            f"{fit_text(request, REQUEST):<{REQUEST}} "
             + (f"{row.pid or '':>7} " if processes else "")
             + f"{short_thread(TraceState.row_thread(row), 18):<18} "
             f"{state.relative(row.where) or ''}\n"

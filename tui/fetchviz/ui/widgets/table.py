@@ -32,6 +32,7 @@ from fetchviz.core.timeline import (
     fit_text,
     nice_scale,
     phase_runs,
+    short_request,
     short_thread,
 )
 from fetchviz.core.trace import TracedRow, TraceState
@@ -83,23 +84,6 @@ THREAD_MIN = 9  # "…tor-0_12": a pool thread's number and a little of its name
 RESULT_MIN = 24  # below this, the thread column gives way
 TRACED_RESULT_MIN = 30  # "GET /delay/500?i=3 200 · 11 B"
 WHERE_MAX = 32  # "crawl.py:114 in fetch_page": longer ones keep their end
-
-
-def short_request(url: str, width: int, hosts: bool = False) -> str:
-    """A traced request's URL in `width`: whole if it fits, else its path, else its end.
-    `hosts`: the program asked more than one server, so which one stays ("127.0.0.1:8790",
-    then as much of the path's end as fits)."""
-    if len(url) <= width:
-        return url
-    rest = url.split("://", 1)[-1]
-    host, _, tail = rest.partition("/")
-    path = "/" + tail
-    if hosts:
-        if len(rest) <= width:
-            return rest
-        keep = width - len(host) - 1
-        return host + "…" + path[-keep:] if keep >= 6 else "…" + rest[-(width - 1) :]
-    return path if len(path) <= width else "…" + path[-(width - 1) :]
 
 
 def short_url(url: str, width: int = 18) -> str:
