@@ -169,7 +169,7 @@ def _entry(run: RecordedRun, state: RunState, page: str, row: TaskRow) -> dict[s
         "cache": {},
         "timings": timings,
         "_thread": row.thread,
-        "_state": row.state.value,
+        "_state": row.state.name.lower(),  # as the JSON and the CSV write it
     }
 
 
@@ -230,7 +230,7 @@ def _run_trace(run: RecordedRun, state: RunState, origin: float) -> list[dict[st
         finished = row.finished if row.finished is not None else end
         place = tracks.place(row.thread or "?", row.started, finished)
         args = {"url": _url(run, state, row.index), "status": row.status, "bytes": row.nbytes}
-        args |= {"error": row.error, "state": row.state.value}
+        args |= {"error": row.error, "state": row.state.name.lower()}
         label = f"task {row.index}"
         if isinstance(row, TracedRow) and isinstance(state, TraceState):
             label = f"{row.method} {row.index}"
