@@ -157,6 +157,8 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
         assert screen.state is not None
         assert screen.state.exit_code == 130, screen.state.how  # Ctrl+C, as the program saw it
         assert screen.state.tasks[0].error == "interrupted (Ctrl+C, or SIGINT)"  # and says so
+        summary = str(screen.summary.render())
+        assert "0 failed, 1 interrupted" in summary, summary  # not a failure of the server's
         # Over: the footer offers no "esc Stop", and "Stopping it: …" is not left beside it.
         await wait_until(pilot, lambda: "Stop" not in footer_words(app))
         assert "Rerun" in footer_words(app)

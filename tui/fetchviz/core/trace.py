@@ -32,6 +32,7 @@ from fetchviz.core.model import RunState, TaskRow
 
 TRACED = "trace"  # a traced program's run, where a run of the board has its strategy's id
 OUTPUT_LINES = 2000  # the program's last lines kept: a chatty program's memory stays bounded
+INTERRUPTED = "interrupted (Ctrl+C, or SIGINT)"  # a request the program's Ctrl+C ended
 CLIENTS = "http.client (requests, urllib3, urllib.request), httpx, httpx2 and aiohttp"
 
 
@@ -293,6 +294,11 @@ class TraceState(RunState):
             most = max(most, current)
             last = at
         return most, fetching, summed
+
+    def interrupted(self) -> int:
+        """Failed requests that the program's Ctrl+C ended (escape stops it so): cut short,
+        not failures of the server's or the client's."""
+        return sum(row.error == INTERRUPTED for row in self.tasks)
 
     def most_in_flight(self) -> int:
         """The most requests in flight at once."""

@@ -92,8 +92,11 @@ def summary_lines(
     tasks = len(state.async_tasks)
     if count:
         overlap = state.overlap(state.end or 0.0)
+        interrupted = state.interrupted()
         lines.append(
-            f"{count} request{'s' if count != 1 else ''}: {state.ok} ok, {state.failed} failed"
+            f"{count} request{'s' if count != 1 else ''}: {state.ok} ok, "
+            f"{state.failed - interrupted} failed"
+            + (f", {interrupted} interrupted" if interrupted else "")
             + (f", {state.cancelled_tasks} cancelled" if state.cancelled_tasks else "")
             + f" · most in flight {state.most_in_flight()}"
             + (f" · overlap {overlap:.1f}×" if overlap is not None else "")

@@ -47,6 +47,7 @@ from fetchviz.core.events import (
     ThreadEnded,
     ThreadSeen,
 )
+from fetchviz.core.trace import INTERRUPTED
 from fetchviz.runs.phases import Marks
 
 
@@ -59,7 +60,7 @@ def reason(names: list[str], message: str) -> str:
     if not names:
         return message  # the tracer's own words
     if named("KeyboardInterrupt"):
-        return "interrupted (Ctrl+C, or SIGINT)"
+        return INTERRUPTED
     if named("ConnectionRefused"):
         return "connection refused"
     if named("gaierror", "NameResolution", "DNSError"):
