@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 BIG_BODY = 8 * 1024 * 1024
-DRIP = b"abcd"  # sent a byte at a time, DRIP_GAP apart: slow, but never silent for long
+DRIP = b"abcdefgh"  # sent a byte at a time, DRIP_GAP apart: slow, but never silent for long
 DRIP_GAP = 0.3
 OK_BODY = b"ok"
 CHUNKED_BODY = b"c" * 250_000
