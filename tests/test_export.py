@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -360,6 +361,19 @@ def test_an_export_that_would_overwrite_its_recording_or_cannot_be_written_write
     assert sorted(os.listdir(at_home)) == before  # none of the outputs, nothing beside them
     assert {name: (at_home / name).read_bytes() for name in before} == original
     assert read_recording(at_home / "link.jsonl.gz").runs
+
+
+def test_an_output_that_is_a_pipe_is_written_not_read(at_home, capsys):
+    # Telling whether an output is a recording read it: a FIFO (or --csv /dev/stdout at a
+    # terminal) waited forever for a byte.
+    os.mkfifo(at_home / "out.fifo")
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.append((at_home / "out.fifo").read_bytes()))
+    reader.start()
+    code, said = exported(["x.jsonl.gz", "--csv", "out.fifo"], capsys)
+    reader.join(timeout=30)
+    assert code == 0 and said == "fetchviz export: wrote out.fifo\n"
+    assert read and read[0].startswith(b"run,strategy")
 
 
 def test_an_output_that_cannot_be_written_names_the_path_given(at_home, capsys):

@@ -169,6 +169,18 @@ def test_a_sweep_beside_the_session_is_recorded_into_its_file(server, tmp_path):
     assert not recording.truncated
 
 
+def test_a_sweep_closed_after_its_session_says_nothing(tmp_path):
+    # On q the session's recorder closes the file first; the sweep's, cancelled after, raised
+    # "ValueError: flush of closed file" from a worker.
+    session = RecordingSource(Runner(live=False), RecordingWriter(tmp_path / "s.jsonl"))
+    quiet = session.quiet()
+    assert quiet is not None
+    session.close()
+    quiet._record(quiet.writer.events, [RunStarted(1, "sync", 1, 0.0)])  # a cut run's last events
+    quiet.close()
+    assert quiet.error is None and read_recording(tmp_path / "s.jsonl").runs == []
+
+
 @pytest.mark.parametrize("name", ["every.jsonl", "every.jsonl.gz"])
 def test_every_event_type_round_trips_exactly(tmp_path, name):
     events = [

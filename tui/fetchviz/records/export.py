@@ -319,8 +319,14 @@ def _cell(value: object) -> object:
 
 def write_aside(path: str | os.PathLike[str], text: str) -> None:
     """Write beside the file, then swap it in: a failure leaves the old file as it was, and a
-    crash never leaves half a file where a good one was."""
+    crash never leaves half a file where a good one was. Not a file (a pipe): written to."""
     target = os.fspath(path)
+    if os.path.exists(target) and not os.path.isfile(target):
+        # A pipe, a terminal, /dev/stdout: written to, never swapped (a swap would put a file
+        # in the place of /dev/stdout, or of the FIFO a reader waits on).
+        with open(target, "wb") as stream:
+            stream.write(text.encode())
+        return
     folder, name = os.path.split(os.path.abspath(target))
     temp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
     # 0o666 and the umask, as open() would make it: mkstemp's 0o600 would stay after the swap

@@ -255,6 +255,10 @@ class RecordingWriter:
             self._dirty = False
         self._flushed = self._clock()
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -302,7 +306,9 @@ class Recorder:
             self._timer = self._loop.call_later(FLUSH_EVERY, self._tick)
 
     def _record(self, write: Callable[..., None], *args: Any) -> None:
-        if not self._recording:
+        # A shared file (a dashboard's sweep records into the session's) may be closed first,
+        # on quitting: what comes after is not recorded, and says nothing.
+        if not self._recording or self.writer.closed:
             return
         try:
             write(*args)
@@ -341,7 +347,7 @@ class Recorder:
         try:
             if self._owns_writer:
                 self.writer.close()
-            else:
+            elif not self.writer.closed:
                 self.writer.flush()
         except OSError as error:
             self.error = self.error or error
@@ -407,6 +413,8 @@ def read_recording(path: str | os.PathLike[str]) -> Recording:
 def is_recording(path: str | os.PathLike[str]) -> bool:
     """Whether the file begins with a fetchviz recording's header line: read as far as that
     line only, so that a big recording costs no more to tell than a small one."""
+    if not os.path.isfile(path):  # a FIFO or a terminal (--csv /dev/stdout): never read
+        return False
     try:
         with open(path, "rb") as raw:
             compressed = raw.read(2) == GZIP_MAGIC
