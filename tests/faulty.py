@@ -17,6 +17,9 @@ OK_BODY = b"ok"
 CHUNKED_BODY = b"c" * 250_000
 
 
+_SERVED: dict[int, int] = {}  # requests answered, by server (every-other-fails)
+
+
 def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.socket]) -> None:
     path = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b"/"
     if mode == "silent":  # accept, read, and never answer
@@ -59,6 +62,12 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
     elif mode == "early-hints":
         conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+    elif mode == "every-other-fails":  # 200, 500, 200, 500 …: a server failing some
+        served = _SERVED[id(held)] = _SERVED.get(id(held), 0) + 1
+        if served % 2:
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
+        else:
+            conn.sendall(b"HTTP/1.1 500 Oops\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
     elif mode in ("redirect",):  # the redirect's target
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     # close-before-answer: nothing at all

@@ -363,10 +363,10 @@ def sample_sync(job: Job, count: int) -> tuple[tuple[float, ...], str | None]:
         return (), f"{len(targets)} URLs are too many to sample: a sync run (b) measures it"
     durations = []
     for url in targets:
-        # An error answer is asked again, up to 3 × `count` of them a target: a server that
-        # fails some requests (--fail-rate 0.3) had no baseline at all, its first 500 ending
-        # the sample (now 1 sample in ~1,000 at 0.3 ends so). One that fails them all, or does
-        # not answer, is no estimate, and says why.
+        # A server's error (5xx) is asked again, up to 3 × `count` of them a target: a server
+        # that fails some requests (--fail-rate 0.3) had no baseline at all, its first 500
+        # ending the sample (now 1 sample in ~1,500 at 0.3 ends so). A 4xx (a 404, a 429) is
+        # no estimate at once, nor is a server that fails every time, or does not answer.
         answered = refused = 0
         while answered < count:
             started = time.perf_counter()
@@ -377,7 +377,7 @@ def sample_sync(job: Job, count: int) -> tuple[tuple[float, ...], str | None]:
             if 200 <= response.status_code < 400:
                 durations.append(time.perf_counter() - started)
                 answered += 1
-            elif (refused := refused + 1) == 3 * count:
+            elif response.status_code < 500 or (refused := refused + 1) == 3 * count:
                 return (), f"HTTP {response.status_code}"
     return tuple(durations), None
 
