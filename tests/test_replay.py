@@ -3,6 +3,7 @@ the same event path, with nothing started and nothing fetched."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -11,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from conftest import config_for
+from fetchviz.cli import main
 from fetchviz.cli.replay import MEASURE
-from fetchviz.records.recording import read_recording
+from fetchviz.core.catalog import BY_ID
+from fetchviz.records.recording import RecordingSource, RecordingWriter, read_recording
 from fetchviz.records.replay import ReplaySource
-from fetchviz.runs.headless import MEASURE_LIVE
+from fetchviz.runs.headless import MEASURE_LIVE, run_all
+from fetchviz.runs.runner import Runner
 from fetchviz.ui.launch import replay_app
 from fetchviz.ui.widgets.board import StrategyBoard
 from fetchviz.ui.widgets.code import CodePanel
@@ -79,6 +84,23 @@ def test_a_recorded_sweep_weighs_each_run_against_the_sync_run_of_its_own_n(tmp_
     sync_of_2 = next(r for r in as_json["runs"] if r["strategy"] == "sync" and len(r["tasks"]) == 2)
     assert as_json["config"]["tasks"] == 2 and len(as_json["runs"]) == 4
     assert as_json["baseline"]["elapsed"] == pytest.approx(sync_of_2["elapsed"], abs=1e-3)
+
+
+def test_a_sample_taken_at_one_n_estimates_the_baseline_of_another(server, tmp_path, capsys):
+    # As the dashboard weighs a run after `+`: the sample of one request scales to any N. The
+    # tables by N drew each baseline from their own runs alone, and said "no sync baseline".
+    writer = RecordingWriter(tmp_path / "two_ns.jsonl")
+    runner = Runner(live=False)
+    first = RecordingSource(runner, writer, owns_writer=False)
+    asyncio.run(run_all(config_for(server, tasks=2), [BY_ID["aiohttp"]], source=first))
+    second = RecordingSource(runner.quiet(), writer)  # its runs numbered on: #2
+    asyncio.run(
+        run_all(config_for(server, tasks=6), [BY_ID["aiohttp"]], source=second, sample=False)
+    )
+    assert main(["replay", str(tmp_path / "two_ns.jsonl"), "--headless"]) == 0
+    shown = capsys.readouterr().out
+    assert "no sync baseline" not in shown, shown
+    assert shown.count("sync baseline estimated at") == 2, shown
 
 
 def test_the_advice_on_an_estimated_baseline_is_what_the_command_in_use_can_do(tmp_path):

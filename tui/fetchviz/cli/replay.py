@@ -54,6 +54,7 @@ def _replay(args: argparse.Namespace) -> int:
     if (args.json or args.headless) and recording.runs[0].traced:
         return _traced(recording, args.json)
     if args.json or args.headless:
+        from fetchviz.core.baseline import Baselines
         from fetchviz.records.replay import replayed_state
         from fetchviz.runs.headless import print_json, print_table
 
@@ -61,18 +62,19 @@ def _replay(args: argparse.Namespace) -> int:
         # holds N = 1 to 1,000, and each was ranked against the first run's N.
         runs = [replayed_state(run) for run in recording.runs]
         groups: dict[BaselineKey, tuple[Config, list[RunState]]] = {}
+        known = Baselines()  # as the session knew it: a sample scales to any N, a sync run not
         for recorded_run, state in zip(recording.runs, runs, strict=True):
             config = recorded_run.config
             groups.setdefault(config.baseline_key(), (config, []))[1].append(state)
+            known.record(config, state)
         if args.json:
-            config, alike = next(iter(groups.values()))
-            print_json(config, runs, sys.stdout, alike)
+            print_json(next(iter(groups.values()))[0], runs, sys.stdout, known)
             return 0
         for i, (config, alike) in enumerate(groups.values()):
             if i:
                 print(file=sys.stdout)
             # A replay has no -s: a baseline is measured when it is recorded.
-            print_table(config, alike, sys.stdout, MEASURE)
+            print_table(config, alike, sys.stdout, MEASURE, known)
         return 0
     keys = keymap.for_screen(args.keymap)
     from fetchviz.records.replay import ReplaySource

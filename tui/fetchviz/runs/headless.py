@@ -79,11 +79,11 @@ def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
 
 
 def result_json(
-    config: Config, runs: list[RunState], alike: list[RunState] | None = None
+    config: Config, runs: list[RunState], known: Baselines | None = None
 ) -> dict[str, Any]:
-    """`alike`: the runs made with `config`'s settings, which the baseline is drawn from,
-    where `runs` holds others too (a replayed sweep: N = 1 to 1,000); default: all of them."""
-    baseline = baseline_of(config, runs if alike is None else alike)
+    """`known`: what the runs told of the baseline, each under its own settings, where they
+    differ (a replayed sweep: N = 1 to 1,000); default: every run made with `config`."""
+    baseline = known.get(config) if known is not None else baseline_of(config, runs)
     return {
         "config": config.to_json(),
         "runs": [run.to_json() for run in runs],
@@ -100,19 +100,24 @@ def result_json(
 
 
 def print_json(
-    config: Config, runs: list[RunState], out: TextIO, alike: list[RunState] | None = None
+    config: Config, runs: list[RunState], out: TextIO, known: Baselines | None = None
 ) -> None:
     # One write, not json.dump's one per token: with PYTHONUNBUFFERED set (as in many
     # containers) each is a system call, 74,000 for a 1,000-task run (strace).
-    out.write(json.dumps(result_json(config, runs, alike), indent=2) + "\n")
+    out.write(json.dumps(result_json(config, runs, known), indent=2) + "\n")
 
 
 def print_table(
-    config: Config, runs: list[RunState], out: TextIO, measure: str = MEASURE_LIVE
+    config: Config,
+    runs: list[RunState],
+    out: TextIO,
+    measure: str = MEASURE_LIVE,
+    known: Baselines | None = None,
 ) -> None:
     """One line per run, best first (runs that failed last), with a bar on a shared scale;
-    `measure` says how to measure a baseline that is only estimated, as the command can."""
-    baseline = baseline_of(config, runs)
+    `measure` says how to measure a baseline that is only estimated, as the command can;
+    `known` as for result_json."""
+    baseline = known.get(config) if known is not None else baseline_of(config, runs)
     targets = config.targets
     where = (
         config.url if len(targets) == 1 else f"{len(targets)} URLs in turn: {', '.join(targets)}"
