@@ -368,6 +368,10 @@ def test_a_failed_requests_traceback_has_none_of_the_tracers_frames(server: Embe
     assert "Connection refused" in stderr
     assert "fetchviz_tracer" not in stderr
     assert [t["state"] for t in tasks_of(result)] == ["failed", "failed"]
+    # A TaskGroup's: the group's members too.
+    result, stderr, code = traced_json(str(TRACED / "refused_taskgroup.py"), server.url())
+    assert code == 1 and "ExceptionGroup" in stderr and "in fetch" in stderr, stderr
+    assert "fetchviz_tracer" not in stderr
 
 
 def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:

@@ -1081,39 +1081,47 @@ def _moved(request: Request) -> None:
 
 
 def _without_ours(error: BaseException | None, seen: set[int]) -> None:
-    """Take this file's frames out of the error's traceback, and its causes' and contexts'."""
+    """Take this file's wrappers out of the error's traceback, and its causes', contexts' and
+    (an ExceptionGroup's) members'. One that began in this file (a tracer's bug) keeps them."""
     while error is not None and id(error) not in seen:
         seen.add(id(error))
-        kept = last = None
-        tb = error.__traceback__
+        tb, frames = error.__traceback__, []
         while tb is not None:
-            after = tb.tb_next
-            if tb.tb_frame.f_code.co_filename != __file__:
-                if last is None:
-                    kept = tb
-                else:
-                    last.tb_next = tb
-                last = tb
-            tb = after
-        if last is not None:
-            last.tb_next = None
-        error.__traceback__ = kept
+            frames.append(tb)
+            tb = tb.tb_next
+        if frames and frames[-1].tb_frame.f_code.co_filename != __file__:
+            kept = [tb for tb in frames if tb.tb_frame.f_code.co_filename != __file__]
+            for i, this in enumerate(kept):  # no zip(strict=): the program's Python may be 3.8
+                this.tb_next = kept[i + 1] if i + 1 < len(kept) else None
+            error.__traceback__ = kept[0]
+        for member in getattr(error, "exceptions", None) or ():
+            if isinstance(member, BaseException):
+                _without_ours(member, seen)
         _without_ours(error.__cause__, seen)
         error = error.__context__
 
 
 def _hook_tracebacks() -> None:
+    # Not before 3.11: there, the exceptiongroup backport (anyio, httpx and trio pull it in)
+    # formats groups only where sys.excepthook is still Python's own.
+    if sys.version_info < (3, 11):  # noqa: UP036  the program's Python, not fetchviz's
+        return
     shown, shown_in_thread = sys.excepthook, threading.excepthook
 
-    def excepthook(kind: Any, error: BaseException, tb: Any) -> None:
-        _without_ours(error, set())
-        shown(kind, error, error.__traceback__)
+    def excepthook(kind: Any, error: Any, tb: Any) -> None:
+        if isinstance(error, BaseException):
+            error.__traceback__ = tb  # the traceback given is the one to show
+            _without_ours(error, set())
+            tb = error.__traceback__
+        shown(kind, error, tb)
 
     def thread_excepthook(args: Any) -> None:
-        _without_ours(args.exc_value, set())
-        if args.exc_value is not None:
+        error = args.exc_value
+        if isinstance(error, BaseException):
+            error.__traceback__ = args.exc_traceback
+            _without_ours(error, set())
             args = threading.ExceptHookArgs(
-                (args.exc_type, args.exc_value, args.exc_value.__traceback__, args.thread)
+                (args.exc_type, error, error.__traceback__, args.thread)
             )
         shown_in_thread(args)
 
