@@ -100,7 +100,6 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         dashboard = DashboardScreen(
             self.session, self.server, launch=None, code=self.code_frame.display
         )
-        self.app.clear_notifications()  # the tour's ("escape leaves the tour") are stale there
         self.app.switch_screen(dashboard)
 
     def commands(self) -> Iterable[SystemCommand]:

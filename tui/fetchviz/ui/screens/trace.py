@@ -69,7 +69,6 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.source = source
         self.state: TraceState | None = None
         self.shown_output = 0  # lines of the state's output written to the panel
-        self.stopping = False  # escape was pressed: its notice goes once the program has ended
         self.shown_done = False  # the footer shows the run's end (no esc Stop once it is over)
 
     @property
@@ -139,8 +138,11 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         run = self.source.current
         if run is not None:
             run.cancel()
-            self.stopping = True
-            self.notify(f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.")
+            # Gone once the grace is over: by then the program has ended, one way or the other.
+            self.notify(
+                f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.",
+                timeout=GRACE + 0.5,
+            )
 
     def action_toggle_output(self) -> None:
         self.output.display = not self.output.display
@@ -189,9 +191,6 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 if not self.shown_done:
                     self.shown_done = True
                     self.refresh_bindings()
-                    if self.stopping:  # "Stopping it: …" beside "killed by SIGINT": stale
-                        self.stopping = False
-                        self.app.clear_notifications()
                 self.ended(state)
             await asyncio.sleep(FRAME)
 
