@@ -199,12 +199,17 @@ async def test_replayed_on_the_trace_screen_run_after_run(tmp_path: Path) -> Non
             assert screen.state is not None
             return screen.state
 
+        # Held at the first run's end (paused): a busy machine's slow look at it, played on,
+        # found the second run already playing.
+        await wait_for(pilot, lambda: screen.state is not None)
+        await pilot.press("space", "right")
         await wait_for(pilot, lambda: state().done)
         assert state().run_id == 1 and len(state().tasks) == 10
         assert state().exit_code == 0 and state().output_count == 21
         assert "Started: 0" in "\n".join(str(line) for line in screen.output.lines)
         assert "replay 1/2" in str(screen.summary.border_subtitle)
-        # The next run plays by itself after the recorded pause.
+        # Played on, the next run plays by itself after the recorded pause.
+        await pilot.press("space")
         await wait_for(pilot, lambda: state().run_id == 2 and state().done)
         assert "replay 2/2" in str(screen.summary.border_subtitle)
         await pilot.press("n")  # past the last run: said, nothing else
