@@ -221,9 +221,16 @@ async def test_code_panel_takes_the_rows_place_at_80_columns(server):
     app = dashboard_app(config_for(server, tasks=2), [BY_ID["sync"]])
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("c")
-        assert app.screen.query_one("#code").display and not app.screen.query_one("#rows").display
+        code = app.screen.query_one("#code")
+        assert code.display and not app.screen.query_one("#rows").display
+        # In their place, the keys scroll the code (6 of its lines show at 80×24).
+        assert code.max_scroll_y > 0
+        await pilot.press("pagedown")
+        await pilot.pause(0.3)
+        assert code.scroll_y > 0
         await pilot.press("c")
         assert app.screen.query_one("#rows").display
+        assert app.screen.focused is app.screen.table  # ↑↓ move the rows' cursor again
 
 
 async def test_the_run_panel_counts_requests_in_flight(server):

@@ -7,6 +7,7 @@ from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.dialogs.details import Details
 from fetchviz.ui.launch import dashboard_app
 from fetchviz.ui.widgets.code import CodePanel
+from scenes import tour, tour_to
 from test_app import run_done, wait_until
 
 
@@ -62,3 +63,24 @@ async def test_a_window_over_the_tour_takes_every_key_but_quitting(server):
         assert app.session.tour.index == 0 and len(app.session.history) == 1
         await pilot.press("f", "escape")  # escape closes the window first
         assert not isinstance(app.screen, Details) and app.session.tour is not None
+
+
+async def test_at_80_by_24_the_tour_shows_every_row_of_its_run_and_the_board_a_part():
+    """The executor's second wave was off screen at 80×24 (the whole board took 13 lines):
+    the tour shortens the board to the lines around its step's strategy, and says which."""
+    app = tour("compare-all")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tour_to(pilot, "executor")
+        screen = app.screen
+        run = app.session.current
+        assert len(run.tasks) == 10
+        assert screen.table.scrollable_content_region.height >= len(run.tasks)
+        board = str(screen.board.render())
+        assert "executor" in board and "curl-cffi" not in board
+        assert screen.board.border_title.startswith("strategies · ")
+        assert screen.board.border_title.endswith(f" of {len(app.session.catalog)}")
+        await pilot.press("escape")  # the dashboard: its board is its menu, whole
+        await pilot.pause(0.2)
+        board = str(app.screen.board.render())
+        assert "sync" in board and "curl-cffi" in board
+        assert app.screen.board.border_title == "strategies"

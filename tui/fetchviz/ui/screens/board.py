@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 FRAME = 1 / 60  # events are applied and drawn at most this often
 TICK = 1 / 15  # the clock on screen moves at most this often, while a run goes
 CODE_BESIDE = 140  # narrower than this, the code panel takes the rows' place
+TOP_LEAST = 8  # a short screen's board and run panel: six lines each, inside their borders
 HEADLINE_WIDTH = 150  # from here, the ratio also shows in large type (a projector's back row)
 PHASE_LEGEND = (
     "[$text-disabled]░[/]wait [$accent]█[/]connect [$secondary]█[/]tls "
@@ -96,8 +97,8 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         self.summary.border_title = "run"
         self.headline.display = self.app.size.width >= HEADLINE_WIDTH
         self.code_frame.display = False
-        # A line per strategy and the border: the user's own lengthen the board.
-        self.query_one("#top").styles.height = max(10, len(self.session.catalog) + 2)
+        self.top = self.query_one("#top")
+        self._fit_top()
         # What is drawn is fitted to the widgets' widths: after each layout (a resize, the code
         # panel shown or hidden), draw again, at the new sizes, even with no run going.
         self.screen_layout_refresh_signal.subscribe(self, lambda _screen: self.redraw())
@@ -161,6 +162,7 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         redraw (None: any may have). Says whether the clock on screen moved."""
         if not self.shown():
             return False
+        self._fit_top()
         session = self.session
         run = session.current
         if run is not None and self.table.run is not run:  # another run is on screen now
@@ -179,9 +181,12 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             session.best_first,
             estimated=baseline is not None and not baseline.measured,
         )
+        title = "compare all · best first" if session.best_first else "strategies"
+        if self.board.shown_part:  # "best first · 1–6 of 11" fits a board 80 columns make
+            title = f"{'best first' if session.best_first else title} · {self.board.shown_part}"
         set_titles(
             self.board,
-            "compare all · best first" if session.best_first else "strategies",
+            title,
             # The legend, where it costs no line: the phases' shades once a run has them.
             PHASE_LEGEND if run is not None and run.timed_phases else "rows: ░ waiting █ in flight",
         )
@@ -207,6 +212,21 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             self._show_headline(run, baseline)
         self.table.refresh_rows(touched)
         return now != before
+
+    def rows_wanted(self) -> int:
+        """How many of the run's rows a mode keeps on a short screen, before the board's
+        lines: the dashboard none (its board is its menu, whole); the tour its run's."""
+        return 0
+
+    def _fit_top(self) -> None:
+        """The board's band: a line per strategy and the border (the user's own lengthen
+        it), shortened down to TOP_LEAST where the rows the mode wants would not fit."""
+        whole = max(10, len(self.session.catalog) + 2)
+        # Below the band: the description, the rows' header, the rows, the footer.
+        below = (self.description.outer_size.height or 1) + 1 + self.rows_wanted() + 1
+        height = max(TOP_LEAST, min(whole, self.size.height - below)) if self.size.height else whole
+        if self.top.styles.height is None or self.top.styles.height.value != height:
+            self.top.styles.height = height
 
     def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
         """The baseline the run on screen is weighed against: the session's, now."""
@@ -328,6 +348,12 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         the screen's new width, on a resize (the app's size may not have caught up yet)."""
         width = self.app.size.width if width is None else width
         self.rows.display = not (self.code_frame.display and width < CODE_BESIDE)
+        # The keys go where the eyes are: in the rows' place the code scrolls with ↑↓ and
+        # page keys (at 80×24 it shows 6 lines of a strategy's 10-20); beside them, the rows'.
+        if not self.rows.display:
+            self.code_frame.focus()
+        elif self.focused is self.code_frame or self.focused is None:
+            self.table.focus()
 
     def on_resize(self, event: events.Resize) -> None:
         self._fit_code_panel(event.size.width)

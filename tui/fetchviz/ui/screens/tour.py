@@ -60,6 +60,11 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         else:
             self.code.show(session.selected, session.selected_source)
 
+    def rows_wanted(self) -> int:
+        """Every row of a step's run, up to a screenful: the staircase and the waves are the
+        story (at 80×24 the whole board left 5 of the 10)."""
+        return min(self.session.current_config.tasks, 12)
+
     def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
         return self.tour.baseline_for(run, now)
 

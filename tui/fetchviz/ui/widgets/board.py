@@ -19,6 +19,7 @@ class StrategyBoard(Steady):
     """
 
     _showing: object = None  # what the lines were made from
+    shown_part = ""  # "4–9 of 11" when the board has fewer lines than strategies, else ""
 
     def __init__(self, strategies: tuple[Strategy, ...], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -35,6 +36,7 @@ class StrategyBoard(Steady):
     ) -> None:
         """`estimated`: the baseline is the sync estimate, not a run: the ratios say so (~)."""
         width = max(30, self.content_size.width or 40)
+        lines = self.content_size.height or len(self.strategies)
         shown = (
             selected.id,
             running,
@@ -43,6 +45,7 @@ class StrategyBoard(Steady):
             best_first,
             estimated,
             width,
+            lines,
         )
         if shown == self._showing:  # called every frame; it changes a few times a run
             return
@@ -55,6 +58,15 @@ class StrategyBoard(Steady):
                     rank(results[s.id]) if s.id in results else (0, 0.0),
                 )
             )
+        # A short screen's board (the tour at 80×24 keeps its rows): the lines around the
+        # strategy running, or the one picked; a ranking from its top.
+        focus = running or (None if best_first else selected.id)
+        at = next((i for i, s in enumerate(order) if s.id == focus), 0)
+        first = max(0, min(at - (lines - 1) // 2, len(order) - lines))
+        self.shown_part = (
+            f"{first + 1}–{first + lines} of {len(order)}" if lines < len(order) else ""
+        )
+        order = order[first : first + lines]
         comparable = [r for r in results.values() if r.comparable]
         slowest = max((r.elapsed(0) for r in comparable), default=0.0)
         show_lag = width >= 62
