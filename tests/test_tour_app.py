@@ -84,3 +84,21 @@ async def test_at_80_by_24_the_tour_shows_every_row_of_its_run_and_the_board_a_p
         board = str(app.screen.board.render())
         assert "sync" in board and "curl-cffi" in board
         assert app.screen.board.border_title == "strategies"
+
+
+async def test_past_the_last_step_the_step_line_says_so_and_nothing_follows_onto_the_dashboard():
+    """A toast said it, and stayed up to 4 s on the dashboard after escape ("escape leaves
+    the tour", where escape cancels a run)."""
+    app = tour("compare-all")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tour_to(pilot, "threads")
+        await pilot.press("space", "right")  # to compare all, the last step, and past it
+        await pilot.pause(0.1)
+        assert shown(app).startswith("step 9/9 is the last: ← goes back, escape leaves the tour")
+        assert not app._notifications
+        await pilot.press("left")
+        await pilot.pause(0.1)
+        assert shown(app).startswith("step 8/9 · ")
+        await pilot.press("escape")
+        await pilot.pause(0.1)
+        assert "last" not in shown(app) and not app._notifications

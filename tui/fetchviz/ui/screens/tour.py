@@ -24,6 +24,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
 
     MODE: ClassVar[str] = TOUR
     BINDINGS: ClassVar[list[BindingType]] = bindings(TOUR)
+    past_the_end = False  # → was pressed at the last step: the description says so
 
     @property
     def tour(self) -> Tour:
@@ -73,7 +74,11 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         caption = self.tour.caption(baseline)
         return Text.assemble(
             (self.next_run(), "bold yellow"),
-            (self.tour.header(), "bold"),
+            # → at the last step: said on the step's line, not in a toast, which outlived the
+            # tour on the dashboard after escape (where escape cancels a run).
+            (f"{self.tour.place} is the last: ← goes back, escape leaves the tour", "bold yellow")
+            if self.past_the_end
+            else (self.tour.header(), "bold"),
             *(f"\n{line}" for line in caption),
             no_wrap=True,
             overflow="ellipsis",
@@ -81,6 +86,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
 
     def action_rerun(self) -> None:
         """r in the tour runs the step again."""
+        self.past_the_end = False
         strategy = self.tour.step.strategy
         if strategy is None:
             self.action_compare_all()
@@ -91,9 +97,11 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         if self.tour.next():
             self.step()
         else:
-            self.notify("That was the last step: ← goes back, escape leaves the tour.", timeout=4)
+            self.past_the_end = True
+            self.redraw()
 
     def action_previous_step(self) -> None:
+        self.past_the_end = False
         if self.tour.previous():
             self.step()
 
