@@ -374,6 +374,20 @@ def test_a_failed_requests_traceback_has_none_of_the_tracers_frames(server: Embe
     assert "fetchviz_tracer" not in stderr
 
 
+def test_a_traceback_the_program_prints_itself_has_none_of_the_tracers_frames(
+    server: EmbeddedServer,
+) -> None:
+    # traceback.print_exc() and logging's exception() format through TracebackException,
+    # which no excepthook sees: "fetchviz_tracer.py, line …, in call" was in both.
+    result, stderr, code = traced_json(str(TRACED / "refused_logged.py"), server.url())
+    assert code == 0, stderr
+    assert stderr.count('refused_logged.py", line 17, in <module>') == 1  # print_exc()'s
+    assert "ERROR:root:the fetch failed" in stderr  # logging's, with its traceback
+    assert 'refused_logged.py", line 25, in main' in stderr
+    assert "fetchviz_tracer" not in stderr
+    assert [t["state"] for t in tasks_of(result)] == ["failed", "failed"]
+
+
 def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:
     script = tmp_path / "partial.py"
     script.write_text('print("no newline", end="")\n', encoding="utf-8")

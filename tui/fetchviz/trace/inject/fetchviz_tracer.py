@@ -1129,6 +1129,24 @@ def _hook_tracebacks() -> None:
     threading.excepthook = thread_excepthook
 
 
+def _hook_traceback(module: Any) -> None:
+    """What the traceback module formats (traceback.print_exc(), logging's exception(), a
+    web framework's error page) leaves the wrappers out too: it formats through
+    TracebackException. Not before 3.11, where the exceptiongroup backport replaces it."""
+    if sys.version_info < (3, 11):  # noqa: UP036  the program's Python, not fetchviz's
+        return
+    made = module.TracebackException.__init__
+
+    @functools.wraps(made)
+    def __init__(self: Any, kind: Any, error: Any, tb: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(error, BaseException) and tb is error.__traceback__:  # as it was raised
+            _without_ours(error, set())
+            tb = error.__traceback__
+        made(self, kind, error, tb, *args, **kwargs)
+
+    module.TracebackException.__init__ = __init__
+
+
 def _hook_threads() -> None:
     bootstrap = threading.Thread._bootstrap_inner
 
@@ -1170,6 +1188,7 @@ HOOKS = {
     "httpx2": _hook_httpx,
     "aiohttp": _hook_aiohttp,
     "asyncio": _hook_asyncio,
+    "traceback": _hook_traceback,
 }
 SUFFIX_HOOKS = {"urllib3.connection": _hook_urllib3}  # pip's vendored copy too
 
