@@ -1,6 +1,9 @@
-"""Instructions a command executes, as valgrind's callgrind counts them: a figure noise cannot
-move (the same program and inputs counted twice differ by well under 1 % here, whatever else
-the machine is doing), where a ratio by the clock moves by several per cent from run to run.
+"""Instructions a command executes, as valgrind's callgrind counts them: a figure noise moves
+far less than the clock, where a ratio by the clock moves by several per cent from run to run.
+Not by nothing: how many events the event loop finds at each turn depends on timing, so an
+async client's count a request moves by up to ~3 % when the machine is busy (pyreqwest's
+recorded / bare, five counts on 2026-12-07, two of them beside another valgrind: 1.149× to
+1.199×; its bare count 172,182 to 176,902 a request). A difference under ~3 % is not one.
 
 Per request, (I(large) - I(small)) / (large - small): interpreter start-up, imports and the
 set-up of a run cancel out. Under valgrind a program runs some 50 times slower, so what is

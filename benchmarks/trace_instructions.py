@@ -4,8 +4,8 @@
 
 The wall-clock ratio (run.py, trace_ab.py) moves by several per cent from one run to the next
 on a busy 2-core machine, more than a change to the tracer saves. This counts what the
-program's process executes instead, with valgrind's callgrind (repeatable to 0.1 % here for the
-same program and inputs, whatever else the machine is doing): the program plain, then the same
+program's process executes instead, with valgrind's callgrind (repeatable to a few per cent at
+worst for the same program and inputs: callgrind.py says why): the program plain, then the same
 program under the real `fetchviz trace --json` (valgrind is the command it starts; the Python
 under it is traced as any child would be). Each at SMALL and LARGE requests, so that the
 per-request figure, (I(LARGE) - I(SMALL)) / (LARGE - SMALL), leaves out interpreter start-up

@@ -267,7 +267,7 @@ def test_the_user_s_keymap_file_is_read_where_no_keymap_is_given(tmp_path, monke
         ('"quit" = 5\n', "'quit': give its keys as a string"),
         ("tour.next = \n", "not valid TOML"),
         (b"\xff\xfe", "not valid TOML"),
-        (None, "cannot be read (No such file or directory)"),
+        (None, "no such file"),
     ],
 )
 def test_a_bad_keymap_is_one_line_naming_it_and_exit_2(tmp_path, content, complaint):

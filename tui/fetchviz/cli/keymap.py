@@ -28,6 +28,10 @@ def read(path: str) -> Keymap:
     try:
         with open(path, "rb") as file:
             document = tomllib.load(file)
+    except FileNotFoundError:  # as --urls and --cacert say it
+        raise KeymapError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise KeymapError(f"{path}: a folder, not a keymap file") from None
     except OSError as exc:
         raise KeymapError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
