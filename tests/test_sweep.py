@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import csv
 import io
 import json
@@ -398,3 +399,58 @@ async def test_the_standalone_sweep_once_over_offers_only_what_works():
         assert app.screen is screen
         await pilot.press("q")
     assert app.return_code == 0
+
+
+@pytest.fixture(scope="module")
+def recorded_sweep_file(tmp_path_factory) -> tuple[str, dict[str, Any]]:
+    """`fetchviz sweep --json --record`: the recording, and what the sweep said of it."""
+    from fetchviz.cli import main
+
+    path = str(tmp_path_factory.mktemp("sweep") / "sweep.jsonl.gz")
+    out = io.StringIO()
+    # Past N = 100 sync is estimated, from its run at 3: the recording holds no run of it there.
+    args = ["sweep", "-s", "sync", "-s", "aiohttp", "--tasks", "1,3,120", "--delay", "20"]
+    with contextlib.redirect_stdout(out):
+        assert main([*args, "--json", "--record", path]) == 0
+    return path, json.loads(out.getvalue())
+
+
+def test_a_recorded_sweep_reads_back_as_the_points_the_sweep_said(recorded_sweep_file):
+    """The replay's chart is the sweep's own: its runs' times, and its estimates made again
+    from them as the sweep made them (a recording holds runs, not estimates)."""
+    from fetchviz.records.playback import recorded_sweep
+    from fetchviz.records.recording import read_recording
+
+    path, said = recorded_sweep_file
+    recording = read_recording(path)
+    assert len(recording.runs) == 5  # sync at 120 was not run
+    swept = recorded_sweep(recording)
+    assert swept is not None
+    assert swept.strategies == ("sync", "aiohttp") and swept.sizes == (1, 3, 120)
+    assert [p.to_json() for p in swept.points] == said["points"]
+    [estimate] = [p for p in swept.points if p.estimated]
+    assert (estimate.strategy, estimate.tasks, estimate.estimated_from) == ("sync", 120, 3)
+
+
+async def test_s_in_a_replay_of_a_sweep_shows_its_chart_and_escape_comes_back(recorded_sweep_file):
+    from fetchviz.records.recording import read_recording
+    from fetchviz.records.replay import ReplaySource
+    from fetchviz.ui.launch import replay_app
+
+    path, said = recorded_sweep_file
+    app = replay_app(ReplaySource(read_recording(path), 10.0))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session.current is not None)
+        assert any("s shows them against N" in str(n.message) for n in app._notifications)
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SweepScreen))
+        screen = app.screen
+        assert screen.done and "as recorded: 5 runs, 1 estimated" in str(screen.chart.border_title)
+        shown = {(p["strategy"], p["tasks"]) for p in said["points"]}
+        assert {(p.strategy, p.tasks) for p in screen.points} == shown
+        for point in screen.points:  # as the sweep said them (its JSON rounds to 0.1 ms)
+            cell = str(screen.table.get_cell(point.strategy, str(point.tasks)))
+            assert cell == fmt_point(point) and cell.startswith("~") == point.estimated
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
+        assert app.session.current is not None  # the replay goes on where it was

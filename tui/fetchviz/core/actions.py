@@ -262,6 +262,16 @@ ACTIONS: tuple[Action, ...] = (
         footer=False,
         palette="Previous run",
     ),
+    Action(
+        "replay.sweep",
+        "s",
+        "sweep_chart",
+        "Sweep",
+        "the recorded runs' elapsed against N, as the sweep draws it (escape: back)",
+        frozenset({REPLAY}),
+        footer=False,  # said when a recording holds runs at several N
+        palette="The runs against N (sweep chart)",
+    ),
     # The sweep's own.
     Action(
         "sweep.leave",
@@ -489,9 +499,15 @@ def key_help(mode: str, actions: Iterable[Action] = ACTIONS) -> str:
     for action in mine:
         if action.palette is None or action.id.startswith("pick."):
             continue
-        keys = "/".join(DISPLAY.get(k, k) for k in action.key_list if k not in SECOND_KEYS)
+        keys = keys_of(action.id, mine)
         shown.append(f"{keys} {action.palette[0].lower()}{action.palette[1:]}")
     return ", ".join(shown)
+
+
+def keys_of(action_id: str, actions: Iterable[Action] = ACTIONS) -> str:
+    """An action's keys as a message names them ("s", "esc", "←/p"), a keymap's own."""
+    action = next(a for a in actions if a.id == action_id)
+    return "/".join(DISPLAY.get(k, k) for k in action.key_list if k not in SECOND_KEYS)
 
 
 # The second keys of + and - (where a keyboard has = and _ unshifted): left out of the help.

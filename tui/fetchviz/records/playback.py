@@ -4,6 +4,7 @@ pause, speed, the end of a run, and the runs before and after. No Textual."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from fetchviz.core.actions import ACTIONS, OWN_KEYS, Action
 from fetchviz.core.catalog import BY_ID, CLIENTS, STRATEGIES, TUTORIAL, Strategy
@@ -11,7 +12,8 @@ from fetchviz.core.config import Config
 from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session, keyed
 from fetchviz.records.recording import Recording
-from fetchviz.records.replay import ReplaySource, empty_state
+from fetchviz.records.replay import ReplaySource, empty_state, replayed_state
+from fetchviz.runs.sweep import SEQUENTIAL, Point, estimated, time_per_request
 
 
 def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
@@ -26,6 +28,41 @@ def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
         Strategy(name, key, summary, name)
         for (name, summary), key in zip(names.items(), keys, strict=False)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedSweep:
+    """A recording's runs as the sweep's chart draws them."""
+
+    config: Config  # the first run's: the target the chart's frame names
+    strategies: tuple[str, ...]  # as they first ran
+    sizes: tuple[int, ...]
+    points: tuple[Point, ...]
+
+
+def recorded_sweep(recording: Recording) -> RecordedSweep | None:
+    """Each strategy's elapsed at each N it ran at (its last run there), and past the largest
+    N a sequential one ran at in full, its estimate, as the sweep made it (the sweep records
+    its runs, not its estimates). None: a traced program's, or runs at fewer than two N, which
+    draw no line."""
+    runs = [run for run in recording.runs if not run.traced]
+    sizes = sorted({run.config.tasks for run in runs})
+    if len(sizes) < 2:
+        return None
+    strategies = list(dict.fromkeys(run.strategy for run in runs))
+    last = {(run.strategy, run.config.tasks): run for run in runs}
+    points: list[Point] = []
+    basis: dict[str, tuple[int, float]] = {}
+    for n in sizes:  # size by size, as the sweep goes: an estimate scales the run before it
+        for strategy in strategies:
+            if (strategy, n) in last:
+                run = replayed_state(last[strategy, n])
+                points.append(point := Point.measured(run))
+                if strategy in SEQUENTIAL and point.complete:
+                    basis[strategy] = (n, time_per_request(run))
+            elif strategy in basis:
+                points.append(estimated(strategy, n, basis[strategy]))
+    return RecordedSweep(runs[0].config, tuple(strategies), tuple(sizes), tuple(points))
 
 
 class ReplaySession(Session):

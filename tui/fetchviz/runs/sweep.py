@@ -128,16 +128,22 @@ def time_per_request(run: RunState) -> float:
 
 
 def estimate(step: Step, basis: tuple[int, float] | None) -> Point:
+    return estimated(step.strategy.id, step.tasks, basis)
+
+
+def estimated(strategy: str, tasks: int, basis: tuple[int, float] | None) -> Point:
+    """A sequential strategy at `tasks`, from `basis`: (N, time a request) of its largest run
+    in full."""
     if basis is None:
         return Point(
-            step.strategy.id,
-            step.tasks,
+            strategy,
+            tasks,
             None,
             estimated=True,
             error="no run in full at a smaller N to estimate from",
         )
     n, per_request = basis
-    return Point(step.strategy.id, step.tasks, step.tasks * per_request, True, estimated_from=n)
+    return Point(strategy, tasks, tasks * per_request, True, estimated_from=n)
 
 
 async def sweep(

@@ -8,7 +8,8 @@ from typing import ClassVar
 from textual import events
 from textual.binding import BindingType
 
-from fetchviz.core.actions import DASHBOARD, REPLAY, Action, of_mode
+from fetchviz.core.actions import DASHBOARD, REPLAY, Action, keys_of, of_mode
+from fetchviz.core.catalog import Strategy
 from fetchviz.records.playback import ReplaySession
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.screens.board import BoardScreen
@@ -38,14 +39,43 @@ class ReplayScreen(BoardScreen, inherit_bindings=False):
         self.call_after_refresh(self._first)
 
     def _first(self) -> None:
-        if self.session.replay.recording.truncated:
+        recording = self.session.replay.recording
+        if recording.truncated:
             self.notify(
                 "This recording was cut short (its process was stopped): it plays what "
                 "it holds, and its last run says where it stops.",
                 severity="warning",
                 timeout=8,
             )
+        sizes = sorted({run.config.tasks for run in recording.runs if not run.traced})
+        if len(sizes) > 1:  # a recorded sweep, most likely: its chart is a key away
+            key = keys_of("replay.sweep", self.fetchviz.actions)
+            self.notify(
+                f"Runs at N = {sizes[0]:,} to {sizes[-1]:,}: {key} shows them against N, as the "
+                "sweep draws them.",
+                timeout=6,
+            )
         self._play(0)
+
+    def action_sweep_chart(self) -> None:
+        """The recording's runs on the sweep's chart (all of them, played or not)."""
+        from fetchviz.records.playback import recorded_sweep
+        from fetchviz.ui.screens.sweep import SweepScreen  # plotext: for the sweep alone
+
+        swept = recorded_sweep(self.session.replay.recording)
+        if swept is None:
+            self.notify(
+                "These runs are all at one N: a sweep's chart needs two or more.", timeout=4
+            )
+            return
+        by_id = self.session.by_id
+        strategies = [
+            by_id.get(name) or Strategy(name, "", "a strategy of the recording", "")
+            for name in swept.strategies
+        ]
+        self.app.push_screen(
+            SweepScreen(swept.config, strategies, swept.sizes, recorded=swept.points)
+        )
 
     def _play(self, index: int) -> None:
         said = self.session.play(index)

@@ -58,8 +58,12 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         run_sequential_up_to: int | None = RUN_SEQUENTIAL_UP_TO,
         server: EmbeddedServer | None = None,
         source: Callable[[], EventSource] | None = None,
+        recorded: Sequence[Point] | None = None,
     ) -> None:
+        """`recorded`: a replay's points (records.playback.recorded_sweep), drawn at once; no
+        run is made."""
         super().__init__()
+        self.recorded = recorded
         self.config = config
         self.strategies = list(strategies)
         self.sizes = sorted(set(sizes))
@@ -75,6 +79,9 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
         steps = plan(self.strategies, self.sizes, run_sequential_up_to)
         self.runs = sum(not step.estimated for step in steps)
         self.estimates = len(steps) - self.runs
+        if recorded is not None:
+            self.estimates = sum(point.estimated for point in recorded)
+            self.runs = len(recorded) - self.estimates
         self.started = time.monotonic()
 
     def compose(self) -> ComposeResult:
@@ -97,8 +104,17 @@ class SweepScreen(PlainScreen[list[Point]], inherit_bindings=False):
             label = Text.assemble((f"━━ {strategy.id}", f"bold rgb({r},{g},{b})"))
             self.table.add_row(label, *([""] * len(self.sizes)), key=strategy.id)
         self.chart.border_subtitle = f"elapsed (log) against N (log) · {target_of(self.config)}"
+        if self.recorded is not None:
+            for point in self.recorded:
+                self.points.append(point)
+                self._add(point)
+            self.done = True
+            self.status = f"as recorded: {self.runs} run{'s' if self.runs != 1 else ''}"
+            if self.estimates:
+                self.status += f", {self.estimates} estimated"
         self._show_status()
-        self._run()
+        if self.recorded is None:
+            self._run()
 
     @work(exclusive=True, group="sweep")
     async def _run(self) -> None:
