@@ -454,3 +454,36 @@ async def test_s_in_a_replay_of_a_sweep_shows_its_chart_and_escape_comes_back(re
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, SweepScreen))
         assert app.session.current is not None  # the replay goes on where it was
+
+
+def test_a_recorded_sweep_estimates_only_where_the_sweep_does(recorded_sweep_file):
+    """Past N = 100, a sequential strategy with no run there; with no run in full before it,
+    "—" (as the sweep says it), and never at an N the sweep runs it at (a dashboard's
+    recording after + ran sync at 1 only: no estimate at 3)."""
+    import dataclasses
+
+    from fetchviz.records.playback import recorded_sweep
+    from fetchviz.records.recording import read_recording
+
+    recording = read_recording(recorded_sweep_file[0])
+
+    def swept(runs: list[Any]) -> dict[tuple[str, int], Point]:
+        made = recorded_sweep(dataclasses.replace(recording, runs=runs))
+        assert made is not None
+        return {(p.strategy, p.tasks): p for p in made.points}
+
+    points = swept([r for r in recording.runs if (r.strategy, r.config.tasks) != ("sync", 3)])
+    assert ("sync", 3) not in points
+    assert points["sync", 120].estimated and points["sync", 120].estimated_from == 1
+    # sync's only run, at 1, never answered: nothing to estimate from.
+    unanswered = [
+        dataclasses.replace(r, events=[e for e in r.events if not isinstance(e, TaskFinished)])
+        if r.strategy == "sync"
+        else r
+        for r in recording.runs
+        if (r.strategy, r.config.tasks) != ("sync", 3)
+    ]
+    points = swept(unanswered)
+    assert not points["sync", 1].complete
+    assert points["sync", 120].estimated and points["sync", 120].elapsed is None
+    assert points["sync", 120].error == "no run in full at a smaller N to estimate from"

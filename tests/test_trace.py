@@ -379,13 +379,16 @@ def test_a_traceback_the_program_prints_itself_has_none_of_the_tracers_frames(
 ) -> None:
     # traceback.print_exc() and logging's exception() format through TracebackException,
     # which no excepthook sees: "fetchviz_tracer.py, line …, in call" was in both.
+    # And one made by keyword (exc_value=...), which the hook first refused with a TypeError.
     result, stderr, code = traced_json(str(TRACED / "refused_logged.py"), server.url())
     assert code == 0, stderr
-    assert stderr.count('refused_logged.py", line 17, in <module>') == 1  # print_exc()'s
+    assert stderr.count('refused_logged.py", line 18, in <module>') == 1  # print_exc()'s
     assert "ERROR:root:the fetch failed" in stderr  # logging's, with its traceback
-    assert 'refused_logged.py", line 25, in main' in stderr
+    assert 'refused_logged.py", line 26, in main' in stderr
+    assert stderr.count('refused_logged.py", line 35, in <module>') == 1  # the keyword one's
+    assert "TypeError" not in stderr
     assert "fetchviz_tracer" not in stderr
-    assert [t["state"] for t in tasks_of(result)] == ["failed", "failed"]
+    assert [t["state"] for t in tasks_of(result)] == ["failed"] * 3
 
 
 def test_the_headless_table_starts_on_a_line_of_its_own(tmp_path: Path) -> None:

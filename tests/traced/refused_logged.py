@@ -4,6 +4,7 @@ logging's exception() (an aiohttp one), each printing the program's traceback it
 import asyncio
 import logging
 import socket
+import sys
 import traceback
 
 import aiohttp
@@ -28,3 +29,12 @@ async def main() -> None:
 
 
 asyncio.run(main())
+
+# As some code builds one itself: by keyword.
+try:
+    requests.get(url, timeout=5)
+except requests.ConnectionError as error:
+    shown = traceback.TracebackException(
+        exc_type=type(error), exc_value=error, exc_traceback=error.__traceback__
+    )
+    print("".join(shown.format()), file=sys.stderr)

@@ -13,7 +13,13 @@ from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session, keyed
 from fetchviz.records.recording import Recording
 from fetchviz.records.replay import ReplaySource, empty_state, replayed_state
-from fetchviz.runs.sweep import SEQUENTIAL, Point, estimated, time_per_request
+from fetchviz.runs.sweep import (
+    RUN_SEQUENTIAL_UP_TO,
+    SEQUENTIAL,
+    Point,
+    estimated,
+    time_per_request,
+)
 
 
 def recorded_strategies(recording: Recording) -> tuple[Strategy, ...]:
@@ -41,10 +47,11 @@ class RecordedSweep:
 
 
 def recorded_sweep(recording: Recording) -> RecordedSweep | None:
-    """Each strategy's elapsed at each N it ran at (its last run there), and past the largest
-    N a sequential one ran at in full, its estimate, as the sweep made it (the sweep records
-    its runs, not its estimates). None: a traced program's, or runs at fewer than two N, which
-    draw no line."""
+    """Each strategy's elapsed at each N it ran at (its last run there), and where the sweep
+    estimates a sequential one (past RUN_SEQUENTIAL_UP_TO) and it did not run, its estimate,
+    as the sweep made it: from its largest run in full before, or "—" with none (the sweep
+    records its runs, not its estimates). None: a traced program's, or runs at fewer than
+    two N, which draw no line."""
     runs = [run for run in recording.runs if not run.traced]
     sizes = sorted({run.config.tasks for run in runs})
     if len(sizes) < 2:
@@ -60,8 +67,8 @@ def recorded_sweep(recording: Recording) -> RecordedSweep | None:
                 points.append(point := Point.measured(run))
                 if strategy in SEQUENTIAL and point.complete:
                     basis[strategy] = (n, time_per_request(run))
-            elif strategy in basis:
-                points.append(estimated(strategy, n, basis[strategy]))
+            elif strategy in SEQUENTIAL and n > RUN_SEQUENTIAL_UP_TO:
+                points.append(estimated(strategy, n, basis.get(strategy)))
     return RecordedSweep(runs[0].config, tuple(strategies), tuple(sizes), tuple(points))
 
 

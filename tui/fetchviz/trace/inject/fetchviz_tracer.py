@@ -1138,11 +1138,21 @@ def _hook_traceback(module: Any) -> None:
     made = module.TracebackException.__init__
 
     @functools.wraps(made)
-    def __init__(self: Any, kind: Any, error: Any, tb: Any, *args: Any, **kwargs: Any) -> None:
-        if isinstance(error, BaseException) and tb is error.__traceback__:  # as it was raised
-            _without_ours(error, set())
-            tb = error.__traceback__
-        made(self, kind, error, tb, *args, **kwargs)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        # Its arguments as the caller gave them, by position or by name (exc_value=...): the
+        # program's own call, which must work as it would untraced, whatever it passes.
+        try:
+            error = args[1] if len(args) > 1 else kwargs.get("exc_value")
+            tb = args[2] if len(args) > 2 else kwargs.get("exc_traceback")
+            if isinstance(error, BaseException) and tb is error.__traceback__:  # as raised
+                _without_ours(error, set())
+                if len(args) > 2:
+                    args = (*args[:2], error.__traceback__, *args[3:])
+                else:
+                    kwargs["exc_traceback"] = error.__traceback__
+        except Exception:  # a tracer's bug: the traceback is shown whole, never lost
+            pass
+        made(self, *args, **kwargs)
 
     module.TracebackException.__init__ = __init__
 

@@ -215,7 +215,8 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
 
     def rows_wanted(self) -> int:
         """How many of the run's rows a mode keeps on a short screen, before the board's
-        lines: the dashboard none (its board is its menu, whole); the tour its run's."""
+        lines: the dashboard none (its board is its menu: whole where the screen has room for
+        TOP_LEAST lines at all); the tour its run's."""
         return 0
 
     def _fit_top(self) -> None:
@@ -349,7 +350,8 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         width = self.app.size.width if width is None else width
         self.rows.display = not (self.code_frame.display and width < CODE_BESIDE)
         # The keys go where the eyes are: in the rows' place the code scrolls with ↑↓ and
-        # page keys (at 80×24 it shows 6 lines of a strategy's 10-20); beside them, the rows'.
+        # page keys (at 80×24 it shows 7 or 8 lines of a strategy's 10-30); beside them, the
+        # rows'.
         if not self.rows.display:
             self.code_frame.focus()
         elif self.focused is self.code_frame or self.focused is None:

@@ -53,7 +53,7 @@ class ReplayScreen(BoardScreen, inherit_bindings=False):
             self.notify(
                 f"Runs at N = {sizes[0]:,} to {sizes[-1]:,}: {key} shows them against N, as the "
                 "sweep draws them.",
-                timeout=6,
+                timeout=5,
             )
         self._play(0)
 

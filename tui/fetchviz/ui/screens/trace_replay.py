@@ -15,9 +15,10 @@ from fetchviz.trace.recorded import TracePlayback
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.screens.trace import TraceScreen
 
-# The replay's keys that act on the board (its code panel, its failures by reason): a traced
-# run has neither; its rows' details (enter) say why a request failed.
-BOARD_ONLY = {"toggle_code", "failures"}
+# The replay's keys that act on the board (its code panel, its failures by reason) or on
+# strategies' runs (the sweep's chart): a traced run has none; its rows' details (enter) say
+# why a request failed.
+BOARD_ONLY = {"toggle_code", "failures", "sweep_chart"}
 
 
 class TraceReplayScreen(TraceScreen, inherit_bindings=False):
