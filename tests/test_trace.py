@@ -650,6 +650,35 @@ def test_bad_input_is_one_line_and_exit_2(args: list[str], said: str) -> None:
     assert "Traceback" not in done.stderr
 
 
+def test_looking_for_a_module_runs_none_of_the_programs_code(tmp_path: Path) -> None:
+    # `-m crawl.py` (a script typed as a module) ran crawl.py in fetchviz's own process, with
+    # fetchviz's argv and no FETCHVIZ_URL, to find "crawl.py" in it; `-m pkg.nosuch` ran
+    # pkg/__init__.py there.
+    ran = tmp_path / "ran"
+    (tmp_path / "crawl.py").write_text(f"open({str(ran)!r}, 'a').write('crawl')\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text(f"open({str(ran)!r}, 'a').write('pkg')\n")
+    for module, said in [
+        (
+            "crawl.py",
+            "no module named 'crawl.py' (as python -m would look for it): for a "
+            "script, leave out -m (fetchviz trace crawl.py)",
+        ),
+        ("pkg.nosuch", "no module named 'pkg.nosuch'"),
+        ("crawl.x", "no module named 'crawl.x'"),
+    ]:
+        done = subprocess.run(
+            [sys.executable, "-m", "fetchviz", "trace", "--headless", "-m", module],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 2 and said in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not ran.exists(), ran.read_text()
+
+
 def test_a_module_and_a_command(server: EmbeddedServer) -> None:
     result, _, code = traced_json("-m", "traced.urllib_plain", server.url(), cwd=ROOT / "tests")
     assert code == 0 and len(tasks_of(result)) == 2

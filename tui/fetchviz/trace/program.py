@@ -12,13 +12,14 @@ Its children inherit them, which is what tracing them needs; fetchviz sets nothi
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from fetchviz.trace import module_spec
 
 INJECT = str(Path(__file__).with_name("inject"))
 NAME_WIDTH = 30  # a command's name, on the panel's frame
@@ -53,7 +54,12 @@ class Program:
                 raise ProgramError(f"no such script: {target}")
         elif kind == "module":
             if not _module_found(target, cwd, python):
-                raise ProgramError(f"no module named {target!r} (as python -m would look for it)")
+                hint = ""
+                if target.endswith(".py"):  # a script given as a module: -m crawl.py
+                    hint = f": for a script, leave out -m (fetchviz trace {target})"
+                raise ProgramError(
+                    f"no module named {target!r} (as python -m would look for it){hint}"
+                )
         elif shutil.which(target) is None:
             raise ProgramError(f"no such command: {target} (not a file, nor on PATH)")
         return cls(kind, target, args, cwd, python)
@@ -185,29 +191,22 @@ def _ours(python: str) -> bool:
     return os.path.dirname(os.path.abspath(python)) == os.path.dirname(sys.executable)
 
 
-# Run by another Python: is the module there? (`-c` puts the working directory first, as -m.)
-_FIND = (
-    "import importlib.util, sys\n"
-    "try: found = importlib.util.find_spec(sys.argv[1]) is not None\n"
-    "except (ImportError, ValueError): found = False\n"
-    "sys.exit(0 if found else 1)"
-)
-
-
 def _module_found(name: str, cwd: str, python: str) -> bool:
-    """Whether `python -m name` would find it from `cwd` (which -m puts on sys.path)."""
+    """Whether `python -m name` would find it from `cwd` (which -m puts on sys.path), asked
+    without running any of the program's code (module_spec.py)."""
     if not _ours(python):
         try:
             found = subprocess.run(
-                [python, "-c", _FIND, name], cwd=cwd, capture_output=True, timeout=30
+                [python, "-c", Path(module_spec.__file__).read_text(encoding="utf-8"), name],
+                cwd=cwd,
+                capture_output=True,
+                timeout=30,
             )
         except (OSError, subprocess.TimeoutExpired):
             return False
         return found.returncode == 0
     sys.path.insert(0, cwd)
     try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):  # a parent package that is not there, an empty name
-        return False
+        return module_spec.found(name)
     finally:
         sys.path.remove(cwd)
