@@ -190,7 +190,11 @@ async def test_replayed_on_the_trace_screen_run_after_run(tmp_path: Path) -> Non
     path = tmp_path / "two.jsonl"
     first = executor_run()
     write(path, [first, second_run(first)])
-    app = replay_app(ReplaySource(read_recording(path), speed=4.0), None, {})
+    source = ReplaySource(read_recording(path), speed=4.0)
+    # Paused from the start, then held at the first run's end: a busy machine's slow look at
+    # it, played on (or paused a moment late), found the second run already playing.
+    source.toggle_pause()
+    app = replay_app(source, None, {})
     async with app.run_test(size=(120, 36)) as pilot:
         screen = app.screen
         assert isinstance(screen, TraceReplayScreen)
@@ -199,10 +203,8 @@ async def test_replayed_on_the_trace_screen_run_after_run(tmp_path: Path) -> Non
             assert screen.state is not None
             return screen.state
 
-        # Held at the first run's end (paused): a busy machine's slow look at it, played on,
-        # found the second run already playing.
         await wait_for(pilot, lambda: screen.state is not None)
-        await pilot.press("space", "right")
+        await pilot.press("right")
         await wait_for(pilot, lambda: state().done)
         assert state().run_id == 1 and len(state().tasks) == 10
         assert state().exit_code == 0 and state().output_count == 21
