@@ -5,6 +5,7 @@ a run that failed is never ranked or compared as if it had succeeded."""
 from __future__ import annotations
 
 import asyncio
+import io
 import statistics
 
 from conftest import config_for
@@ -21,7 +22,7 @@ from fetchviz.core.events import (
     TaskStarted,
 )
 from fetchviz.core.model import RunState
-from fetchviz.runs.headless import baseline_of, run_all
+from fetchviz.runs.headless import baseline_of, print_table, run_all
 from fetchviz.runs.server import EmbeddedServer
 
 
@@ -103,13 +104,39 @@ def scripted_run(strategy: str, answered: int, failed: int, elapsed: float) -> R
     return run
 
 
-def test_a_sync_run_with_a_failure_is_no_baseline():
+def test_a_sync_run_with_a_request_unanswered_is_no_baseline_and_says_why():
     config = Config(tasks=4, url="http://127.0.0.1:9/")
     baselines = Baselines()
-    baselines.record(config, scripted_run("sync", 3, 1, 0.5))
+    refused = scripted_run("sync", 3, 1, 0.5)
+    baselines.record(config, refused)
     assert baselines.get(config) is None
+    assert baselines.why_unmeasured(config) == (
+        "sync's run is not a baseline: 1 of its 4 requests got no answer"
+    )
+    assert verdict(refused, None) == "not a baseline: 1 got no answer · 3 of 4 ok"
+    out = io.StringIO()
+    print_table(config, [refused], out)
+    assert "no sync baseline: sync's run is not a baseline: 1 of its 4" in out.getvalue()
     baselines.record(config, scripted_run("sync", 4, 0, 2.0))
-    assert baselines.get(config) is not None
+    assert baselines.get(config) is not None and baselines.why_unmeasured(config) is None
+
+
+def test_a_sync_run_answered_with_http_errors_is_the_baseline_and_says_so():
+    """--fail-rate's 500 comes after the same delay as a 200: the run still made its requests
+    one after another. It was dropped, and the table then said "add -s sync to measure it"
+    with -s sync given (and the tour's own --fail-rate tip weighed each step on an estimate)."""
+    with faulty_server("every-other-fails") as url:
+        config = Config(tasks=4, url=url, timeout=5)
+        sync, aiohttp = runs_of(config, "sync", "aiohttp")
+    assert (sync.ok, sync.failed, sync.unanswered) == (2, 2, 0)
+    baseline = baseline_of(config, [sync, aiohttp])
+    assert baseline is not None and baseline.measured
+    assert baseline.elapsed == sync.elapsed(0.0)
+    assert baseline.how == "measured by a sync run, 2 of its answers HTTP errors"
+    assert verdict(sync, baseline) == "baseline · 2 of 4 ok"
+    out = io.StringIO()
+    print_table(config, [sync, aiohttp], out)
+    assert "estimated" not in out.getvalue() and "add -s sync" not in out.getvalue()
 
 
 def test_a_run_that_fetched_nothing_is_not_comparable_and_ranks_last():

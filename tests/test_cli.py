@@ -74,7 +74,10 @@ def test_runs_that_fetched_nothing_are_not_ranked_or_used_as_a_baseline():
     # runs on the loop, read as "loop blocked": true, and not what this test is about).
     verdicts = [line.split("  ")[-1].split(" · ")[0] for line in lines]
     assert verdicts == ["0 of 2 ok: not comparable"] * len(lines), done.stdout
-    assert "faster" not in done.stdout and "baseline " not in done.stdout
+    assert "faster" not in done.stdout
+    assert "no sync baseline: sync's run is not a baseline (0 of 2 ok: not comparable)" in (
+        done.stdout
+    )
     result = json.loads(
         fetchviz("--json", "-s", "sync", "-n", "2", "--url", "http://127.0.0.1:9/").stdout
     )

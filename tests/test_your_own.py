@@ -344,6 +344,27 @@ def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
     assert run["ok"] == 0 and run["failed"] == 1 and run["unreported"] == 0
 
 
+def test_a_forgotten_answer_says_so_not_no_response(tmp_path):
+    """The likeliest slip with the job API: the request is made and answered, and the block
+    ends without `fetch.done(...)`: the row said "no response", pointing at the network."""
+    path = write(
+        tmp_path,
+        """
+        import requests
+
+        def forgot(job):
+            for i in range(job.tasks):
+                with job.fetching(i) as fetch:
+                    requests.get(job.urls[i], timeout=job.timeout)
+        """,
+    )
+    (run,) = run_json("-n", "2", "-s", f"{path}:forgot")["runs"]
+    assert run["ok"] == 0 and run["failed"] == 2 and run["error"] is None
+    assert {task["error"] for task in run["tasks"]} == {
+        "fetch.done(status, nbytes) was never called in its block"
+    }
+
+
 def test_a_recording_keeps_a_users_strategy_its_code_and_its_summary(tmp_path):
     from fetchviz.records.playback import recorded_strategies
     from fetchviz.records.recording import read_recording

@@ -1,11 +1,12 @@
 """The sync baseline, and how a run reads beside it.
 
-Measured: the elapsed time of a `sync` run with the same settings in which every task was
-answered. Until one has run, estimated: N × the median of a few `requests.get` made one after
-another, as `sync` makes them, timed in the run's process after a run (SyncSample). Not from
-the run's own durations: under concurrency they are slowed by the concurrency itself (1,000
-aiohttp requests at once take 0.3–0.6 s each against a 100 ms server), and N × that
-overstated the baseline by up to 50×.
+Measured: the elapsed time of a `sync` run with the same settings in which every task got
+the server's answer (an HTTP error is one: `--fail-rate`'s 500 comes after the same delay as a
+200, so the run still made N requests one after another). Until one has run, estimated: N ×
+the median of a few `requests.get` made one after another, as `sync` makes them, timed in the
+run's process after a run (SyncSample). Not from the run's own durations: under concurrency
+they are slowed by the concurrency itself (1,000 aiohttp requests at once take 0.3–0.6 s each
+against a 100 ms server), and N × that overstated the baseline by up to 50×.
 """
 
 from __future__ import annotations
@@ -31,15 +32,27 @@ class Baselines:
 
     def __init__(self) -> None:
         self._measured: dict[BaselineKey, float] = {}
+        self._errors: dict[BaselineKey, int] = {}  # the measuring run's HTTP errors
+        self._unused: dict[BaselineKey, str] = {}  # why the last sync run did not measure it
         self._samples: dict[SampleKey, tuple[float, ...]] = {}
 
     def record(self, config: Config, run: RunState) -> None:
-        """Keep what a run tells of the baseline: a sync run's time if every task was
-        answered; a sync sample taken after it."""
-        if run.strategy == "sync" and run.all_ok:
-            self._measured[config.baseline_key()] = run.elapsed(0.0)
+        """Keep what a run tells of the baseline: a sync run's time if every task got its
+        answer (or why not); a sync sample taken after it."""
+        if run.strategy == "sync" and run.done:
+            key = config.baseline_key()
+            if run.comparable and not run.unanswered:
+                self._measured[key] = run.elapsed(0.0)
+                self._errors[key] = run.failed
+                self._unused.pop(key, None)
+            elif key not in self._measured:
+                self._unused[key] = not_a_baseline(run)
         if run.sample:
             self._samples[config.sample_key()] = run.sample
+
+    def why_unmeasured(self, config: Config) -> str | None:
+        """Why a sync run with these settings is not the baseline; None if none ran."""
+        return self._unused.get(config.baseline_key())
 
     def needs_sample(self, config: Config) -> bool:
         """Nothing yet to show for these settings: no measured sync run, no sample."""
@@ -50,6 +63,9 @@ class Baselines:
     def get(self, config: Config) -> Baseline | None:
         measured = self._measured.get(config.baseline_key())
         if measured is not None:
+            errors = self._errors.get(config.baseline_key(), 0)
+            if errors:  # said, so that no one takes a run with 500s for a clean one
+                return Baseline(measured, True, f"{MEASURED}, {errors} of its answers HTTP errors")
             return Baseline(measured, True, MEASURED)
         sample = self._samples.get(config.sample_key())
         if not sample:
@@ -68,6 +84,14 @@ class Baselines:
             tasks = config.tasks // len(targets) + (1 if t < config.tasks % len(targets) else 0)
             total += tasks * statistics.median(sample[t * each : (t + 1) * each])
         return Baseline(total, False, f"per URL, its tasks × median of {each} sequential requests")
+
+
+def not_a_baseline(run: RunState) -> str:
+    """Why a sync run that ended is not the baseline, in a line."""
+    if run.error or run.cancelled or not run.comparable:
+        return f"sync's run is not a baseline ({verdict(run, None)})"
+    n = run.unanswered
+    return f"sync's run is not a baseline: {n} of its {len(run.tasks)} requests got no answer"
 
 
 def compare(elapsed: float, baseline: float) -> str:
@@ -100,8 +124,10 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
     if run.unreported:  # a strategy that never reported some tasks (a user's, most likely)
         return f"{run.ok} of {total} ok, {run.unreported} never reported: not comparable"
     partly = f" · {run.ok} of {total} ok" if run.ok < total else ""
-    if run.strategy == "sync" and baseline is not None and baseline.measured and not partly:
-        return "baseline"
+    if run.strategy == "sync" and baseline is not None and baseline.measured and not run.unanswered:
+        return "baseline" + partly
+    if run.strategy == "sync" and run.unanswered:  # not weighed against its own estimate
+        return f"not a baseline: {run.unanswered} got no answer" + partly
     if baseline is None:
         return "no baseline" + partly  # said of a finished run too: no "yet"
     return compare(run.elapsed(0.0), baseline.elapsed) + partly

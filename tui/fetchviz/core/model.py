@@ -219,8 +219,16 @@ class RunState:
 
     @property
     def all_ok(self) -> bool:
-        """Every task answered: the only kind of run that can be a baseline."""
+        """Every task answered with success."""
         return self.comparable and self.ok == len(self.tasks)
+
+    @property
+    def unanswered(self) -> int:
+        """Tasks that got no answer from the server (refused, reset, timed out, cut short):
+        an HTTP error is an answer, the embedded server's --fail-rate 500 after the same delay
+        as a 200. A sync run's time is the baseline only where this is 0: with a 500 among
+        them it is still the time of N requests one after another; without an answer, not."""
+        return sum(1 for row in self.tasks if row.status is None)
 
     def apply(self, event: Event) -> None:
         if self.end is not None and not isinstance(event, SyncSample):

@@ -71,11 +71,15 @@ async def run_all(
     return runs
 
 
-def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
+def baselines_of(config: Config, runs: list[RunState]) -> Baselines:
     baselines = Baselines()
     for run in runs:
         baselines.record(config, run)
-    return baselines.get(config)
+    return baselines
+
+
+def baseline_of(config: Config, runs: list[RunState]) -> Baseline | None:
+    return baselines_of(config, runs).get(config)
 
 
 def result_json(
@@ -117,7 +121,8 @@ def print_table(
     """One line per run, best first (runs that failed last), with a bar on a shared scale;
     `measure` says how to measure a baseline that is only estimated, as the command can;
     `known` as for result_json."""
-    baseline = known.get(config) if known is not None else baseline_of(config, runs)
+    known = known if known is not None else baselines_of(config, runs)
+    baseline = known.get(config)
     targets = config.targets
     where = (
         config.url if len(targets) == 1 else f"{len(targets)} URLs in turn: {', '.join(targets)}"
@@ -149,11 +154,12 @@ def print_table(
     if baseline and not baseline.measured:
         out.write(
             f"\nsync baseline estimated at {baseline.elapsed:.3f}s ({baseline.how}, "
-            f"timed after the first run); {measure}\n"
+            f"timed after the first run); {known.why_unmeasured(config) or measure}\n"
         )
     elif baseline is None:
         why = next((run.sample_error for run in runs if run.sample_error), None)
-        out.write("\nno sync baseline" + (f": the sample failed ({why})" if why else "") + "\n")
+        said = known.why_unmeasured(config) or (f"the sample failed ({why})" if why else "")
+        out.write("\nno sync baseline" + (f": {said}" if said else "") + "\n")
     failures = sorted({row.error for run in runs for row in run.tasks if row.error})
     if failures:
         out.write("\nfailures: " + "; ".join(failures[:5]) + "\n")

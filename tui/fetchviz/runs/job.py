@@ -23,6 +23,10 @@ from fetchviz.core.events import (
 from fetchviz.core.reasons import describe
 from fetchviz.runs.phases import CURRENT, Marks
 
+# A `with job.fetching(i) as fetch:` block left with no answer and no exception: a strategy of
+# one's own that forgot its answer (it said "no response", though the server had answered).
+NOT_DONE = "fetch.done(status, nbytes) was never called in its block"
+
 
 class Job:
     """One run of one strategy. Safe to call from the run's thread and from pool threads.
@@ -212,10 +216,10 @@ class Fetch(Marks):
 
     def _end(self, exc: BaseException | None) -> bool:
         if exc is None:
-            if not self._answered:
-                self._fail("no response")
+            if not self._answered:  # a block left without its answer: a strategy's slip
+                self._fail(NOT_DONE)
                 if self.raise_failure:
-                    raise FetchFailed("no response")
+                    raise FetchFailed(NOT_DONE)
             return False
         if isinstance(exc, FetchFailed):  # reported already, on its way to the strategy
             return False

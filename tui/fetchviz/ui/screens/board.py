@@ -248,9 +248,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             return ""
         if not run.done:
             return "measuring the sync baseline…" if run.strategy == "sync" else "running…"
-        if run.strategy == "sync" and run.all_ok:
-            return "this is the sync baseline"
         said = verdict(run, baseline)
+        if said.startswith("baseline"):  # the sync run that measured it
+            said = f"this is the sync {said}"
         return f"{said} · f: why" if run.failed or run.error else said
 
     def _show_headline(self, run: RunState | None, baseline: Baseline | None) -> None:
