@@ -179,6 +179,27 @@ async def test_replay_keys_pause_change_speed_jump_and_move_between_runs(recorde
         await wait_until(pilot, lambda: app.session.current.strategy == "aiohttp")
 
 
+async def test_a_run_chosen_by_p_or_n_is_held_at_its_end(recorded):
+    """At 10×, p replayed the run before in a blink and went on to the one after: it seemed
+    to do nothing. The chosen run now stops at its end, paused; space goes on."""
+    path, _, _ = recorded
+    source = ReplaySource(read_recording(path), speed=10)
+    app = replay_app(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        await wait_until(pilot, lambda: session.current is not None and session.current.closed)
+        await wait_until(pilot, lambda: session.current.strategy == "aiohttp")
+        await wait_until(pilot, lambda: session.current.closed)
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.current.strategy == "sync")
+        await wait_until(pilot, lambda: session.current.closed)
+        await pilot.pause(0.3)  # at 10×, long enough for the next run to have begun and ended
+        assert session.current.strategy == "sync" and source.clock.paused
+        assert "paused" in str(app.screen.query_one(Summary).border_subtitle)
+        await pilot.press("space")
+        await wait_until(pilot, lambda: session.current.strategy == "aiohttp")
+
+
 @pytest.mark.parametrize(
     "content, complaint",
     [

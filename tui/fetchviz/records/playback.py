@@ -85,6 +85,9 @@ class ReplaySession(Session):
         super().__init__(recording.runs[0].config, catalog, replay)
         self.replay = replay
         self.advance_when_resumed = False  # held at a run's end (→): space goes on
+        # A run chosen by n or p is held at its end: it went on to the next, and at 10× "p"
+        # seemed to do nothing (the run before played in a blink, then the one after again).
+        self.hold_at_end = False
         self.last_played = -1  # the index of the recorded run played last
         self.played: list[tuple[int, RunState]] = []  # each run played, with its index
 
@@ -92,9 +95,9 @@ class ReplaySession(Session):
     def runs_recorded(self) -> int:
         return len(self.replay.recording.runs)
 
-    def play(self, index: int) -> str | None:
+    def play(self, index: int, hold: bool = False) -> str | None:
         """Play run `index` of the recording, through the same path as a live run's events;
-        past either end, what to say instead."""
+        past either end, what to say instead. `hold`: pause at its end, not go on."""
         runs = self.replay.recording.runs
         if not 0 <= index < len(runs):
             return f"That was the {'first' if index < 0 else 'last'} run of the recording."
@@ -105,6 +108,7 @@ class ReplaySession(Session):
         self.select(strategy, recorded.source)
         self.last_played = index
         self.advance_when_resumed = False
+        self.hold_at_end = hold
         self.best_first = recorded.compare
         self.handle = self.replay.play(index)
         run = empty_state(recorded)
@@ -151,6 +155,8 @@ class ReplaySession(Session):
         super()._closed(config, run, applied)
         playing = self.replay.current
         if was_current and playing is not None and playing.index + 1 < self.runs_recorded:
+            if self.hold_at_end and not self.replay.clock.paused:
+                self.replay.toggle_pause()
             if self.replay.clock.paused:
                 self.advance_when_resumed = True
             else:
@@ -174,11 +180,12 @@ class ReplaySession(Session):
             self.replay.current.finish()
 
     def step(self, by: int) -> str | None:
-        """The next (+1) or previous (-1) run, from its start; paused, it stays paused there.
-        A skipped run is not lost: it ends as recorded (its time, a baseline)."""
+        """The next (+1) or previous (-1) run, from its start, held at its end; paused, it
+        stays paused there. A skipped run is not lost: it ends as recorded (its time, a
+        baseline)."""
         playing = self.replay.current
         if playing is None:
             return None
         if by > 0:
             playing.finish()
-        return self.play(playing.index + by)
+        return self.play(playing.index + by, hold=True)
