@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from conftest import config_for
+from fetchviz.core.catalog import TUTORIAL
 from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.dialogs.details import Details
 from fetchviz.ui.launch import dashboard_app
@@ -78,11 +79,42 @@ async def test_at_80_by_24_the_tour_shows_every_row_of_its_run_and_the_board_a_p
         board = str(screen.board.render())
         assert "executor" in board and "curl-cffi" not in board
         assert screen.board.border_title.startswith("strategies · ")
-        assert screen.board.border_title.endswith(f" of {len(app.session.catalog)}")
+        # Of the tour's strategies: the newer clients it never runs are not on its board.
+        assert screen.board.border_title.endswith(f" of {len(TUTORIAL)}")
         await pilot.press("escape")  # the dashboard: its board is its menu, whole
         await wait_until(pilot, lambda: app.screen.board.border_title == "strategies")
         board = str(app.screen.board.render())
         assert "sync" in board and "curl-cffi" in board
+
+
+async def test_the_last_steps_ranking_is_whole_at_80_by_24_and_a_step_back_shows_its_own():
+    """At 80×24 the ranking read "best first · 1–6 of 11": the slowest two, which the caption
+    names, were below its fold, and three clients the tour never runs were counted. Back a
+    step, the board showed the compare-all's figures beside the step's own run."""
+    app = tour("compare-all")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await tour_to(pilot, "threads")
+        await pilot.press("space")
+        session, screen = app.session, app.screen
+        await wait_until(
+            pilot,
+            lambda: (
+                len(session.results()) == len(TUTORIAL)
+                and not session.pending
+                and session.current.closed
+            ),
+        )
+        await pilot.pause(0.1)
+        assert screen.board.border_title == "compare all · best first"
+        board = str(screen.board.render())
+        assert all(strategy.id in board for strategy in TUTORIAL) and "curl-cffi" not in board
+        compared = session.results()
+        await pilot.press("left")
+        await wait_until(pilot, lambda: shown(app).startswith("step 8/9 · "))
+        tour_runs = session.results()
+        assert tour_runs.keys() == compared.keys()
+        for strategy, run in tour_runs.items():
+            assert run is session.tour.recorded(strategy) and run is not compared[strategy]
 
 
 async def test_past_the_last_step_the_step_line_says_so_and_nothing_follows_onto_the_dashboard():

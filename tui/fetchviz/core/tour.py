@@ -507,6 +507,14 @@ class Tour:
         run = self.run
         return run is None or run.cancelled
 
+    def runs_so_far(self) -> set[int]:
+        """The ids of the runs the strategy steps up to this one recorded."""
+        return {
+            id(runs[-1])
+            for step, runs in zip(self.steps[: self.index + 1], self._runs, strict=False)
+            if step.strategy is not None and runs
+        }
+
     def recorded(self, strategy: str | None) -> RunState | None:
         """The run a strategy step recorded for `strategy`, if any."""
         for step, runs in zip(self.steps, self._runs, strict=True):

@@ -20,6 +20,7 @@ from textual.containers import ScrollableContainer
 from textual.widgets import Digits, Footer
 
 from fetchviz.core.baseline import Baseline, verdict
+from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import DEFAULT_TIMEOUT
 from fetchviz.core.model import RunState
 from fetchviz.core.session import Applied, Session
@@ -73,7 +74,7 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
 
     def compose(self) -> ComposeResult:
         # Kept at hand: a DOM query every frame costs more than the frame's own work.
-        self.board = StrategyBoard(self.session.catalog, id="board")
+        self.board = StrategyBoard(self.board_strategies(), id="board")
         self.summary = Summary(id="summary")
         self.description = Steady(id="description")
         self.header = TableHeader(id="header")
@@ -171,7 +172,9 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             touched = None
         before = self.frame_time
         now = self._tick(run is not None and not run.done)
-        baseline = session.baseline()
+        # The run on screen is weighed as its mode says (the tour: as it was when that run
+        # ended), and the board's rows with it: one screen, one sync figure.
+        baseline = self.baseline_for(run, session.baseline())
         running = run.strategy if run is not None and not run.done else None
         self.board.show(
             session.selected,
@@ -190,9 +193,6 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
             # The legend, where it costs no line: the phases' shades once a run has them.
             PHASE_LEGEND if run is not None and run.timed_phases else "rows: ░ waiting █ in flight",
         )
-        # The board's rows are each strategy's latest, against the baseline now; the run on
-        # screen is weighed as its mode says (the tour: as it was when that run ended).
-        baseline = self.baseline_for(run, baseline)
         self.description.set_content(self.description_text(baseline))
         thread_width = run.thread_width if run is not None else 0
         self.header.show(
@@ -213,6 +213,10 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         self.table.refresh_rows(touched)
         return now != before
 
+    def board_strategies(self) -> tuple[Strategy, ...]:
+        """The board's lines: the session's catalog (a mode may show fewer)."""
+        return self.session.catalog
+
     def rows_wanted(self) -> int:
         """How many of the run's rows a mode keeps on a short screen, before the board's
         lines: the dashboard none (its board is its menu: whole where the screen has room for
@@ -222,7 +226,7 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
     def _fit_top(self) -> None:
         """The board's band: a line per strategy and the border (the user's own lengthen
         it), shortened down to TOP_LEAST where the rows the mode wants would not fit."""
-        whole = max(10, len(self.session.catalog) + 2)
+        whole = max(10, len(self.board.strategies) + 2)
         # Below the band: the description, the rows' header, the rows, the footer.
         below = (self.description.outer_size.height or 1) + 1 + self.rows_wanted() + 1
         height = max(TOP_LEAST, min(whole, self.size.height - below)) if self.size.height else whole

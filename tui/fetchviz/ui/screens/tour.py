@@ -12,7 +12,9 @@ from textual.binding import BindingType
 
 from fetchviz.core.actions import TOUR
 from fetchviz.core.baseline import Baseline
+from fetchviz.core.catalog import Strategy
 from fetchviz.core.model import RunState
+from fetchviz.core.session import compared
 from fetchviz.core.tour import Tour
 from fetchviz.ui.keys import bindings
 from fetchviz.ui.screens.board import CODE_BESIDE
@@ -61,9 +63,17 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         else:
             self.code.show(session.selected, session.selected_source)
 
+    def board_strategies(self) -> tuple[Strategy, ...]:
+        """What the tour runs: the newer clients it never runs stood as three "—" lines, and
+        at 80×24 counted in "best first · 1–6 of 11" while the ranking's end was cut off."""
+        return tuple(compared(self.session.catalog, tour=True))
+
     def rows_wanted(self) -> int:
         """Every row of a step's run, up to a screenful: the staircase and the waves are the
-        story (at 80×24 the whole board left 5 of the 10)."""
+        story (at 80×24 the whole board left 5 of the 10). The last step's story is the
+        ranking: the whole board, its slowest, which the caption names, too."""
+        if self.tour.step.strategy is None:
+            return 0
         return min(self.session.current_config.tasks, 12)
 
     def baseline_for(self, run: RunState | None, now: Baseline | None) -> Baseline | None:
