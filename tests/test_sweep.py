@@ -353,6 +353,10 @@ def test_fetchviz_sweep_writes_csv_or_json_and_refuses_both(capsys):
     assert result["sizes"] == [1, 3] and len(result["points"]) == 4
     assert main(["sweep", "--json", "--csv"]) == 2
     assert "one of the two" in capsys.readouterr().err
+    # Nothing below N = 100 to estimate sync from: it ran nothing, said "—" and exit 0.
+    assert main(["sweep", "-s", "sync", "-s", "aiohttp", "--tasks", "500", "--headless"]) == 2
+    said = capsys.readouterr().err
+    assert "sync: past N = 100 the sweep estimates it" in said and "--run-all-sizes" in said
 
 
 async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):
