@@ -110,6 +110,10 @@ def test_failed_tasks_are_results_not_errors():
         (["-n", "0"], "--tasks"),
         (["-n", "ten"], "--tasks"),
         (["-s", "fibers"], "unknown strategy"),
+        # A key as on the board, a start, a capital: what a teacher types (no hint was given).
+        (["-s", "3"], "3 is gather-blocking's key on the board: -s gather-blocking"),
+        (["-s", "async"], "(did you mean async-sequential?)"),
+        (["-s", "Sync"], "(did you mean sync?)"),
         (["--loop", "trio"], "unknown loop"),
         (["--url", "ftp://example.com/"], "http://"),
         (["--url", "not a url"], "http://"),

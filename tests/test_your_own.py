@@ -71,9 +71,11 @@ def test_there_are_examples_and_each_runs_to_the_end():
         (None, "missing.py:f", "missing.py: no such file"),
         ("def f(job):\n    return (\n", "mine.py:f", "mine.py:2: syntax error"),
         ("def g(job):\n    pass\n", "mine.py:f", "no function 'f'"),
+        ("def limited(job):\n    pass\n", "mine.py:limitd", "did you mean"),
         ("def f():\n    pass\n", "mine.py:f", "f() takes no argument"),
         ("def f(job, other):\n    pass\n", "mine.py:f", "f() needs 2 arguments"),
-        ("def f(job):\n    pass\n", "mine.py", "PATH.py:FUNCTION"),
+        ("def f(job):\n    pass\n", "mine.py", "PATH.py:FUNCTION, e.g. "),
+        ("def f(job):\n    pass\n\ndef g(a, b):\n    pass\n", "mine.py", "mine.py:f (see"),
         ("def f(job):\n    pass\n", "mine.py:not-a-name", "is not a Python function name"),
     ],
 )

@@ -5,6 +5,7 @@ but those it refuses)."""
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib.util
 import itertools
 import math
@@ -166,8 +167,21 @@ def _strategy(text: str) -> str:
             raise argparse.ArgumentTypeError(str(exc)) from None
         return text
     raise argparse.ArgumentTypeError(
-        f"unknown strategy {text!r}; choose from {', '.join(BY_ID)}, or your own PATH.py:FUNCTION"
+        f"unknown strategy {text!r}{_closest_strategy(text)}; choose from {', '.join(BY_ID)}, "
+        "or your own PATH.py:FUNCTION"
     )
+
+
+def _closest_strategy(text: str) -> str:
+    """' (did you mean …?)' for a key typed as on the board (-s 3), a start (-s async), a
+    capital or a typo (-s Sync, -s syncc); '' when nothing is close."""
+    by_key = [s.id for s in BY_ID.values() if s.key and s.key == text]
+    if by_key:
+        return f" ({text} is {by_key[0]}'s key on the board: -s {by_key[0]})"
+    lower = text.lower()
+    close = [id for id in BY_ID if len(lower) >= 3 and id.startswith(lower)]
+    close = close or difflib.get_close_matches(lower, BY_ID, n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close[:2])}?)" if close else ""
 
 
 def _strategies(args: argparse.Namespace) -> list[Strategy]:

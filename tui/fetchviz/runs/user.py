@@ -9,6 +9,7 @@ The run's process loads the file afresh for every run, so an edit shows at the n
 from __future__ import annotations
 
 import ast
+import difflib
 import importlib.util
 import sys
 from collections.abc import Callable
@@ -31,13 +32,30 @@ def split_spec(spec: str) -> tuple[str, str]:
     """'path/to/file.py:function' → its two parts (a Windows drive's colon stays in the path)."""
     path, colon, function = spec.rpartition(":")
     if not colon or not path.endswith(".py") or not function:
+        file = spec.rstrip(":")
+        named = _functions_of(file) if file.endswith(".py") else []
+        example = ", ".join(f"{file}:{name}" for name in named[:3]) or "examples/bounded.py:bounded"
         raise UserStrategyError(
-            f"{spec!r}: a strategy of your own is PATH.py:FUNCTION, "
-            "e.g. examples/bounded.py:bounded"
+            f"{spec!r}: a strategy of your own is PATH.py:FUNCTION, e.g. {example}"
         )
     if not function.isidentifier():
         raise UserStrategyError(f"{spec!r}: {function!r} is not a Python function name")
     return path, function
+
+
+def _functions_of(path: str) -> list[str]:
+    """The top-level functions of a file that takes one argument, as a strategy does; [] if
+    it cannot be read."""
+    try:
+        tree = ast.parse(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return []
+    return [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and _signature_problem(node.args) is None
+    ]
 
 
 def read_function(
@@ -66,9 +84,15 @@ def read_function(
         None,
     )
     if node is None:
+        names = [n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+        close = difflib.get_close_matches(function, names, n=1)
         raise UserStrategyError(
             f"{path}: no function {function!r} at the top level "
-            "(write `def {0}(job):` or `async def {0}(job):`)".format(function)
+            + (
+                f"(did you mean {path}:{close[0]}?)"
+                if close
+                else f"(write `def {function}(job):` or `async def {function}(job):`)"
+            )
         )
     problem = _signature_problem(node.args)
     if problem:
