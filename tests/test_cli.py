@@ -273,6 +273,11 @@ def test_the_user_s_keymap_file_is_read_where_no_keymap_is_given(tmp_path, monke
         ('tour.next = "x"\n"tour.next" = "y"\n', "'tour.next' is given twice"),
         ('"quit" = 5\n', "'quit': give its keys as a string"),
         ("tour.next = \n", "not valid TOML"),
+        ('"quit" = ""\n', "'quit': no key given"),
+        (
+            "tour.next = pagedown\n",
+            'not valid TOML (Invalid value (at line 1, column 13)); keys go in quotes: "tour.',
+        ),
         (b"\xff\xfe", "not valid TOML"),
         (None, "no such file"),
     ],

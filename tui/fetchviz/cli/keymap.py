@@ -35,7 +35,10 @@ def read(path: str) -> Keymap:
     except OSError as exc:
         raise KeymapError(f"{path}: cannot be read ({exc.strerror or exc})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise KeymapError(f"{path}: not valid TOML ({exc})") from None
+        # The likeliest slip, `tour.next = pagedown`: TOML's "Invalid value" says not what to do.
+        unquoted = "Invalid value" in str(exc)
+        hint = '; keys go in quotes: "tour.next" = "pagedown"' if unquoted else ""
+        raise KeymapError(f"{path}: not valid TOML ({exc}){hint}") from None
     try:
         keys = _flat(document)
         remapped(keys)

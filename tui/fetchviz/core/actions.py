@@ -371,8 +371,12 @@ def remapped(keymap: Mapping[str, str], actions: Iterable[Action] = ACTIONS) -> 
     for action_id, keys in keymap.items():
         if action_id not in known:
             raise KeymapError(f"unknown action {action_id!r}; `fetchviz keys` lists them")
-        if not isinstance(keys, str) or not keys.strip():
+        if not isinstance(keys, str):
             raise KeymapError(f'{action_id!r}: give its keys as a string, e.g. "pagedown,n"')
+        if not keys.strip():  # it is a string: "give its keys as a string" read as nonsense
+            raise KeymapError(
+                f'{action_id!r}: no key given; every action keeps one, e.g. "pagedown,n"'
+            )
         for key in (key.strip() for key in keys.split(",")):
             if not is_key(key):
                 hint = f"; write {key[-1].upper()!r}" if key.startswith("shift+") else ""
