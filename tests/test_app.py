@@ -651,9 +651,9 @@ def test_the_failures_window_names_rows_as_ranges():
     """800 rows were `rows 169, 170, 171, 172, 173, 174, 175, 176 …`: now whole, as ranges."""
     from fetchviz.ui.dialogs.details import row_ranges
 
-    assert row_ranges([169, 170, *range(172, 1000)]) == "169, 170, 172–999"
-    assert row_ranges([1, 3, 5, 7, 9, 11, 13, 15, 17]) == "1, 3, 5, 7, 9, 11 and 3 more"
-    assert row_ranges([4]) == "4"
+    assert row_ranges([169, 170, *range(172, 1000)]) == "rows 169, 170, 172–999"
+    assert row_ranges([1, 3, 5, 7, 9, 11, 13, 15, 17]) == "rows 1, 3, 5, 7, 9, 11 and 3 more"
+    assert row_ranges([4]) == "row 4"  # "rows 4" for one
 
 
 async def test_the_run_panels_settings_fit_its_frame(server):

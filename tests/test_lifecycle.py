@@ -299,3 +299,20 @@ def test_a_closed_terminal_leaves_nothing_even_mid_run():
         assert left_after(pids, 5) == []
     finally:
         term.close()
+
+
+def test_quitting_a_dashboard_that_records_says_where_its_runs_went(tmp_path):
+    """Before a talk, nothing said that the file was written, nor how to play it."""
+    path = tmp_path / "talk.jsonl.gz"
+    term = Terminal("-n", "2", "--delay", "20", "--record", str(path))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"done" not in term.output:  # the first run's
+            time.sleep(0.1)
+        term.type(b"q")
+        assert term.proc.wait(timeout=10) == 0
+        time.sleep(0.2)  # the last of the output drained
+        said = bytes(term.output).rsplit(b"\x1b[?1049l", 1)[-1].decode()  # after the screen
+        assert f"1 run recorded to {path}: fetchviz replay {path} plays it" in said, said
+    finally:
+        term.close()

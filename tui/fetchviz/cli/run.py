@@ -39,16 +39,20 @@ def dashboard(args: argparse.Namespace, tour: bool) -> int:
     def show(config: Config, server: EmbeddedServer | None) -> int:
         from fetchviz.ui import launch  # Textual loads only for the screens
 
-        return launch.dashboard(
-            config,
-            args.strategies,
-            server,
-            source(args.record, live=True, server=server),
-            compare_all=args.all,
-            tour=tour,
-            theme=args.theme,
-            keymap=keys,
-        )
+        events = source(args.record, live=True, server=server)
+        try:
+            return launch.dashboard(
+                config,
+                args.strategies,
+                server,
+                events,
+                compare_all=args.all,
+                tour=tour,
+                theme=args.theme,
+                keymap=keys,
+            )
+        finally:
+            say_recorded(events)
 
     with tuning.collection_deferred():  # the first frame sooner: until it is up, or ends
         return started(args, show)
@@ -103,6 +107,20 @@ def source(record: str | None, live: bool, server: EmbeddedServer | None = None)
     from fetchviz.records.recording import RecordingSource, RecordingWriter
 
     return RecordingSource(runner, RecordingWriter(record))
+
+
+def say_recorded(events: EventSource) -> None:
+    """On leaving a screen that recorded, where its runs went (before a talk, nothing said
+    that the file was written)."""
+    from fetchviz.records.recording import RecordingSource
+
+    if isinstance(events, RecordingSource):
+        path, runs = events.writer.path, events.writer.runs
+        played = f": fetchviz replay {path} plays {'it' if runs == 1 else 'them'}" if runs else ""
+        print(
+            f"fetchviz: {runs} run{'' if runs == 1 else 's'} recorded to {path}{played}",
+            file=sys.stderr,
+        )
 
 
 def progress(runs: int) -> Callable[[str], None]:

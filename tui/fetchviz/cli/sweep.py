@@ -9,7 +9,7 @@ import sys
 
 from fetchviz.cli import keymap
 from fetchviz.cli.args import Parser, UsageError, add_run_options, check
-from fetchviz.cli.run import progress, ready, say_caveats, source, started
+from fetchviz.cli.run import progress, ready, say_caveats, say_recorded, source, started
 from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import MAX_TASKS, Config
 from fetchviz.runs.server import EmbeddedServer
@@ -114,16 +114,19 @@ def run(args: argparse.Namespace) -> int:
         from fetchviz.ui import launch  # Textual loads only for the screens
 
         events = source(args.record, live=False, server=server)
-        return launch.sweep(
-            config,
-            args.strategies,
-            args.sizes,
-            up_to,
-            server,
-            events,
-            keymap=keys,
-            theme=args.theme,
-        )
+        try:
+            return launch.sweep(
+                config,
+                args.strategies,
+                args.sizes,
+                up_to,
+                server,
+                events,
+                keymap=keys,
+                theme=args.theme,
+            )
+        finally:
+            say_recorded(events)
 
     return started(args, chart)
 

@@ -194,6 +194,7 @@ class RecordingWriter:
             self._file = open(self.path, "wb")  # noqa: SIM115
         self._dirty = False
         self._closed = False
+        self.runs = 0  # how many runs were written: said on leaving a screen that recorded
         created = datetime.now(UTC).isoformat(timespec="milliseconds")
         self._write([{"fetchviz": __version__, "schema": SCHEMA, "created": created}])
         self.flush()
@@ -212,6 +213,7 @@ class RecordingWriter:
         cwd: str = "",
     ) -> None:
         wall, perf = time.time(), time.perf_counter()
+        self.runs += 1
         run: dict[str, Any] = {
             "run_id": run_id,
             "strategy": strategy,

@@ -61,8 +61,8 @@ def phase_lines(row: TaskRow) -> list[str]:
 
 
 def row_ranges(indices: list[int], most: int = 6) -> str:
-    """`0–168, 171, 200–999`: rows in runs of consecutive numbers, the first `most` of them,
-    then how many rows more (a list of eight numbers and `…` said little of 800 rows)."""
+    """`rows 0–168, 171, 200–999` (`row 7`): rows in runs of consecutive numbers, the first
+    `most` of them, then how many rows more (eight numbers and `…` said little of 800 rows)."""
     runs: list[list[int]] = []
     for index in indices:
         if runs and index == runs[-1][1] + 1:
@@ -73,7 +73,8 @@ def row_ranges(indices: list[int], most: int = 6) -> str:
         f"{a}" if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs[:most]
     ]
     left = sum(b - a + 1 for a, b in runs[most:])
-    return ", ".join(shown) + (f" and {left:,} more" if left else "")
+    word = "row" if len(indices) == 1 else "rows"  # "rows 0" for one
+    return f"{word} " + ", ".join(shown) + (f" and {left:,} more" if left else "")
 
 
 def failure_summary(run: RunState) -> str:
@@ -84,17 +85,17 @@ def failure_summary(run: RunState) -> str:
     reasons = Counter(row.error for row in run.tasks if row.error)
     for reason, count in reasons.most_common():
         rows = row_ranges([row.index for row in run.tasks if row.error == reason])
-        lines += ["", f"{count} × {reason}", f"   rows {rows}"]
+        lines += ["", f"{count} × {reason}", f"   {rows}"]
     if run.unreported:
         rows = row_ranges([row.index for row in run.tasks if row.finished is None])
         lines += [
             "",
             f"{run.unreported} never reported: the strategy returned without an answer for them",
-            f"   rows {rows}",
+            f"   {rows}",
         ]
     if run.cut_short:
         rows = row_ranges([row.index for row in run.tasks if row.cancelled])
-        lines += ["", run.cut_short, f"   rows {rows}"]
+        lines += ["", run.cut_short, f"   {rows}"]
     never = sum(row.started is None for row in run.tasks) if run.cancelled else 0
     if never:
         lines += ["", f"{never} never started: the run was cancelled first"]
