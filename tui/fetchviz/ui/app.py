@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import ClassVar
 
 from textual.app import App, SystemCommand
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from fetchviz.core.actions import ACTIONS, DASHBOARD, EVERY_MODE, Action, of_mode
@@ -56,9 +56,21 @@ class FetchvizApp(App[int]):
         self.actions = actions  # the table, with the user's keys (the keys panel lists them)
         self.session = session  # what the board screens draw; None for the sweep alone
         self.event_queue: asyncio.Queue[Batch] = asyncio.Queue()
+        self.moved = dict(keymap or {})  # action id → the user's keys, as Textual names them
         if keymap:
             self.set_keymap(dict(keymap))
         self._undo_signals: list[Callable[[], None]] = []
+
+    def get_key_display(self, binding: Binding) -> str:
+        """A key the user's keymap moved shows every key it gave, in its order, as the
+        defaults show theirs ("space →"): a clicker's pagedown, given first, was hidden
+        behind "→", the footer showing one binding an action."""
+        keys = self.moved.get(binding.id or "")
+        if keys is None:
+            return super().get_key_display(binding)
+        return " ".join(
+            super(FetchvizApp, self).get_key_display(Binding(key, "")) for key in keys.split(",")
+        )
 
     def on_mount(self) -> None:
         if self.start_theme:
