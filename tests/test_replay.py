@@ -200,6 +200,22 @@ async def test_a_run_chosen_by_p_or_n_is_held_at_its_end(recorded):
         await wait_until(pilot, lambda: session.current.strategy == "aiohttp")
 
 
+async def test_at_80_columns_the_replays_frame_keeps_n_whole(recorded):
+    """At 80 columns the frame read "replay 15/16 · 0.5× paused · N 10…", N cut (of 100):
+    the delay goes first."""
+    path, _, _ = recorded
+    source = ReplaySource(read_recording(path), speed=0.1)
+    app = replay_app(source)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.session.current is not None)
+        await pilot.press("space")
+        await pilot.pause(0.1)
+        summary = app.screen.query_one(Summary)
+        said = str(summary.border_subtitle)
+        assert said == "replay 1/2 · 0.1× paused · N 4", said
+        assert len(said) <= summary.size.width - 4  # inside the frame's corners
+
+
 @pytest.mark.parametrize(
     "content, complaint",
     [

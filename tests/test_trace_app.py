@@ -70,7 +70,10 @@ async def test_rows_and_output_live_then_again(server: EmbeddedServer) -> None:
 @pytest.mark.parametrize(
     ("script", "title", "cell"),
     [
-        ("tests/traced/thread_pool.py", "thread", "PoolExecutor-0_"),  # 22 characters, cut
+        # 22 characters, cut in the middle: what it is, and its number ("…dPoolExecutor-0_1"
+        # had cut the start of the word).
+        ("tests/traced/thread_pool.py", "thread", "ThreadPool"),
+        ("tests/traced/thread_pool.py", "thread", "…-0_"),
         ("tests/traced/aiohttp_gather.py", "task", "fetch-"),
     ],
 )

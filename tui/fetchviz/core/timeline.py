@@ -139,12 +139,19 @@ def fit_text(text: str, width: int) -> str:
 
 def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
     """'runner-12' → 'runner': the run's own thread. Pool threads keep their name; one too
-    long for the column keeps its end, where the names differ ('…Executor-0_12')."""
+    long for the column keeps its start, what it is, and its number, where the names differ
+    ('ThreadPoolEx…-0_12': '…dPoolExecutor-0_12' cut the start of the word)."""
     if name is None:
         return ""
     if name.startswith("runner-"):
         return "runner"
-    return name if len(name) <= width else "…" + name[-(width - 1) :]
+    if len(name) <= width:
+        return name
+    head, dash, number = name.rpartition("-")
+    tail = dash + number
+    if head and len(tail) <= width // 2:
+        return name[: width - 1 - len(tail)] + "…" + tail
+    return "…" + name[-(width - 1) :]
 
 
 def short_request(url: str, width: int, hosts: bool = False) -> str:

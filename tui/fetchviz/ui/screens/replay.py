@@ -91,6 +91,8 @@ class ReplayScreen(BoardScreen, inherit_bindings=False):
             return parts
         paused = " paused" if replay.clock.paused else ""
         place = f"{replay.current.index + 1}/{len(replay.recording.runs)}"
+        # At 80 columns "replay 15/16 · 0.5× paused · N 10…" cut N: the delay goes first.
+        parts = [(2 if i == 1 else rank, part) for i, (rank, part) in enumerate(parts)]
         return [(0, f"replay {place}"), (0, f"{replay.clock.speed:g}×{paused}"), *parts]
 
     def on_key(self, event: events.Key) -> None:
