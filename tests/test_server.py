@@ -52,6 +52,8 @@ def test_serves_nothing_but_the_latency_endpoints(server):
     assert requests.get(f"{server.base_url}/etc/passwd", timeout=5).status_code == 404
     assert requests.get(f"{server.base_url}/delay/x/1", timeout=5).status_code == 404
     assert requests.post(f"{server.base_url}/delay/0", timeout=5).status_code == 405
+    too_long = requests.get(f"{server.base_url}/delay/600001", timeout=5)
+    assert too_long.status_code == 404 and too_long.text == "the most is GET /delay/600000\n"
 
 
 def test_fail_rate_answers_http_500():

@@ -241,6 +241,20 @@ def test_compare_all_names_the_best_and_the_worst_and_how_far_apart():
     assert "1 of 4 done" in text(ranking(runs[:1], measured(5.0), total=4))  # still going
 
 
+def test_compare_all_with_failures_everywhere_ranks_the_runs_that_ran_in_full():
+    """The tour's own tip for taskgroup's step, --fail-rate 0.2, leaves nearly every run with
+    a failure: "No run had every request answered: nothing to compare"."""
+    one_failed = {3: "HTTP 500"}
+    runs = [
+        run_of("sync", [(i * 0.5, (i + 1) * 0.5) for i in range(10)], failed=one_failed, end=5.0),
+        run_of("aiohttp", [(0.0, 0.25)] * 10, lag=0.001, failed=one_failed, end=0.25),
+        pool("executor", 10, 5, 0.5),
+    ]
+    said = text(ranking(runs, measured(5.0), total=3))
+    assert "Fastest: aiohttp, 0.25 s; slowest: sync, 5.00 s, 20.0× longer" in said, said
+    assert "Ranked with their failures, counted in their times: sync (9 of 10 ok)" in said
+
+
 def test_compare_all_cut_short_ranks_nothing():
     cut = run_of("executor", [(0.0, -1.0)], end=0.1, cancelled=True)
     said = text(ranking([staircase("sync", 2, 0.5), cut], None, total=8))

@@ -85,6 +85,9 @@ def make_app(delay_ms: int = 500, jitter_ms: int = 0, fail_rate: float = 0.0) ->
             ms = delay_ms
         elif match and int(match.group(1)) <= MAX_DELAY_MS:
             ms = int(match.group(1))
+        elif match:  # a delay past the most: said, with the most (it was "try GET /delay/{ms}")
+            await _answer(send, 404, f"the most is GET /delay/{MAX_DELAY_MS}\n".encode())
+            return
         else:
             await _answer(send, 404, b"try GET /delay/{ms}\n")
             return
