@@ -44,8 +44,9 @@ def run_of(
     run.apply(TasksQueued(1, len(times), 0.0))
     for i, (start, finish) in enumerate(times):
         run.apply(TaskStarted(1, i, start, threads[i] if threads else "runner-1"))
-        if i in failed:
-            run.apply(TaskFailed(1, i, finish, failed[i]))
+        if i in failed:  # "HTTP 500": the server's answer, with its status
+            status = int(failed[i][5:]) if failed[i].startswith("HTTP ") else None
+            run.apply(TaskFailed(1, i, finish, failed[i], status))
         elif finish >= 0:  # a negative finish: still in flight
             run.apply(TaskFinished(1, i, finish, 200, 11))
     if lag is not None:
@@ -252,7 +253,12 @@ def test_compare_all_with_failures_everywhere_ranks_the_runs_that_ran_in_full():
     ]
     said = text(ranking(runs, measured(5.0), total=3))
     assert "Fastest: aiohttp, 0.25 s; slowest: sync, 5.00 s, 20.0× longer" in said, said
-    assert "Ranked with their failures, counted in their times: sync (9 of 10 ok)" in said
+    assert "Ranked with their HTTP errors, answered in time: aiohttp (9 of 10 ok)" in said
+    refused = run_of(
+        "httpx", [(0.0, 0.1)] * 10, lag=0.001, failed={0: "connection refused"}, end=0.1
+    )
+    said = text(ranking([*runs, refused], measured(5.0), total=4))
+    assert "Fastest: aiohttp" in said and "Not ranked, not every request answered: httpx" in said
 
 
 def test_compare_all_cut_short_ranks_nothing():

@@ -41,7 +41,7 @@ class Baselines:
         answer (or why not); a sync sample taken after it."""
         if run.strategy == "sync" and run.done:
             key = config.baseline_key()
-            if run.comparable and not run.unanswered:
+            if run.in_full:
                 self._measured[key] = run.elapsed(0.0)
                 self._errors[key] = run.failed
                 self._unused.pop(key, None)
@@ -134,7 +134,9 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
 
 
 def rank(run: RunState) -> tuple[int, float]:
-    """Best first: runs where every task was answered, then partly failed runs, then the
-    runs that are not comparable; by elapsed time within each."""
-    group = 0 if run.all_ok else (1 if run.comparable else 2)
+    """Best first: runs in which every task got the server's answer (an HTTP error is one:
+    --fail-rate's 500 comes after the same delay), then runs with a request unanswered, then
+    the runs that are not comparable; by elapsed time within each. (All-ok runs first put a
+    0.58 s sync above a 0.06 s aiohttp with one 500 in it, under "best first".)"""
+    group = 0 if run.in_full else (1 if run.comparable else 2)
     return group, run.elapsed(0.0)

@@ -223,6 +223,13 @@ class RunState:
         return self.comparable and self.ok == len(self.tasks)
 
     @property
+    def in_full(self) -> bool:
+        """Ran to its end with the server's answer for every task (an HTTP error is one):
+        its time is that of all its requests, as a sync baseline's must be, and as a ranking
+        compares (a refused request ends at once: a run with one is quicker than the work)."""
+        return self.comparable and not self.unanswered
+
+    @property
     def unanswered(self) -> int:
         """Tasks that got no answer from the server (refused, reset, timed out, cut short):
         an HTTP error is an answer, the embedded server's --fail-rate 500 after the same delay

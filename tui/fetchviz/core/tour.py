@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from fetchviz.core.baseline import Baseline, rank
@@ -386,12 +386,9 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
         ]
     if len(done) < total:  # the next run is on its way
         return [STEPS[-1].watch, f"{len(done)} of {total:,} done: the figures come at the end."]
-    ranked = sorted((run for run in done if run.all_ok), key=rank)
-    # With --fail-rate (the tour's own tip for taskgroup's step) nearly every run has a
-    # failure: the runs that ran in full are ranked all the same, failures said.
-    with_failures = len(ranked) < 2
-    if with_failures:
-        ranked = sorted((run for run in done if run.comparable), key=lambda r: r.elapsed(0.0))
+    # Ranked: the runs whose every request was answered, an HTTP error too (with --fail-rate,
+    # the tour's own tip for taskgroup's step, nearly every run has one: "nothing to compare").
+    ranked = sorted((run for run in done if run.in_full), key=rank)
     if not ranked:
         return ["No run had every request answered: nothing to compare. r runs them again."]
     best, worst = ranked[0], ranked[-1]
@@ -409,11 +406,16 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
                 f"{sync / max(overlapped):.1f}× to {sync / min(overlapped):.1f}× faster than "
                 f"sync; {len(ranked) - len(overlapped)} did not."
             )
-    failed = [f"{run.strategy} ({run.ok} of {len(run.tasks)} ok)" for run in done if not run.all_ok]
-    if with_failures:
-        lines.append(f"Ranked with their failures, counted in their times: {', '.join(failed)}.")
-    elif failed:
-        lines.append(f"Not ranked, not every request answered: {', '.join(failed)}.")
+
+    def counted(runs: Iterable[RunState]) -> str:
+        return ", ".join(f"{run.strategy} ({run.ok} of {len(run.tasks)} ok)" for run in runs)
+
+    unranked = [run for run in done if not run.in_full]
+    with_errors = [run for run in ranked if run.failed]
+    if unranked:
+        lines.append(f"Not ranked, not every request answered: {counted(unranked)}.")
+    elif with_errors:
+        lines.append(f"Ranked with their HTTP errors, answered in time: {counted(with_errors)}.")
     else:
         lines.append("Only what overlaps the waiting is faster: threads, or an async client.")
     return [fit(line) for line in lines[:3]]

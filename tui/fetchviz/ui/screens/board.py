@@ -253,8 +253,10 @@ class BoardScreen(PlainScreen[None], inherit_bindings=False):
         if not run.done:
             return "measuring the sync baseline…" if run.strategy == "sync" else "running…"
         said = verdict(run, baseline)
-        if said.startswith("baseline"):  # the sync run that measured it
-            said = f"this is the sync {said}"
+        if said == "baseline":  # the sync run that measured it
+            said = "this is the sync baseline"
+        elif said.startswith("baseline"):  # "the baseline · 8 of 10 ok · f: why" fits 80×24
+            said = f"the {said}"
         return f"{said} · f: why" if run.failed or run.error else said
 
     def _show_headline(self, run: RunState | None, baseline: Baseline | None) -> None:
