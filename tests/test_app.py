@@ -17,7 +17,7 @@ from textual.geometry import Region
 from conftest import config_for
 from fetchviz.core.catalog import BY_ID, STRATEGIES
 from fetchviz.core.config import Config
-from fetchviz.core.model import TaskState
+from fetchviz.core.model import RunState, TaskState
 from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.dialogs.details import Details
 from fetchviz.ui.dialogs.keys import KeysPanel
@@ -668,3 +668,54 @@ async def test_the_run_panels_settings_fit_its_frame(server):
             await wait_until(pilot, run_done(app, "aiohttp"))
             await pilot.pause()
             assert app.screen.query_one(Summary).border_subtitle == shown
+
+
+async def test_another_strategys_code_opens_at_its_top_left(server):
+    """At 80 columns the code takes the rows' place and scrolls: the next strategy's opened
+    where the last one's was left (gather-blocking's on its helper, its first column gone)."""
+    app = dashboard_app(config_for(server, tasks=2))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("c")
+        frame = app.screen.code_frame
+        await wait_until(pilot, lambda: app.focused is frame)
+        await pilot.press("pagedown", "right", "right", "right")
+        await wait_until(pilot, lambda: frame.scroll_x > 0 and frame.scroll_y > 0)
+        await pilot.press("3")
+        await wait_until(pilot, lambda: "gather-blocking" in str(frame.border_title))
+        await pilot.pause(0.1)
+        assert (frame.scroll_x, frame.scroll_y) == (0, 0)
+
+
+async def test_a_short_run_panel_keeps_the_verdict_whole_and_lets_the_cpu_line_go():
+    """The tour at 80×24 has six lines for the run: "1 of 10 ok, 8 cut short: not" and no
+    more, the verdict's end below the CPU time."""
+    from textual.app import App, ComposeResult
+
+    from fetchviz.core.events import RunFinished, RunStarted, TaskFailed, TaskFinished
+
+    class Short(App[None]):
+        CSS = "Summary { height: 6; width: 38; }"
+
+        def compose(self) -> ComposeResult:
+            yield Summary()
+
+    run = RunState.new(1, "taskgroup", 2, has_loop=True)
+    run.apply(RunStarted(1, "taskgroup", 2, 0.0))
+    run.apply(TaskFinished(1, 0, 0.1, 200, 11))
+    run.apply(TaskFailed(1, 1, 0.1, "HTTP 500", 500))
+    run.apply(RunFinished(1, 0.1, loop_lag_max=0.001, cpu=0.05))
+    verdict = "1 of 10 ok, 8 cut short: not comparable · f: why"
+    app = Short()
+    async with app.run_test(size=(40, 8)) as pilot:
+        summary = app.query_one(Summary)
+        await pilot.pause()
+        summary.show(run, 0.1, None, verdict, (0.0, 0.001))
+        await pilot.pause()
+        shown = summary.plain
+        assert "comparable · f: why" in shown.splitlines()[5], shown
+        assert "cpu" not in shown
+        summary.styles.height = 12  # room for all: the CPU time stays
+        await pilot.pause()
+        summary.show(run, 0.1, None, verdict, (0.0, 0.001))
+        assert "cpu" in summary.plain

@@ -71,7 +71,12 @@ class CodePanel(Static):
         `changed`: the tour's marks, the lines new `since` the step before (None: no gutter)."""
         if (strategy, source, changed, since) == self._showing:
             return
+        shown_before = self._showing
         self._showing = (strategy, source, changed, since)
+        if self.parent is not None and (shown_before is None or shown_before[0] != strategy):
+            # Another strategy's code opens at its top-left: the last one's scroll carried
+            # over, opening gather-blocking's on its helper with its first column gone.
+            self.parent.scroll_to(0, 0, animate=False)  # type: ignore[attr-defined]
         title = f"the code that runs: {strategy.id}"
         if changed:
             title += f" · ▌ new since {since}"

@@ -178,6 +178,7 @@ class Summary(TextLines):
                 for part in (textwrap.wrap(comparison, width)[:2] or [" "])
             ),
         ]
+        verdict_end = len(lines)  # the verdict is its last line so far
         if lag is None:
             lines.append(line(("loop lag — (no event loop)", "dim")))
         else:
@@ -195,6 +196,11 @@ class Summary(TextLines):
             if run.blocked_where is not None and (blocked or worst > BLOCKED):
                 lines.append(line((blocked_in(run.blocked_where), "red")))
         latency = run.latency() if run.done else None
+        cpu_line = 3  # after the headline, the bar and the elapsed time
+        if run.cpu is not None and 0 < self.content_size.height < verdict_end:
+            # A short panel (the tour at 80×24: six lines) lost the verdict's second line,
+            # "… cut short: not" and no more; the CPU time goes first.
+            del lines[cpu_line]
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
             lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
