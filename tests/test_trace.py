@@ -318,7 +318,7 @@ def test_the_table_tells_tasks_named_alike_and_processes_apart(server: EmbeddedS
     lines = done.stdout.splitlines()
     (head,) = [line for line in lines if line.lstrip().startswith("#")]
     assert " process thread " in head  # no asyncio task among them: threads
-    rows = [line.split() for line in lines if "GET http" in line]
+    rows = [line.split() for line in lines if " GET /" in line]
     assert len(rows) == 4 and all(row[9].isdigit() for row in rows), rows
 
 
@@ -419,6 +419,20 @@ def test_the_headless_table_keeps_the_end_of_a_long_url(
     assert len(rows) == 2
     for page, row in zip((1, 2), rows, strict=True):
         assert f"/delay/10/a/long/way/down/to/page/{page} " in row, row
+    # One rule for every row: a short URL was shown whole, a long one as its path. One
+    # server's requests are each a path, its origin in the column's title.
+    script.write_text(
+        "import sys, urllib.request\n"
+        "urllib.request.urlopen(sys.argv[1] + '/delay/10?q=0').read()\n"
+        "urllib.request.urlopen(sys.argv[1] + '/delay/10/a/long/way/down/to/the/end').read()\n",
+        encoding="utf-8",
+    )
+    done = fetchviz("trace", "--headless", str(script), origin, cwd=tmp_path)
+    lines = done.stdout.splitlines()
+    (head,) = [line for line in lines if line.lstrip().startswith("#")]
+    assert f" request · {origin} " in head, head
+    rows = [line for line in lines if " GET " in line]
+    assert " GET /delay/10?q=0 " in rows[0] and " GET …10/a/long/" in rows[1], rows
 
 
 def test_a_sigint_sent_to_fetchviz_alone_stops_the_program(server: EmbeddedServer) -> None:

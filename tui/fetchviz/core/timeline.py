@@ -155,15 +155,16 @@ def short_thread(name: str | None, width: int = THREAD_MAX) -> str:
 
 
 def short_request(url: str, width: int, hosts: bool = False) -> str:
-    """A traced request's URL in `width`: whole if it fits, else its path, else its end.
-    `hosts`: the program asked more than one server, so which one stays ("127.0.0.1:8790",
-    then as much of the path's end as fits)."""
-    if len(url) <= width:
-        return url
+    """A traced request's URL in `width`: its path (one server's: the table says which), else
+    the path's end. `hosts`: the program asked more than one server, so which one stays
+    ("127.0.0.1:8790", then as much of the path's end as fits). One rule for every row: a
+    short URL was shown whole and a longer one as its path, in one program's table."""
     rest = url.split("://", 1)[-1]
     host, _, tail = rest.partition("/")
     path = "/" + tail
     if hosts:
+        if len(url) <= width:
+            return url
         if len(rest) <= width:
             return rest
         keep = width - len(host) - 1

@@ -139,13 +139,16 @@ def print_table(state: TraceState, out: TextIO) -> None:
     if not state.tasks:
         return
     processes = len(state.processes) > 1  # a column of its own only then
+    hosts = len(state.origins) > 1
+    # One server: its origin in the column's title, each row its path.
+    title = "request" if hosts or not state.origins else f"request · {next(iter(state.origins))}"
+    title = fit_text(title, REQUEST)
     out.write(
-        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {'request':<{REQUEST}} "
+        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {title:<{REQUEST}} "
         + (f"{'process':>7} " if processes else "")
         + f"{state.thread_title():<18} where\n"
     )
     rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
-    hosts = len(state.origins) > 1
     for row in rows[:ROWS_SHOWN]:
         assert isinstance(row, TracedRow)
         start = state.offset(row.started)
