@@ -20,7 +20,7 @@ from fetchviz.trace.program import Program
 from fetchviz.trace.source import TraceSource
 from fetchviz.ui.app import FetchvizApp
 from fetchviz.ui.dialogs.details import Details, LiveDetails
-from fetchviz.ui.screens.trace import GRACE, TraceScreen, threads_text
+from fetchviz.ui.screens.trace import TraceScreen, threads_text
 from test_app import wait_until
 from test_server import alive
 
@@ -149,6 +149,28 @@ async def test_an_unended_line_is_shown_as_a_terminal_would(server: EmbeddedServ
         assert str(screen.output.border_subtitle) == screen.output_note()
 
 
+async def test_below_the_rows_the_output_panel_is_as_tall_as_its_lines(
+    server: EmbeddedServer, tmp_path: Path
+) -> None:
+    """At 80×24 its eight lines for a program's one line left 7 of 12 rows; `o`, which hides
+    it, was not in the footer."""
+    script = tmp_path / "one_line.py"
+    script.write_text(
+        "import sys, urllib.request\n"
+        "for _ in range(12):\n"
+        "    urllib.request.urlopen(sys.argv[1]).read()\n"
+        "print('12 fetched')\n",
+        encoding="utf-8",
+    )
+    app, screen = traced_app(str(script), server.url(10))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: screen.state is not None and screen.state.done)
+        await wait_until(pilot, lambda: screen.output.size.height == 1)
+        assert screen.output.outer_size.height == 3  # its line and its border
+        assert screen.table.size.height >= 12  # every request's row
+        assert "Output" in footer_words(app)
+
+
 async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> None:
     app, screen = traced_app("examples/tutorial/sync.py", server.url(5000))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -165,9 +187,11 @@ async def test_escape_stops_it_and_q_leaves_nothing(server: EmbeddedServer) -> N
         # Over: the footer offers no "esc Stop", and "Stopping it: …" is not left beside it.
         await wait_until(pilot, lambda: "Stop" not in footer_words(app))
         assert "Rerun" in footer_words(app)
-        # "Stopping it: …" lasts the grace, no longer: it is stale beside "killed by SIGINT".
-        stopping = [n for n in app._notifications if "Stopping it" in str(n.message)]
-        assert all(n.timeout is not None and n.timeout <= GRACE + 1 for n in stopping)
+        # "Stopping it: … killed in 3 s if still running" goes when the program has ended: it
+        # stayed up beside "killed by SIGINT".
+        await wait_until(
+            pilot, lambda: not [n for n in app._notifications if "Stopping it" in str(n.message)]
+        )
         await pilot.press("r")
         await wait_until(pilot, lambda: "Stop" in footer_words(app))
         await wait_until(pilot, lambda: screen.source.current is not None)

@@ -316,7 +316,6 @@ ACTIONS: tuple[Action, ...] = (
         "Output",
         "show or hide the program's output, beside its rows or below them",
         frozenset({TRACE}),
-        footer=False,
         palette="Show the program's output",
     ),
     # Everywhere.

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 FRAME = 1 / 30  # a program's events are drawn at most this often
 TICK = 1 / 10  # the clock on screen moves this often while it runs
 OUTPUT_BESIDE = 150  # from this width, the output sits beside the rows, not under them
+OUTPUT_MOST = 8  # below the rows, the output panel's height at most, its border in
 
 
 class TraceScreen(PlainScreen[None], inherit_bindings=False):
@@ -70,6 +71,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.state: TraceState | None = None
         self.shown_output = 0  # lines of the state's output written to the panel
         self.shown_done = False  # the footer shows the run's end (no esc Stop once it is over)
+        self.stopping = False  # escape's toast is up: it goes when the program has ended
 
     @property
     def fetchviz(self) -> FetchvizApp:
@@ -106,6 +108,16 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
     def _fit(self, width: int) -> None:
         body = self.query_one("#trace-body")
         body.set_class(width >= OUTPUT_BESIDE, "beside")
+        self._size_output()
+
+    def _size_output(self) -> None:
+        """Below the rows, the output panel as tall as its lines, up to OUTPUT_MOST: at 80×24
+        its eight lines for a program's one left 7 of 12 rows. Beside them, the CSS's."""
+        if self.query_one("#trace-body").has_class("beside"):
+            self.output.styles.height = None
+            return
+        written = self.state.output_count if self.state is not None else 0
+        self.output.styles.height = min(OUTPUT_MOST, max(1, written) + 2)  # and its border
 
     def output_note(self) -> str:
         return "its stdin is not the terminal"
@@ -118,6 +130,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.state = TraceState.traced(handle.run_id, program.shown, program.cwd)
         self.output.clear()
         self.shown_output = 0
+        self._size_output()
         self.table.show(self.state)
         self.shown_done = False
         self.refresh_bindings()
@@ -143,6 +156,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.",
                 timeout=GRACE + 0.5,
             )
+            self.stopping = True
 
     def action_toggle_output(self) -> None:
         self.output.display = not self.output.display
@@ -191,6 +205,9 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 if not self.shown_done:
                     self.shown_done = True
                     self.refresh_bindings()
+                    if self.stopping:  # "killed in 3 s if still running": it is not
+                        self.stopping = False
+                        self.app.clear_notifications()
                 self.ended(state)
             await asyncio.sleep(FRAME)
 
@@ -276,6 +293,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 f"[dim]{offset:7.3f}[/] " + (f"[{colour}]{body}[/]" if colour else body)
             )
         self.shown_output = state.output_count
+        self._size_output()
 
 
 SUMMARY_LINES = 5  # the summary panel's lines (its height, 7, less its border)
