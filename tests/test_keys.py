@@ -128,13 +128,17 @@ async def test_a_clicker_moves_the_tour_with_pageup_and_pagedown(server):
 
 async def test_a_clicker_key_given_beside_the_defaults_shows_in_the_footer(server):
     """`"tour.next" = "pagedown,space,right"`: the footer said "→ Next", and a presenter
-    checking the clicker was wired saw no sign of it."""
-    keymap = {"tour.next": "pagedown,space,right"}
+    checking the clicker was wired saw no sign of it. The first key given shows (all three
+    pushed "q Quit" off 80 columns)."""
+    keymap = {"tour.next": "pagedown,space,right", "tour.previous": "pageup,left"}  # talk.md's
     app = dashboard_app(config_for(server, tasks=2), tour=True, keymap=keymap)
-    async with app.run_test(size=(100, 24)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, run_done(app, "sync"))
         keys = [str(key.render()) for key in app.screen.query("FooterKey")]
-        assert any("pgdn space → Next" in key for key in keys), keys
+        assert any("pgdn Next" in key for key in keys), keys
+        assert any("pgup Back" in key for key in keys), keys
+        footer = app.screen.query_one("Footer")
+        assert sum(key.outer_size.width for key in footer.query("FooterKey")) <= 80
 
 
 async def test_a_moved_pick_shows_its_new_key_on_the_board_and_runs(server):

@@ -230,6 +230,14 @@ async def test_replayed_on_the_trace_screen_run_after_run(tmp_path: Path) -> Non
         assert state().run_id == 1  # held: not on to the next while paused
         await pilot.press("space")
         await wait_for(pilot, lambda: state().run_id == 2)
+        # Played on (not paused), a run chosen by p still stops at its end: it rolled on into
+        # the next run, as a board's replay no longer does.
+        await wait_for(pilot, lambda: state().done)
+        await pilot.press("p")
+        await wait_for(pilot, lambda: state().run_id == 1 and state().done)
+        await wait_for(pilot, lambda: "paused" in str(screen.summary.border_subtitle))
+        await pilot.pause(1.0)  # past the recorded pause between the two, at 4×
+        assert state().run_id == 1
         bound = {binding.action for binding in screen.BINDINGS if hasattr(binding, "action")}
         assert {"pause", "skip", "next_run", "previous_run"} <= bound
         assert not bound & {"toggle_code", "failures", "rerun", "stop"}

@@ -62,15 +62,14 @@ class FetchvizApp(App[int]):
         self._undo_signals: list[Callable[[], None]] = []
 
     def get_key_display(self, binding: Binding) -> str:
-        """A key the user's keymap moved shows every key it gave, in its order, as the
-        defaults show theirs ("space →"): a clicker's pagedown, given first, was hidden
-        behind "→", the footer showing one binding an action."""
+        """A key the user's keymap moved shows the first key it gave, the user's own (a
+        clicker's pagedown, given before the defaults, was hidden behind "→", the footer
+        showing one binding an action; all of them, "pgdn space →", pushed "q Quit" off 80
+        columns)."""
         keys = self.moved.get(binding.id or "")
-        if keys is None:
+        if not keys:
             return super().get_key_display(binding)
-        return " ".join(
-            super(FetchvizApp, self).get_key_display(Binding(key, "")) for key in keys.split(",")
-        )
+        return super().get_key_display(Binding(keys.split(",")[0], ""))
 
     def on_mount(self) -> None:
         if self.start_theme:

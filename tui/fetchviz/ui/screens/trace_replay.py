@@ -33,6 +33,7 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
         super().__init__(playback)
         self.playback = playback
         self.next_run: Timer | None = None  # the next recorded run, due after this one's gap
+        self.hold_at_end = False  # a run chosen by n or p: paused at its end, as a board's
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -65,6 +66,9 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
         gap = self.playback.gap()
         if gap is None:
             return
+        if self.hold_at_end and not self.playback.replay.clock.paused:
+            self.playback.toggle_pause()  # it played on into the next run
+            self.redraw()
         if self.playback.replay.clock.paused:
             self.playback.held = True
         else:
@@ -94,15 +98,16 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
         self.redraw()
 
     def action_next_run(self) -> None:
-        self._step(+1)
+        self._step(+1, hold=True)
 
     def action_previous_run(self) -> None:
-        self._step(-1)
+        self._step(-1, hold=True)
 
-    def _step(self, by: int) -> None:
+    def _step(self, by: int, hold: bool = False) -> None:
         self._cancel_next()
         said = self.playback.go_to(self.playback.index + by)
         if said:
             self.notify(said, timeout=3)
             return
+        self.hold_at_end = hold
         self.start()
