@@ -316,3 +316,21 @@ def test_quitting_a_dashboard_that_records_says_where_its_runs_went(tmp_path):
         assert f"1 run recorded to {path}: fetchviz replay {path} plays it" in said, said
     finally:
         term.close()
+
+
+def test_quitting_a_traced_program_that_records_says_where_its_run_went(tmp_path):
+    path = tmp_path / "traced.jsonl"
+    script = tmp_path / "quick.py"
+    script.write_text("print('hello')\n", encoding="utf-8")
+    term = Terminal("trace", "--record", str(path), str(script))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and b"exited with 0" not in term.output:
+            time.sleep(0.1)
+        term.type(b"q")
+        assert term.proc.wait(timeout=10) == 0
+        time.sleep(0.2)  # the last of the output drained
+        said = bytes(term.output).rsplit(b"\x1b[?1049l", 1)[-1].decode()
+        assert f"1 run recorded to {path}: fetchviz replay {path} plays it" in said, said
+    finally:
+        term.close()

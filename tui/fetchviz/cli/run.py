@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fetchviz.cli import keymap
 from fetchviz.cli.args import checked, config_of, dashboard_parser
@@ -18,6 +19,9 @@ from fetchviz.core.source import EventSource
 from fetchviz.runs import tuning
 from fetchviz.runs.procs import raise_open_file_limit
 from fetchviz.runs.server import EmbeddedServer
+
+if TYPE_CHECKING:
+    from fetchviz.records.recording import RecordingWriter
 
 Work = Callable[[Config, EmbeddedServer | None], int]
 
@@ -115,12 +119,16 @@ def say_recorded(events: EventSource) -> None:
     from fetchviz.records.recording import RecordingSource
 
     if isinstance(events, RecordingSource):
-        path, runs = events.writer.path, events.writer.runs
-        played = f": fetchviz replay {path} plays {'it' if runs == 1 else 'them'}" if runs else ""
-        print(
-            f"fetchviz: {runs} run{'' if runs == 1 else 's'} recorded to {path}{played}",
-            file=sys.stderr,
-        )
+        say_written(events.writer)
+
+
+def say_written(writer: RecordingWriter) -> None:
+    path, runs = writer.path, writer.runs
+    played = f": fetchviz replay {path} plays {'it' if runs == 1 else 'them'}" if runs else ""
+    print(
+        f"fetchviz: {runs} run{'' if runs == 1 else 's'} recorded to {path}{played}",
+        file=sys.stderr,
+    )
 
 
 def progress(runs: int) -> Callable[[str], None]:

@@ -26,12 +26,14 @@ from fetchviz.cli.args import (
     recording_file,
     whole,
 )
+from fetchviz.cli.run import say_written
 from fetchviz.core.config import DEFAULT_DELAY_MS, Config
 from fetchviz.runs import tuning
 from fetchviz.runs.server import MAX_DELAY_MS, EmbeddedServer
 from fetchviz.trace.program import Program, ProgramError
 
 if TYPE_CHECKING:
+    from fetchviz.records.recording import RecordingWriter
     from fetchviz.trace.recorded import RecordedTrace
     from fetchviz.trace.source import TraceSource
 
@@ -162,16 +164,26 @@ def run(args: argparse.Namespace) -> int:
                 return _headless(args, server)
             from fetchviz.ui import launch
 
-            return launch.trace(args.program, server, args.theme, keys, _recorder(args, server))
+            writers: list[RecordingWriter] = []
+            try:
+                return launch.trace(
+                    args.program, server, args.theme, keys, _recorder(args, server, writers)
+                )
+            finally:
+                for writer in writers:  # where its runs went, as the dashboard says it
+                    say_written(writer)
         finally:
             if server is not None:
                 server.close()
 
 
 def _recorder(
-    args: argparse.Namespace, server: EmbeddedServer | None
+    args: argparse.Namespace,
+    server: EmbeddedServer | None,
+    writers: list[RecordingWriter] | None = None,
 ) -> Callable[[TraceSource], RecordedTrace] | None:
-    """--record FILE: what wraps the program's source so that its runs are written."""
+    """--record FILE: what wraps the program's source so that its runs are written (each
+    writer made also put in `writers`)."""
     if args.record is None:
         return None
     from fetchviz.records.recording import RecordingWriter
@@ -186,7 +198,10 @@ def _recorder(
         )
 
     def record(source: TraceSource) -> RecordedTrace:
-        return RecordedTrace(source, RecordingWriter(args.record), config)
+        writer = RecordingWriter(args.record)
+        if writers is not None:
+            writers.append(writer)
+        return RecordedTrace(source, writer, config)
 
     return record
 
