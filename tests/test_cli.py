@@ -403,3 +403,15 @@ def test_where_a_server_cannot_listen_is_a_bad_command_line(command):
             assert done.returncode == 2, done.stderr
             [line] = done.stderr.strip().splitlines()
             assert line.startswith(f"fetchviz {command}: cannot listen on ") and advice in line
+
+
+def test_a_long_sequential_run_says_how_long_it_will_take_before_it_starts():
+    """`fetchviz --headless -n 5000` (sync, 500 ms) said "sync (1/1)…" for 42 minutes."""
+    from fetchviz.cli.run import long_wait
+    from fetchviz.core.config import Config
+
+    config = Config(tasks=5000, url="http://127.0.0.1:9/", delay_ms=500)
+    said = long_wait(BY_ID["sync"], config)
+    assert said == ", one request after another: at least 42 min (N × 500 ms)"
+    assert long_wait(BY_ID["aiohttp"], config) == ""  # all at once: no such floor
+    assert long_wait(BY_ID["sync"], Config(tasks=10, url=config.url, delay_ms=500)) == ""

@@ -346,6 +346,20 @@ def test_an_answer_given_twice_or_outside_its_block_is_the_runs_error(tmp_path):
     assert run["ok"] == 0 and run["failed"] == 1 and run["unreported"] == 0
 
 
+def test_a_function_that_takes_the_job_for_a_url_is_told_so(tmp_path):
+    path = write(
+        tmp_path,
+        """
+        import requests
+
+        def fetch(url):
+            return requests.get(url, timeout=5)
+        """,
+    )
+    (run,) = run_json("-n", "2", "-s", f"{path}:fetch")["runs"]
+    assert run["error"].endswith("(your function is given the job, not a URL: fetch job.urls[i])")
+
+
 def test_a_forgotten_answer_says_so_not_no_response(tmp_path):
     """The likeliest slip with the job API: the request is made and answered, and the block
     ends without `fetch.done(...)`: the row said "no response", pointing at the network."""

@@ -143,6 +143,20 @@ def progress(runs: int) -> Callable[[str], None]:
     return say
 
 
+def long_wait(strategy: Strategy, config: Config) -> str:
+    """For a strategy that fetches one request after another at a known delay, how long it
+    will take, where that is long (`-n 5000` of sync: 42 minutes of a silent line)."""
+    from fetchviz.runs.sweep import SEQUENTIAL
+
+    if strategy.id not in SEQUENTIAL or config.delay_ms is None:
+        return ""
+    seconds = config.tasks * config.delay_ms / 1000
+    if seconds < 30:
+        return ""
+    said = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return f", one request after another: at least {said} (N × {config.delay_ms} ms)"
+
+
 def say_caveats(strategies: list[Strategy], config: Config) -> None:
     """On stderr, before the runs: where a client will not keep the rules to the letter."""
     for strategy in strategies:
@@ -171,7 +185,7 @@ def _headless(args: argparse.Namespace, config: Config, server: EmbeddedServer |
     say = progress(len(strategies))
 
     def before_each(strategy: Strategy) -> None:
-        say(strategy.id)
+        say(strategy.id + long_wait(strategy, config))
         ready(server)
 
     runs: list[RunState] = []  # filled as runs start: what finished survives a Ctrl+C
