@@ -38,6 +38,15 @@ async def test_the_tour_goes_a_step_a_key_back_to_what_was_recorded_and_leaves(s
             pilot, lambda: app.session.current is not before and app.session.current.done
         )
         assert app.session.tour.run is app.session.current
+        # One escape asks (in a talk it is the reflex for "stop this run", and it left the
+        # tour for good); a step's key takes it back; a second escape leaves.
+        await pilot.press("escape")
+        assert app.session.tour is not None
+        assert shown(app).startswith("escape again leaves the tour for the dashboard")
+        await pilot.press("left")
+        assert shown(app).startswith("step 1/9")
+        await pilot.press("right", "escape")
+        assert app.session.tour is not None
         await pilot.press("escape")
         assert app.session.tour is None and "step" not in shown(app)
         await pilot.press("1")  # the dashboard's keys again
@@ -81,7 +90,7 @@ async def test_at_80_by_24_the_tour_shows_every_row_of_its_run_and_the_board_a_p
         assert screen.board.border_title.startswith("strategies · ")
         # Of the tour's strategies: the newer clients it never runs are not on its board.
         assert screen.board.border_title.endswith(f" of {len(TUTORIAL)}")
-        await pilot.press("escape")  # the dashboard: its board is its menu, whole
+        await pilot.press("escape", "escape")  # the dashboard: its board is its menu, whole
         await wait_until(pilot, lambda: app.screen.board.border_title == "strategies")
         board = str(app.screen.board.render())
         assert "sync" in board and "curl-cffi" in board
@@ -125,11 +134,13 @@ async def test_past_the_last_step_the_step_line_says_so_and_nothing_follows_onto
         await tour_to(pilot, "threads")
         await pilot.press("space", "right")  # to compare all, the last step, and past it
         await pilot.pause(0.1)
-        assert shown(app).startswith("step 9/9 is the last: ← goes back, escape leaves the tour")
+        assert shown(app).startswith(
+            "step 9/9 is the last: ← goes back, escape twice leaves the tour"
+        )
         assert not app._notifications
         await pilot.press("left")
         await pilot.pause(0.1)
         assert shown(app).startswith("step 8/9 · ")
-        await pilot.press("escape")
+        await pilot.press("escape", "escape")
         await pilot.pause(0.1)
         assert "last" not in shown(app) and not app._notifications

@@ -196,7 +196,7 @@ ACTIONS: tuple[Action, ...] = (
         "escape",
         "leave_tour",
         "Leave",
-        "leave the tour for the dashboard (a run going on goes on)",
+        "pressed twice, leave the tour for the dashboard (a run going on goes on)",
         frozenset({TOUR}),
         priority=True,
         palette="Leave the tour",

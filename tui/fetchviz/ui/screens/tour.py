@@ -3,10 +3,12 @@ the dashboard as it is."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import SystemCommand
 from textual.binding import BindingType
 
@@ -20,6 +22,8 @@ from fetchviz.ui.keys import bindings
 from fetchviz.ui.screens.board import CODE_BESIDE
 from fetchviz.ui.screens.dashboard import DashboardScreen
 
+LEAVE_WINDOW = 3.0  # seconds in which a second escape leaves the tour
+
 
 class TourScreen(DashboardScreen, inherit_bindings=False):
     """The dashboard's runs, with the tour's steps for keys and its captions for a story."""
@@ -27,6 +31,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
     MODE: ClassVar[str] = TOUR
     BINDINGS: ClassVar[list[BindingType]] = bindings(TOUR)
     past_the_end = False  # → was pressed at the last step: the description says so
+    leave_asked_at: float | None = None  # escape pressed once, when: a second one leaves
 
     @property
     def tour(self) -> Tour:
@@ -86,7 +91,12 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             (self.next_run(), "bold yellow"),
             # → at the last step: said on the step's line, not in a toast, which outlived the
             # tour on the dashboard after escape (where escape cancels a run).
-            (f"{self.tour.place} is the last: ← goes back, escape leaves the tour", "bold yellow")
+            ("escape again leaves the tour for the dashboard; a step's key stays", "bold yellow")
+            if self.leave_asked()
+            else (
+                f"{self.tour.place} is the last: ← goes back, escape twice leaves the tour",
+                "bold yellow",
+            )
             if self.past_the_end
             else (self.tour.header(), "bold"),
             *(f"\n{line}" for line in caption),
@@ -94,8 +104,22 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             overflow="ellipsis",
         )
 
+    def leave_asked(self) -> bool:
+        asked = self.leave_asked_at
+        return asked is not None and time.monotonic() - asked < LEAVE_WINDOW
+
+    def stay(self) -> None:
+        """A step's key (or one of no action) takes back a first escape."""
+        self.leave_asked_at = None
+
+    def on_key(self, event: events.Key) -> None:
+        if self.leave_asked_at is not None and event.key != "escape":
+            self.stay()
+            self.redraw()
+
     def action_rerun(self) -> None:
         """r in the tour runs the step again."""
+        self.stay()
         self.past_the_end = False
         strategy = self.tour.step.strategy
         if strategy is None:
@@ -104,6 +128,7 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             self.run_asked(self.session.by_id[strategy])
 
     def action_next_step(self) -> None:
+        self.stay()
         if self.tour.next():
             self.step()
         else:
@@ -111,12 +136,21 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             self.redraw()
 
     def action_previous_step(self) -> None:
+        self.stay()
         self.past_the_end = False
         if self.tour.previous():
             self.step()
 
     def action_leave_tour(self) -> None:
-        """escape in the tour: the dashboard, as it is (a run going on goes on)."""
+        """escape twice in the tour: the dashboard, as it is (a run going on goes on). Once,
+        the step's line asks: in a talk, escape is the reflex for "stop this run", and one
+        press left the tour for good, its recorded steps with it."""
+        if not self.leave_asked():
+            self.leave_asked_at = time.monotonic()
+            self.redraw()
+            self.set_timer(LEAVE_WINDOW, self.redraw)  # the question goes when it lapses
+            return
+        self.leave_asked_at = None
         self.session.leave_tour()
         # This screen's consumer stops now: the dashboard's takes the queue from its mount.
         self.workers.cancel_group(self, "events")
