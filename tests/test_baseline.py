@@ -189,3 +189,22 @@ def test_a_run_near_the_whole_of_its_baseline_saved_is_not_said_to_save_all_of_i
     assert compare(0.1, 32.3) == "323.0× faster · 99.7% less time"
     assert compare(0.001, 100.0) == "100000.0× faster · 99.9% less time"
     assert compare(1.0, 100.0) == "100.0× faster · 99% less time"
+
+
+def test_at_80_columns_the_table_puts_each_verdict_under_its_row():
+    """At 80 columns (a terminal talk) every row wrapped, its bar and verdict on the next
+    line from column 0; a pipe's lines stay whole."""
+    config = Config(tasks=4, url="http://127.0.0.1:9/")
+    runs = [scripted_run("sync", 4, 0, 4.0), scripted_run("executor", 4, 0, 1.0)]
+    narrow = io.StringIO()
+    print_table(config, runs, narrow, width=80)
+    lines = narrow.getvalue().splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    executor = lines.index(next(line for line in lines if line.startswith("executor")))
+    assert lines[executor + 1] == "    vs sync: 4.0× faster · 75% less time"
+    whole = io.StringIO()
+    print_table(config, runs, whole)  # not a terminal: as wide as it takes
+    assert any(
+        line.startswith("executor") and line.endswith("4.0× faster · 75% less time")
+        for line in whole.getvalue().splitlines()
+    )

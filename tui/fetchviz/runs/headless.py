@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import os
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -71,6 +73,25 @@ async def run_all(
     return runs
 
 
+ROW = 59  # a row's columns before its bar: name, elapsed, cpu, ok, failed, loop lag
+
+
+def versus_sync(run: RunState, baseline: Baseline | None) -> str:
+    """What the table says of a run beside the sync baseline, the loop's block too."""
+    versus = verdict(run, baseline)
+    if loop_blocked(run.loop_lag_max, run.elapsed(0.0)):
+        versus += " · loop blocked"
+    return versus
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """The columns of the terminal `out` writes to; None for a pipe or a file."""
+    try:
+        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+
+
 def baselines_of(config: Config, runs: list[RunState]) -> Baselines:
     baselines = Baselines()
     for run in runs:
@@ -117,10 +138,14 @@ def print_table(
     out: TextIO,
     measure: str = MEASURE_LIVE,
     known: Baselines | None = None,
+    width: int | None = None,
 ) -> None:
     """One line per run, best first (runs that failed last), with a bar on a shared scale;
     `measure` says how to measure a baseline that is only estimated, as the command can;
-    `known` as for result_json."""
+    `known` as for result_json. `width`: the columns to fit (default: the terminal's, where
+    `out` is one; a pipe's lines are whole). Where a row and its verdict do not fit, the
+    verdict goes on a line of its own under the row, and the bar shortens (at 80 columns
+    every row wrapped)."""
     known = known if known is not None else baselines_of(config, runs)
     baseline = known.get(config)
     targets = config.targets
@@ -128,9 +153,14 @@ def print_table(
         config.url if len(targets) == 1 else f"{len(targets)} URLs in turn: {', '.join(targets)}"
     )
     out.write(f"{config.tasks} task{'' if config.tasks == 1 else 's'} · {where}\n\n")
+    verdicts = {id(run): versus_sync(run, baseline) for run in runs}
+    width = width or terminal_width(out)
+    longest = max((len(versus) for versus in verdicts.values()), default=0)
+    below = width is not None and ROW + BAR + 2 + longest > width  # the verdict's own line
+    bar_width = max(0, min(BAR, width - ROW - 1)) if below and width is not None else BAR
     out.write(
-        f"{'strategy':<18}{'elapsed':>9}{'cpu':>8}{'ok':>7}{'failed':>7}{'loop lag':>10}  "
-        f"{'':<{BAR}}  vs sync\n"
+        f"{'strategy':<18}{'elapsed':>9}{'cpu':>8}{'ok':>7}{'failed':>7}{'loop lag':>10}"
+        + ("\n" if below else f"  {'':<{BAR}}  vs sync\n")
     )
     # Bars for the runs that can be compared: a run that fetched nothing is not on the scale.
     slowest = max((run.elapsed(0.0) for run in runs if run.comparable), default=0.0)
@@ -141,16 +171,16 @@ def print_table(
         name = (
             run.strategy if strategies.count(run.strategy) == 1 else f"{run.strategy} #{run.run_id}"
         )
-        versus = verdict(run, baseline)
+        versus = verdicts[id(run)]
         lag = "—" if run.loop_lag_max is None else fmt_lag(run.loop_lag_max)
         cpu = "—" if run.cpu is None else f"{run.cpu:.3f}s"  # the run's process, every thread
-        if loop_blocked(run.loop_lag_max, elapsed):
-            versus += " · loop blocked"
-        bar = meter(elapsed / slowest if slowest and run.comparable else 0.0, BAR)
-        out.write(
-            f"{name:<18}{elapsed:>8.3f}s{cpu:>8}{run.ok:>7}{run.failed:>7}{lag:>10}  {bar}  "
-            f"{versus}\n"
-        )
+        share = elapsed / slowest if slowest and run.comparable else 0.0
+        bar = meter(share, bar_width) if bar_width else ""
+        row = f"{name:<18}{elapsed:>8.3f}s{cpu:>8}{run.ok:>7}{run.failed:>7}{lag:>10}"
+        if below:
+            out.write(f"{row} {bar}".rstrip() + f"\n{'':4}vs sync: {versus}\n")
+        else:
+            out.write(f"{row}  {bar}  {versus}\n")
     if baseline and not baseline.measured:
         out.write(
             f"\nsync baseline estimated at {baseline.elapsed:.3f}s ({baseline.how}, "
