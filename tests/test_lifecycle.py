@@ -334,3 +334,17 @@ def test_quitting_a_traced_program_that_records_says_where_its_run_went(tmp_path
         assert f"1 run recorded to {path}: fetchviz replay {path} plays it" in said, said
     finally:
         term.close()
+
+
+def test_fetchviz_keys_fits_the_terminal_it_is_printed_on():
+    """Each row is some 140 columns: on a terminal every one wrapped from column 0. There,
+    what it does goes under its row; a pipe's rows stay whole (test_cli reads them)."""
+    term = Terminal("keys")  # 100 columns
+    try:
+        assert term.proc.wait(timeout=30) == 0
+        time.sleep(0.2)  # the last of the output drained
+        lines = bytes(term.output).decode().replace("\r\n", "\n").splitlines()
+        assert len(lines) > 40 and all(len(line) <= 100 for line in lines), lines
+        assert "    this list of keys, in a window" in lines
+    finally:
+        term.close()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import textwrap
 
 from fetchviz.cli import keymap
 from fetchviz.cli.args import Parser, add_keymap, one_line
 from fetchviz.core.actions import ACTIONS, KeymapError, remapped, table
+from fetchviz.core.timeline import terminal_width
 
 HEADER = ("id", "keys", "modes", "what it does")
 
@@ -36,9 +38,18 @@ def run(args: argparse.Namespace) -> int:
         chosen, problem = None, exc
     rows = [HEADER, *table(ACTIONS if chosen is None else remapped(chosen.keys))]
     widths = [max(len(row[column]) for row in rows) for column in range(len(HEADER) - 1)]
+    # On a terminal narrower than a row (80 columns: every row wrapped, from column 0), what
+    # it does goes under the row, indented; a pipe's rows stay whole, for a script to read.
+    room = terminal_width(sys.stdout)
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        print("  ".join([*cells, row[-1]]))
+        line = "  ".join([*cells, row[-1]])
+        if room is None or len(line) <= room:
+            print(line)
+            continue
+        print("  ".join(cells).rstrip())
+        for part in textwrap.wrap(row[-1], max(20, room - 4)):
+            print(f"    {part}")
     if problem is not None:
         print(one_line(f"fetchviz keys: {problem} (the defaults are shown)"), file=sys.stderr)
         return 2

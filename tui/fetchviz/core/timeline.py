@@ -6,7 +6,10 @@ terminal, tested without one, and coloured by whoever draws it.
 
 from __future__ import annotations
 
+import io
 import math
+import os
+from typing import TextIO
 
 EIGHTHS = " ▏▎▍▌▋▊▉"
 FULL = "█"
@@ -170,3 +173,11 @@ def short_request(url: str, width: int, hosts: bool = False) -> str:
         keep = width - len(host) - 1
         return host + "…" + path[-keep:] if keep >= 6 else "…" + rest[-(width - 1) :]
     return path if len(path) <= width else "…" + path[-(width - 1) :]
+
+
+def terminal_width(out: TextIO) -> int | None:
+    """The columns of the terminal `out` writes to; None for a pipe or a file."""
+    try:
+        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None

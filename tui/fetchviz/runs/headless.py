@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import os
 from collections.abc import Callable
 from typing import Any, TextIO
 
@@ -14,7 +12,7 @@ from fetchviz.core.catalog import Strategy
 from fetchviz.core.config import Config
 from fetchviz.core.model import RunState, fmt_lag, loop_blocked
 from fetchviz.core.source import Batch, EventSource, RunRequest
-from fetchviz.core.timeline import meter
+from fetchviz.core.timeline import meter, terminal_width
 from fetchviz.runs.runner import Runner
 
 BAR = 20
@@ -82,14 +80,6 @@ def versus_sync(run: RunState, baseline: Baseline | None) -> str:
     if loop_blocked(run.loop_lag_max, run.elapsed(0.0)):
         versus += " · loop blocked"
     return versus
-
-
-def terminal_width(out: TextIO) -> int | None:
-    """The columns of the terminal `out` writes to; None for a pipe or a file."""
-    try:
-        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
-    except (OSError, ValueError, io.UnsupportedOperation):
-        return None
 
 
 def baselines_of(config: Config, runs: list[RunState]) -> Baselines:
