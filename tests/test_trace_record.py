@@ -238,6 +238,10 @@ async def test_replayed_on_the_trace_screen_run_after_run(tmp_path: Path) -> Non
         await wait_for(pilot, lambda: "paused" in str(screen.summary.border_subtitle))
         await pilot.pause(1.0)  # past the recorded pause between the two, at 4×
         assert state().run_id == 1
+        await pilot.press("s")  # a board replay's sweep chart: said, not silently nothing
+        await wait_for(
+            pilot, lambda: any("has no board" in str(n.message) for n in app._notifications)
+        )
         bound = {binding.action for binding in screen.BINDINGS if hasattr(binding, "action")}
         assert {"pause", "skip", "next_run", "previous_run"} <= bound
         assert not bound & {"toggle_code", "failures", "rerun", "stop"}

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from textual import events
 from textual.binding import BindingType
 from textual.timer import Timer
 
-from fetchviz.core.actions import REPLAY
+from fetchviz.core.actions import ACTIONS, REPLAY, of_mode
 from fetchviz.core.trace import TraceState
 from fetchviz.trace.recorded import TracePlayback
 from fetchviz.ui.keys import bindings
@@ -32,6 +33,13 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
     def __init__(self, playback: TracePlayback) -> None:
         super().__init__(playback)
         self.playback = playback
+        # A board replay's keys that have nothing here: said, not silently nothing.
+        self.board_keys = {
+            key
+            for action in of_mode(REPLAY, ACTIONS)
+            if action.method in BOARD_ONLY
+            for key in action.key_list
+        }
         self.next_run: Timer | None = None  # the next recorded run, due after this one's gap
         self.hold_at_end = False  # a run chosen by n or p: paused at its end, as a board's
 
@@ -43,6 +51,14 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
                 "it holds, and its last run says where it stops.",
                 severity="warning",
                 timeout=8,
+            )
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key in self.board_keys:
+            self.notify(
+                "A traced program's replay has no board, code or sweep: enter on a row says "
+                "why a request failed.",
+                timeout=4,
             )
 
     def output_note(self) -> str:
