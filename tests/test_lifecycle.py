@@ -15,6 +15,7 @@ import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -346,5 +347,31 @@ def test_fetchviz_keys_fits_the_terminal_it_is_printed_on():
         lines = bytes(term.output).decode().replace("\r\n", "\n").splitlines()
         assert len(lines) > 40 and all(len(line) <= 100 for line in lines), lines
         assert "    this list of keys, in a window" in lines
+    finally:
+        term.close()
+
+
+def test_a_traced_programs_table_fits_the_terminal_it_is_printed_on():
+    """At 80 columns each request's row wrapped from column 0: its thread and where now go
+    on a line under it (a pipe's rows stay whole: test_trace reads them)."""
+    script = Path(__file__).resolve().parent / "traced" / "thread_pool.py"
+    term = Terminal(
+        "trace",
+        "--serve",
+        "--headless",
+        "--delay",
+        "20",
+        "--",
+        "sh",
+        "-c",
+        f'exec "{sys.executable}" "{script}" "$FETCHVIZ_URL"',
+    )  # 100 columns
+    try:
+        assert term.proc.wait(timeout=60) == 0
+        time.sleep(0.2)  # the last of the output drained
+        lines = bytes(term.output).decode().replace("\r\n", "\n").splitlines()
+        table = lines[next(i for i, line in enumerate(lines) if line.lstrip().startswith("#")) :]
+        assert len(table) >= 2 * 8 and all(len(line) <= 100 for line in table), table
+        assert any(line.startswith("      ThreadPoolExecutor-0_") for line in table), table
     finally:
         term.close()

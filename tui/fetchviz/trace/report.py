@@ -12,13 +12,15 @@ from typing import Any, TextIO
 
 from fetchviz.core.model import blocked_in, fmt_lag
 from fetchviz.core.source import Batch
-from fetchviz.core.timeline import fit_text, short_request, short_thread
+from fetchviz.core.timeline import fit_text, short_request, short_thread, terminal_width
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.trace.recorded import RecordedTrace
 from fetchviz.trace.source import TraceSource
 
 ROWS_SHOWN = 40  # a table for a person; --json has every request
 REQUEST = 40  # the request column's width
+LEFT = 46  # the columns before it: #, start, took, result
+WHERE = 30  # what a `where` takes, about: "crawl.py:14 in fetch"
 
 
 def _terminal_interrupts_us() -> bool:
@@ -133,7 +135,11 @@ def summary_lines(
 BLOCKS_SHOWN = 5
 
 
-def print_table(state: TraceState, out: TextIO) -> None:
+def print_table(state: TraceState, out: TextIO, width: int | None = None) -> None:
+    """The summary, then a row a request. `width`: the columns to fit (default: the
+    terminal's, where `out` is one; a pipe's rows are whole). Where a row does not fit (at 80
+    columns each wrapped, from column 0), its thread and where go on a line under it, and
+    the request's column takes what is left."""
     for line in summary_lines(state):
         out.write(line + "\n")
     if not state.tasks:
@@ -142,11 +148,16 @@ def print_table(state: TraceState, out: TextIO) -> None:
     hosts = len(state.origins) > 1
     # One server: its origin in the column's title, each row its path.
     title = "request" if hosts or not state.origins else f"request · {next(iter(state.origins))}"
-    title = fit_text(title, REQUEST)
+    width = width or terminal_width(out)
+    process_width = 8 if processes else 0
+    below = width is not None and LEFT + REQUEST + 1 + process_width + 19 + WHERE > width
+    request_width = max(12, width - LEFT - process_width - 1) if below and width else REQUEST
+    title = fit_text(title, request_width)
     out.write(
-        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {title:<{REQUEST}} "
-        + (f"{'process':>7} " if processes else "")
-        + f"{state.thread_title():<18} where\n"
+        f"\n{'#':>5} {'start':>7} {'took':>7}  {'result':<22} {title:<{request_width}}"
+        + (f" {'process':>7}" if processes else "")
+        + (f"\n{'':6}{state.thread_title()} · where\n" if below else "")
+        + ("" if below else f" {state.thread_title():<18} where\n")
     )
     rows = sorted(state.tasks, key=lambda row: row.started or 0.0)
     for row in rows[:ROWS_SHOWN]:
@@ -158,16 +169,22 @@ def print_table(state: TraceState, out: TextIO) -> None:
         )
         # Cut as the dashboard cuts it: the path's end, where a program's URLs differ (its
         # start, the host, is the same on every row unless it asks several servers).
-        room = REQUEST - len(row.method) - 1 if row.method else REQUEST
+        room = request_width - len(row.method) - 1 if row.method else request_width
         request = f"{row.method} {short_request(row.url, room, hosts)}".strip()
-        out.write(
+        thread = short_thread(TraceState.row_thread(row), 32 if below else 18)
+        where = state.relative(row.where) or ""
+        line = (
             f"{row.index:>5} {'' if start is None else f'{start:.3f}':>7} "
             f"{'' if took is None else f'{took:.3f}':>7}  {fit_text(result, 22):<22} "
-            f"{fit_text(request, REQUEST):<{REQUEST}} "
-            + (f"{row.pid or '':>7} " if processes else "")
-            + f"{short_thread(TraceState.row_thread(row), 18):<18} "
-            f"{state.relative(row.where) or ''}\n"
+            f"{fit_text(request, request_width):<{request_width}}"
+            + (f" {row.pid or '':>7}" if processes else "")
         )
+        if below:
+            assert width is not None
+            under = fit_text(f"{thread} · {where}" if where else thread, width - 6)
+            out.write(f"{line.rstrip()}\n{'':6}{under}\n")
+        else:
+            out.write(f"{line} {thread:<18} {where}\n")
     if len(rows) > ROWS_SHOWN:
         out.write(f"  … {len(rows) - ROWS_SHOWN} more (--json has every request)\n")
 
