@@ -144,3 +144,21 @@ async def test_past_the_last_step_the_step_line_says_so_and_nothing_follows_onto
         await pilot.press("escape", "escape")
         await pilot.pause(0.1)
         assert "last" not in shown(app) and not app._notifications
+
+
+async def test_on_a_short_screen_each_steps_code_opens_on_what_is_new_in_it():
+    """A few lines of a strategy's 10-30 show on a short screen (80×20: five), and the code
+    opened on its set-up: taskgroup's TaskGroup, new in its step, below the fold."""
+    app = tour("compare-all")
+    async with app.run_test(size=(80, 20)) as pilot:
+        for strategy in ("gather-blocking", "executor", "httpx", "aiohttp", "taskgroup"):
+            await tour_to(pilot, strategy)
+            await pilot.press("c")
+            frame = app.screen.code_frame
+            await wait_until(pilot, lambda f=frame: f.display and f.size.height > 0)
+            await pilot.pause(0.1)
+            changed = app.session.tour.step.changed()
+            first = min(line for line in changed if line > 0)  # the def's line: its name
+            top, height = frame.scroll_y, frame.size.height
+            assert top <= first < top + height, (strategy, first, top, height)
+            await pilot.press("c")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
+from textual.containers import ScrollableContainer
 from textual.widgets import Static
 
 from fetchviz.core.catalog import Strategy
@@ -58,6 +59,14 @@ def marked_code(source: str, changed: Collection[int]) -> Text:
 class CodePanel(Static):
     """The selected strategy's source, read from the function that runs."""
 
+    def _show_line(self, line: int) -> None:
+        """The tour's first new line in view, a line of context above it: at 80×24 the
+        panel shows 6 of a strategy's 10-30 lines, and taskgroup's opened on its set-up, its
+        TaskGroup (lines 8-12) below the fold."""
+        frame = self.parent
+        if isinstance(frame, ScrollableContainer) and line >= frame.size.height - 1:
+            frame.scroll_to(y=line - 1, animate=False)
+
     _showing: tuple[Strategy, str | None, frozenset[int] | None, str] | None = None
 
     def show(
@@ -85,6 +94,10 @@ class CodePanel(Static):
         code = source if source is not None else strategy.source()
         if changed is not None:
             self.update(marked_code(code, changed))
+            # The first new line of the body (the def's line is new in every step: its name).
+            body = [line for line in changed if line > 0]
+            if body:
+                self.call_after_refresh(self._show_line, min(body))
             return
         # Not wrapped (a wrapped line loses its indent, and Python its meaning): on a narrow
         # screen the panel scrolls sideways.
