@@ -207,7 +207,9 @@ def time_to_first_frame(delay_ms: int, bytecode: str | None = None) -> float:
             continue
         seen += os.read(master, 65536)
         text = ANSI.sub(b"", bytes(seen))
-        if b"strategies" in text and b"palette" in text:  # the board and the footer are drawn
+        # The board and the footer are drawn. (The footer said "palette" until it gave `?`
+        # its place: from then this waited 30 s for nothing, and said nan.)
+        if b"strategies" in text and b"Quit" in text:
             first_frame = time.perf_counter() - started
     os.write(master, b"q")
     drain = threading.Thread(target=lambda: _drain(master), daemon=True)

@@ -111,9 +111,10 @@ def test_a_sync_run_with_a_request_unanswered_is_no_baseline_and_says_why():
     baselines.record(config, refused)
     assert baselines.get(config) is None
     assert baselines.why_unmeasured(config) == (
-        "sync's run is not a baseline: 1 of its 4 requests got no answer"
+        "sync's run is not a baseline: 1 of its 4 requests ended early "
+        "(no answer, or an error sent at once)"
     )
-    assert verdict(refused, None) == "not a baseline: 1 got no answer · 3 of 4 ok"
+    assert verdict(refused, None) == "not a baseline: 1 ended early · 3 of 4 ok"
     out = io.StringIO()
     print_table(config, [refused], out)
     assert "no sync baseline: sync's run is not a baseline: 1 of its 4" in out.getvalue()
@@ -133,7 +134,7 @@ def test_a_sync_run_answered_with_http_errors_is_the_baseline_and_says_so():
     assert baseline is not None and baseline.measured
     assert baseline.elapsed == sync.elapsed(0.0)
     assert baseline.how == "measured by a sync run, 2 of its answers HTTP errors"
-    assert verdict(sync, baseline) == "baseline · 2 of 4 ok"
+    assert verdict(sync, baseline) == "baseline · 2 of 4 ok" and baseline.errors == 2
     out = io.StringIO()
     print_table(config, [sync, aiohttp], out)
     assert "estimated" not in out.getvalue() and "add -s sync" not in out.getvalue()
@@ -207,4 +208,27 @@ def test_at_80_columns_the_table_puts_each_verdict_under_its_row():
     assert any(
         line.startswith("executor") and line.endswith("4.0× faster · 75% less time")
         for line in whole.getvalue().splitlines()
+    )
+
+
+def test_an_http_error_sent_at_once_is_not_an_answer_that_took_the_work():
+    """A real server's 429 or 503 at once (or an interim 1xx) is over sooner than the work:
+    a sync run with one is no baseline, and it ranks after the runs in full."""
+    config = Config(tasks=3, url="http://127.0.0.1:9/")
+    run = RunState.new(1, "sync", 3)
+    run.apply(RunStarted(1, "sync", 3, 0.0))
+    for i, (start, end, status) in enumerate([(0.0, 0.5, 200), (0.5, 1.0, 200), (1.0, 1.001, 429)]):
+        run.apply(TaskStarted(1, i, start, "runner-1"))
+        if status == 200:
+            run.apply(TaskFinished(1, i, end, 200, 11))
+        else:
+            run.apply(TaskFailed(1, i, end, "HTTP 429", 429))
+    run.apply(RunFinished(1, 1.001))
+    assert run.unanswered == 1 and not run.in_full
+    baselines = Baselines()
+    baselines.record(config, run)
+    assert baselines.get(config) is None
+    assert baselines.why_unmeasured(config) == (
+        "sync's run is not a baseline: 1 of its 3 requests ended early "
+        "(no answer, or an error sent at once)"
     )

@@ -354,9 +354,15 @@ def test_fetchviz_sweep_writes_csv_or_json_and_refuses_both(capsys):
     assert main(["sweep", "--json", "--csv"]) == 2
     assert "one of the two" in capsys.readouterr().err
     # Nothing below N = 100 to estimate sync from: it ran nothing, said "—" and exit 0.
-    assert main(["sweep", "-s", "sync", "-s", "aiohttp", "--tasks", "500", "--headless"]) == 2
+    assert main(["sweep", "-s", "sync", "-s", "async-sequential", "--tasks", "500"]) == 2
     said = capsys.readouterr().err
-    assert "sync: past N = 100 the sweep estimates it" in said and "--run-all-sizes" in said
+    assert "sync, async-sequential: past N = 100 the sweep estimates them" in said
+    assert "--run-all-sizes" in said
+    # Beside a strategy that runs there: it runs; the line says why sync is "—".
+    assert main(["sweep", "-s", "sync", "-s", "aiohttp", "-n", "120", "--delay", "0", "--csv"]) == 0
+    out = capsys.readouterr()
+    assert "sync: past N = 100 the sweep estimates it" in out.err
+    assert len(list(csv.reader(io.StringIO(out.out)))) == 1 + 2
 
 
 async def test_s_in_the_dashboard_sweeps_and_escape_comes_back(server):

@@ -41,12 +41,17 @@ def run(args: argparse.Namespace) -> int:
     # On a terminal narrower than a row (80 columns: every row wrapped, from column 0), what
     # it does goes under the row, indented; a pipe's rows stay whole, for a script to read.
     room = terminal_width(sys.stdout)
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        line = "  ".join([*cells, row[-1]])
-        if room is None or len(line) <= room:
-            print(line)
+    lines = [
+        [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)] for row in rows
+    ]
+    under = room is not None and any(
+        len("  ".join([*cells, row[-1]])) > room for cells, row in zip(lines, rows, strict=True)
+    )  # decided once: one table, one layout
+    for cells, row in zip(lines, rows, strict=True):
+        if not under:
+            print("  ".join([*cells, row[-1]]))
             continue
+        assert room is not None
         print("  ".join(cells).rstrip())
         for part in textwrap.wrap(row[-1], max(20, room - 4)):
             print(f"    {part}")

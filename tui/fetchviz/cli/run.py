@@ -153,8 +153,8 @@ def long_wait(strategy: Strategy, config: Config) -> str:
     seconds = config.tasks * config.delay_ms / 1000
     if seconds < 30:
         return ""
-    said = f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
-    return f", one request after another: at least {said} (N × {config.delay_ms} ms)"
+    said = f"{seconds // 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+    return f": {config.tasks:,} requests one after another, at least {said}"
 
 
 def say_caveats(strategies: list[Strategy], config: Config) -> None:

@@ -91,16 +91,20 @@ def parse(argv: list[str]) -> argparse.Namespace:
         args.all = True  # one strategy's line is no picture: every built-in
     check(args)
     # Past N = 100 a sequential strategy is estimated from its largest run below: with no
-    # size there, `-n 500 -s sync` ran nothing and said "—", exit 0.
+    # size there, `-n 500 -s sync` ran nothing and said "—", exit 0. Refused where nothing
+    # else would run; beside other strategies, said on stderr (they run; it is "—").
     sequential = [s.id for s in args.strategies if s.id in SEQUENTIAL]
     if sequential and not args.run_all_sizes and min(args.sizes) > RUN_SEQUENTIAL_UP_TO:
         sizes = ",".join(str(n) for n in args.sizes)
         them = "it" if len(sequential) == 1 else "them"
-        raise UsageError(
+        said = (
             f"{', '.join(sequential)}: past N = {RUN_SEQUENTIAL_UP_TO} the sweep estimates "
             f"{them} from a run at a smaller N, and -n {sizes} has none: add one "
             f"(-n 10,{sizes}), or --run-all-sizes to run {them} in full"
         )
+        if len(sequential) == len(args.strategies):
+            raise UsageError(said)
+        print(f"fetchviz sweep: {said}", file=sys.stderr)
     return args
 
 

@@ -25,6 +25,7 @@ class Baseline:
     elapsed: float
     measured: bool
     how: str  # where the figure comes from, in words
+    errors: int = 0  # HTTP errors among the measuring sync run's answers (--fail-rate's)
 
 
 class Baselines:
@@ -65,7 +66,8 @@ class Baselines:
         if measured is not None:
             errors = self._errors.get(config.baseline_key(), 0)
             if errors:  # said, so that no one takes a run with 500s for a clean one
-                return Baseline(measured, True, f"{MEASURED}, {errors} of its answers HTTP errors")
+                how = f"{MEASURED}, {errors} of its answers HTTP errors"
+                return Baseline(measured, True, how, errors)
             return Baseline(measured, True, MEASURED)
         sample = self._samples.get(config.sample_key())
         if not sample:
@@ -91,7 +93,10 @@ def not_a_baseline(run: RunState) -> str:
     if run.error or run.cancelled or not run.comparable:
         return f"sync's run is not a baseline ({verdict(run, None)})"
     n = run.unanswered
-    return f"sync's run is not a baseline: {n} of its {len(run.tasks)} requests got no answer"
+    return (
+        f"sync's run is not a baseline: {n} of its {len(run.tasks)} requests ended early "
+        "(no answer, or an error sent at once)"
+    )
 
 
 def compare(elapsed: float, baseline: float) -> str:
@@ -127,7 +132,7 @@ def verdict(run: RunState, baseline: Baseline | None) -> str:
     if run.strategy == "sync" and baseline is not None and baseline.measured and not run.unanswered:
         return "baseline" + partly
     if run.strategy == "sync" and run.unanswered:  # not weighed against its own estimate
-        return f"not a baseline: {run.unanswered} got no answer" + partly
+        return f"not a baseline: {run.unanswered} ended early" + partly
     if baseline is None:
         return "no baseline" + partly  # said of a finished run too: no "yet"
     return compare(run.elapsed(0.0), baseline.elapsed) + partly

@@ -142,6 +142,7 @@ class RunState:
     sample_error: str | None = None
     targets: tuple[str, ...] = ()  # the URLs, in turn: task i fetches targets[i % k]
     blocked_where: str | None = None  # where the loop was last seen blocked (LoopBlocked)
+    _unanswered: int | None = None  # counted once the run has ended (its rows stay so)
 
     @classmethod
     def new(
@@ -224,18 +225,35 @@ class RunState:
 
     @property
     def in_full(self) -> bool:
-        """Ran to its end with the server's answer for every task (an HTTP error is one):
-        its time is that of all its requests, as a sync baseline's must be, and as a ranking
-        compares (a refused request ends at once: a run with one is quicker than the work)."""
+        """Ran to its end with an answer for every task that took an answer's time: its time
+        is that of all its requests, as a sync baseline's must be, and as a ranking compares
+        (a refused request ends at once: a run with one is quicker than the work)."""
         return self.comparable and not self.unanswered
 
     @property
     def unanswered(self) -> int:
-        """Tasks that got no answer from the server (refused, reset, timed out, cut short):
-        an HTTP error is an answer, the embedded server's --fail-rate 500 after the same delay
-        as a 200. A sync run's time is the baseline only where this is 0: with a 500 among
-        them it is still the time of N requests one after another; without an answer, not."""
-        return sum(1 for row in self.tasks if row.status is None)
+        """Tasks without an answer that took an answer's time: no answer at all (refused,
+        reset, timed out, cut short), an interim 1xx, or an HTTP error quicker than half the
+        quickest success (a 429 sent at once). The embedded server's --fail-rate 500 comes
+        after the same delay as a 200: a sync run with some is still the time of N requests
+        one after another. Counted once when the run has ended (a redraw asks each frame)."""
+        if self._unanswered is not None:
+            return self._unanswered
+        tasks = self.tasks
+        answered = [row.duration for row in tasks if row.error is None and row.status is not None]
+        quickest = min((d for d in answered if d is not None), default=None)
+        floor = None if quickest is None else quickest / 2
+
+        def unanswered(row: TaskRow) -> bool:
+            if row.status is None or row.status < 200:
+                return True
+            took = row.duration
+            return row.error is not None and (floor is None or took is None or took < floor)
+
+        count = sum(1 for row in tasks if unanswered(row))
+        if self.end is not None:
+            self._unanswered = count
+        return count
 
     def apply(self, event: Event) -> None:
         if self.end is not None and not isinstance(event, SyncSample):

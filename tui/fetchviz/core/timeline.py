@@ -176,8 +176,10 @@ def short_request(url: str, width: int, hosts: bool = False) -> str:
 
 
 def terminal_width(out: TextIO) -> int | None:
-    """The columns of the terminal `out` writes to; None for a pipe or a file."""
+    """The columns of the terminal `out` writes to; None for a pipe or a file, or a
+    terminal that says it has none (a serial console's 0)."""
     try:
-        return os.get_terminal_size(out.fileno()).columns if out.isatty() else None
+        columns = os.get_terminal_size(out.fileno()).columns if out.isatty() else 0
     except (OSError, ValueError, io.UnsupportedOperation):
         return None
+    return columns if columns > 0 else None

@@ -412,10 +412,16 @@ def ranking(runs: Sequence[RunState], baseline: Baseline | None, total: int) -> 
 
     unranked = [run for run in done if not run.in_full]
     with_errors = [run for run in ranked if run.failed]
-    if unranked:
+    # Both said where both are (--fail-rate: taskgroup cut short, aiohttp ranked with 500s),
+    # in the one line left: those ranked with errors counted, those not ranked named.
+    if unranked and with_errors:
+        lines.append(
+            f"{len(with_errors)} ranked with HTTP errors; not ranked: {counted(unranked)}."
+        )
+    elif unranked:
         lines.append(f"Not ranked, not every request answered: {counted(unranked)}.")
     elif with_errors:
-        lines.append(f"Ranked with their HTTP errors, answered in time: {counted(with_errors)}.")
+        lines.append(f"Ranked with HTTP errors, answered in time: {counted(with_errors)}.")
     else:
         lines.append("Only what overlaps the waiting is faster: threads, or an async client.")
     return [fit(line) for line in lines[:3]]

@@ -107,9 +107,10 @@ def result_json(
                 "elapsed": round(baseline.elapsed, 4),
                 "measured": baseline.measured,
                 "how": baseline.how,
+                "errors": baseline.errors,
             }
             if baseline
-            else {"elapsed": None, "measured": False, "how": None}
+            else {"elapsed": None, "measured": False, "how": None, "errors": 0}
         ),
     }
 
@@ -146,8 +147,10 @@ def print_table(
     verdicts = {id(run): versus_sync(run, baseline) for run in runs}
     width = width or terminal_width(out)
     longest = max((len(versus) for versus in verdicts.values()), default=0)
-    below = width is not None and ROW + BAR + 2 + longest > width  # the verdict's own line
-    bar_width = max(0, min(BAR, width - ROW - 1)) if below and width is not None else BAR
+    names = max((len(run.strategy) + len(f" #{run.run_id}") for run in runs), default=0)
+    row_width = ROW + max(0, names - 18)  # a name past its 18 columns pushes the rest on
+    below = width is not None and row_width + 2 + BAR + 2 + longest > width  # its own line
+    bar_width = max(0, min(BAR, width - row_width - 1)) if below and width is not None else BAR
     out.write(
         f"{'strategy':<18}{'elapsed':>9}{'cpu':>8}{'ok':>7}{'failed':>7}{'loop lag':>10}"
         + ("\n" if below else f"  {'':<{BAR}}  vs sync\n")

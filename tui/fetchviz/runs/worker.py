@@ -277,7 +277,7 @@ def execute(
             end = _run_on_own_loop(lambda _: result, job, workers, monitor)
     except Exception as exc:  # the run itself broke (not a fetch): say so, don't crash
         error = f"{type(exc).__name__}: {exc}"
-        if "fetchviz.runs.job.Job object" in error:  # `def fetch(url)`: the job as a URL
+        if "fetchviz.runs.job.Job" in error:  # `def fetch(url)`: the job as a URL (any client)
             error += " (your function is given the job, not a URL: fetch job.urls[i])"
     return RunFinished(
         job.run_id,

@@ -12,7 +12,7 @@ from textual import events
 from textual.app import SystemCommand
 from textual.binding import BindingType
 
-from fetchviz.core.actions import TOUR
+from fetchviz.core.actions import TOUR, keys_of
 from fetchviz.core.baseline import Baseline
 from fetchviz.core.catalog import Strategy
 from fetchviz.core.model import RunState
@@ -91,10 +91,14 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             (self.next_run(), "bold yellow"),
             # → at the last step: said on the step's line, not in a toast, which outlived the
             # tour on the dashboard after escape (where escape cancels a run).
-            ("escape again leaves the tour for the dashboard; a step's key stays", "bold yellow")
+            (
+                f"{self.leave_key()} again leaves the tour for the dashboard; a step's key stays",
+                "bold yellow",
+            )
             if self.leave_asked()
             else (
-                f"{self.tour.place} is the last: ← goes back, escape twice leaves the tour",
+                f"{self.tour.place} is the last: ← goes back, {self.leave_key()} twice leaves the "
+                "tour",
                 "bold yellow",
             )
             if self.past_the_end
@@ -103,6 +107,11 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
             no_wrap=True,
             overflow="ellipsis",
         )
+
+    def leave_key(self) -> str:
+        """The key that leaves, as a keymap may have moved it ("esc" says "escape")."""
+        key = keys_of("tour.leave", self.fetchviz.actions)
+        return "escape" if key == "esc" else key
 
     def leave_asked(self) -> bool:
         asked = self.leave_asked_at

@@ -10,7 +10,7 @@ from textual import events
 from textual.binding import BindingType
 from textual.timer import Timer
 
-from fetchviz.core.actions import ACTIONS, REPLAY, of_mode
+from fetchviz.core.actions import REPLAY, of_mode
 from fetchviz.core.trace import TraceState
 from fetchviz.trace.recorded import TracePlayback
 from fetchviz.ui.keys import bindings
@@ -33,18 +33,19 @@ class TraceReplayScreen(TraceScreen, inherit_bindings=False):
     def __init__(self, playback: TracePlayback) -> None:
         super().__init__(playback)
         self.playback = playback
-        # A board replay's keys that have nothing here: said, not silently nothing.
-        self.board_keys = {
-            key
-            for action in of_mode(REPLAY, ACTIONS)
-            if action.method in BOARD_ONLY
-            for key in action.key_list
-        }
+        self.board_keys: set[str] = set()  # on mount, as the keymap has them
         self.next_run: Timer | None = None  # the next recorded run, due after this one's gap
         self.hold_at_end = False  # a run chosen by n or p: paused at its end, as a board's
 
     def on_mount(self) -> None:
         super().on_mount()
+        # A board replay's keys that have nothing here: said, not silently nothing.
+        self.board_keys = {
+            key
+            for action in of_mode(REPLAY, self.fetchviz.actions)
+            if action.method in BOARD_ONLY
+            for key in action.key_list
+        }
         if self.playback.replay.recording.truncated:
             self.notify(
                 "This recording was cut short (its process was stopped): it plays what "
