@@ -17,6 +17,7 @@ OK_BODY = b"ok"
 CHUNKED_BODY = b"c" * 250_000
 
 
+ANSWER_WAIT = 0.05  # every-other-fails: each answer after this long
 _SERVED: dict[int, int] = {}  # requests answered, by server (every-other-fails)
 
 
@@ -63,6 +64,10 @@ def _answer(conn: socket.socket, mode: str, request: bytes, held: list[socket.so
         conn.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
         conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")
     elif mode == "every-other-fails":  # 200, 500, 200, 500 …: a server failing some
+        # Each after the same wait, as the embedded server's --fail-rate: answered at once, a
+        # 500 could come in under half the quickest 200's time on a busy machine, and count
+        # as "sent at once" (RunState.unanswered): the test then failed by luck.
+        time.sleep(ANSWER_WAIT)
         served = _SERVED[id(held)] = _SERVED.get(id(held), 0) + 1
         if served % 2:
             conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok")

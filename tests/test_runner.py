@@ -10,6 +10,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -110,6 +111,49 @@ def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop
         signal.signal(signal.SIGALRM, signal.SIG_DFL)
         os.close(read_end)
         os.close(write_end)
+
+
+def test_events_from_many_threads_and_an_alarm_are_each_written_once_in_order():
+    # The sink takes events without a lock: 4 threads emit while an alarm flushes every
+    # millisecond from between the main thread's bytecodes; every event reaches the pipe
+    # once, each thread's in the order it emitted them.
+    each = 20_000
+    read_end, write_end = os.pipe()
+    sink = PipeSink(write_end, window=0.0005)
+    received = bytearray()
+
+    def drain() -> None:  # a thread of its own: a full pipe blocks the emitters
+        while chunk := os.read(read_end, 1 << 20):
+            received.extend(chunk)
+
+    def emit(thread: int) -> None:
+        for i in range(each):
+            sink.emit_task(TaskStarted, (thread, i, time.perf_counter(), f"t{thread}"))
+
+    reader = threading.Thread(target=drain)
+    threads = [threading.Thread(target=emit, args=(t,)) for t in range(4)]
+    reader.start()
+    sink.flush_every(0.001)
+    switching = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: races show
+    try:
+        for thread in threads:
+            thread.start()
+        emit(4)  # the main thread too, where the alarm's handler runs
+        for thread in threads:
+            thread.join()
+        sink.flush()
+    finally:
+        sys.setswitchinterval(switching)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        os.close(write_end)
+        reader.join()
+        os.close(read_end)
+    events = [event for batch in decode_all(received) for event in batch]
+    assert len(events) == 5 * each
+    for thread in range(5):
+        assert [e.index for e in events if e.run_id == thread] == list(range(each))
 
 
 def test_events_waiting_are_handed_over_before_a_full_garbage_collection():
