@@ -373,5 +373,8 @@ def test_a_traced_programs_table_fits_the_terminal_it_is_printed_on():
         table = lines[next(i for i, line in enumerate(lines) if line.lstrip().startswith("#")) :]
         assert len(table) >= 2 * 8 and all(len(line) <= 100 for line in table), table
         assert any(line.startswith("      ThreadPoolExecutor-0_") for line in table), table
+        # The summary's first line too: the command cut, how it ended and its time whole
+        title = next(line for line in lines if "  ·  exited with 0  ·  " in line)
+        assert len(title) <= 100 and title.startswith("sh -c "), title
     finally:
         term.close()

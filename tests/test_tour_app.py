@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.command import CommandList
+
 from conftest import config_for
 from fetchviz.core.catalog import TUTORIAL
 from fetchviz.ui.app import FetchvizApp
@@ -51,6 +53,27 @@ async def test_the_tour_goes_a_step_a_key_back_to_what_was_recorded_and_leaves(s
         assert app.session.tour is None and "step" not in shown(app)
         await pilot.press("1")  # the dashboard's keys again
         await wait_until(pilot, run_done(app, "sync"))
+
+
+async def test_the_palettes_leave_the_tour_leaves_at_once(server):
+    """escape asks before it leaves; the palette's "Leave the tour" is chosen on purpose, and
+    asked again (it only put the question on the step's line)."""
+    app = dashboard_app(config_for(server, tasks=4, url=server.url(60)), tour=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Leave the tour")
+        commands = app.screen.query_one(CommandList)
+        await wait_until(
+            pilot,
+            lambda: (
+                commands.option_count > 0
+                and "Leave the tour" in str(commands.get_option_at_index(0).prompt)
+            ),
+        )
+        await pilot.press("down", "enter")  # the first hit, highlighted, then chosen
+        await wait_until(pilot, lambda: app.session.tour is None)
+        assert "step" not in shown(app)
 
 
 async def test_a_window_over_the_tour_takes_every_key_but_quitting(server):

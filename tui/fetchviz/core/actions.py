@@ -33,6 +33,9 @@ class Action:
     display: str | None = None  # how the footer writes its keys, where not as Textual would
     priority: bool = False  # before the focused widget's own bindings
     palette: str | None = None  # the palette's title; None: not in the palette
+    # What the palette's entry does, where not what the key does: a choice made in the palette
+    # is deliberate, and needs no second press (the tour's escape asks once first).
+    palette_method: str | None = None
 
     @property
     def key_list(self) -> tuple[str, ...]:
@@ -200,6 +203,7 @@ ACTIONS: tuple[Action, ...] = (
         frozenset({TOUR}),
         priority=True,
         palette="Leave the tour",
+        palette_method="leave_tour(True)",
     ),
     # A replay's own.
     Action(

@@ -241,6 +241,13 @@ class TraceState(RunState):
     def _task(self, pid: int, key: int | str) -> Span | None:
         return self.async_tasks.get((pid, key))
 
+    def request_title(self) -> str:
+        """The requests' column title: with one server, its origin ("request ·
+        http://127.0.0.1:8777"), each row its path; else each row says its host."""
+        if len(self.origins) == 1:
+            return f"request · {next(iter(self.origins))}"
+        return "request"
+
     def thread_title(self) -> str:
         """What the rows' thread column holds: each request's asyncio task where it has one,
         else its thread."""

@@ -140,15 +140,14 @@ def print_table(state: TraceState, out: TextIO, width: int | None = None) -> Non
     terminal's, where `out` is one; a pipe's rows are whole). Where a row does not fit (at 80
     columns each wrapped, from column 0), its thread and where go on a line under it, and
     the request's column takes what is left."""
-    for line in summary_lines(state):
+    width = width or terminal_width(out)
+    for line in summary_lines(state, None, width):  # its first line's command cut to fit
         out.write(line + "\n")
     if not state.tasks:
         return
     processes = len(state.processes) > 1  # a column of its own only then
     hosts = len(state.origins) > 1
-    # One server: its origin in the column's title, each row its path.
-    title = "request" if hosts or not state.origins else f"request · {next(iter(state.origins))}"
-    width = width or terminal_width(out)
+    title = state.request_title()  # one server: its origin here, each row its path
     process_width = 8 if processes else 0
     below = width is not None and LEFT + REQUEST + 1 + process_width + 19 + WHERE > width
     request_width = max(12, width - LEFT - process_width - 1) if below and width else REQUEST

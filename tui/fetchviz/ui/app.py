@@ -164,7 +164,7 @@ class FetchvizApp(App[int]):
             yield SystemCommand(
                 action.palette,
                 f"({keys}) {action.help}",
-                functools.partial(self._act, screen, action.method),
+                functools.partial(self._act, screen, action.palette_method or action.method),
             )
         extra: Callable[[], Iterable[SystemCommand]] | None = getattr(screen, "commands", None)
         if extra is not None:

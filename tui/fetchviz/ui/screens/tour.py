@@ -150,11 +150,12 @@ class TourScreen(DashboardScreen, inherit_bindings=False):
         if self.tour.previous():
             self.step()
 
-    def action_leave_tour(self) -> None:
+    def action_leave_tour(self, at_once: bool = False) -> None:
         """escape twice in the tour: the dashboard, as it is (a run going on goes on). Once,
         the step's line asks: in a talk, escape is the reflex for "stop this run", and one
-        press left the tour for good, its recorded steps with it."""
-        if not self.leave_asked():
+        press left the tour for good, its recorded steps with it. `at_once`: the palette's
+        "Leave the tour", chosen on purpose."""
+        if not at_once and not self.leave_asked():
             self.leave_asked_at = time.monotonic()
             self.redraw()
             self.set_timer(LEAVE_WINDOW, self.redraw)  # the question goes when it lapses

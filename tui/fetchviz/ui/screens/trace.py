@@ -71,7 +71,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self.state: TraceState | None = None
         self.shown_output = 0  # lines of the state's output written to the panel
         self.shown_done = False  # the footer shows the run's end (no esc Stop once it is over)
-        self.stopping = False  # escape's toast is up: it goes when the program has ended
+        self.stopping = False  # escape sent SIGINT: the summary says so until it has ended
 
     @property
     def fetchviz(self) -> FetchvizApp:
@@ -133,6 +133,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         self._size_output()
         self.table.show(self.state)
         self.shown_done = False
+        self.stopping = False
         self.refresh_bindings()
         self.redraw()
 
@@ -151,12 +152,10 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
         run = self.source.current
         if run is not None:
             run.cancel()
-            # Gone once the grace is over: by then the program has ended, one way or the other.
-            self.notify(
-                f"Stopping it: SIGINT sent; killed in {GRACE:g} s if still running.",
-                timeout=GRACE + 0.5,
-            )
+            # On the summary's first line, not a toast: it goes the frame the program ends
+            # (a toast outlived it, and taking it down took every other toast with it).
             self.stopping = True
+            self.redraw()
 
     def action_toggle_output(self) -> None:
         self.output.display = not self.output.display
@@ -205,9 +204,7 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
                 if not self.shown_done:
                     self.shown_done = True
                     self.refresh_bindings()
-                    if self.stopping:  # "killed in 3 s if still running": it is not
-                        self.stopping = False
-                        self.app.clear_notifications()
+                    self.stopping = False
                 self.ended(state)
             await asyncio.sleep(FRAME)
 
@@ -233,12 +230,15 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             state.where_width,
             state.thread_title(),
             traced=True,
+            result_title=state.request_title(),
         )
         self.table.refresh_rows(touched)
         self._write_output(state)
 
     def status(self, state: TraceState) -> str:
-        return "running" if not state.done else (state.how or "stopped")
+        if not state.done:
+            return "stopping" if self.stopping else "running"
+        return state.how or "stopped"
 
     def summary_text(self, state: TraceState, now: float) -> Text:
         width = self.summary.content_size.width or None
@@ -246,7 +246,10 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             lines = summary_lines(state, SUMMARY_LINES, width)
         else:
             elapsed = state.elapsed(now)
-            lines = [title_line(state.program, "running", f"{elapsed:.1f} s", width)]
+            how = (
+                f"stopping (SIGINT sent; killed after {GRACE:g} s)" if self.stopping else "running"
+            )
+            lines = [title_line(state.program, how, f"{elapsed:.1f} s", width)]
             count = len(state.tasks)
             lines.append(
                 f"{count} request{'s' if count != 1 else ''}: {state.in_flight} in flight, "

@@ -449,11 +449,19 @@ class TableHeader(Steady):
         wheres: int = 0,
         thread_title: str = "thread",
         traced: bool = False,
+        result_title: str = "result",
     ) -> None:
         """`thread_title`: what the thread's column holds (a traced request's asyncio task,
-        where it has one: "thread/task"); `traced`: a traced program's rows."""
+        where it has one: "thread/task"); `traced`: a traced program's rows; `result_title`:
+        the result column's (a traced program's: its requests, and their one server)."""
         cols = Columns.fit(width, thread_names, wheres, traced)
-        text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {'result':<{cols.result - 1}}"
+        room = cols.result - 2
+        # Where it is too long, the server alone ("http://127.0.0.1:8777"), then without its
+        # scheme, then its end: its port is what tells one server from another.
+        server = result_title.split(" · ", 1)[-1]
+        fits = [t for t in (result_title, server, server.split("://")[-1]) if len(t) <= room]
+        result = fits[0] if fits else "…" + server[1 - room :]
+        text = f"{'#':>5} {'state':<9}{'start':>7} {'took':>7}  {result:<{cols.result - 1}}"
         if cols.thread:
             if len(thread_title) >= cols.thread:
                 thread_title = thread_title.replace("thread/", "thr/")
