@@ -98,7 +98,7 @@ def test_a_task_event_sent_as_its_fields_arrives_as_the_event():
 def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop():
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)
-    sink = PipeSink(write_end, window=0.002)
+    sink = PipeSink(write_end, window=60)  # never due by itself: the alarm must hand it over
     sink.flush_every(0.004)
     try:
         sink.emit(TaskStarted(1, 0, time.perf_counter(), "runner-1"))
@@ -113,14 +113,22 @@ def test_an_event_that_nothing_follows_is_flushed_during_a_long_turn_of_the_loop
         os.close(write_end)
 
 
-def test_events_from_many_threads_and_an_alarm_are_each_written_once_in_order():
+@pytest.mark.timeout(60, method="thread")  # the test's alarm is the sink's, not the timeout's
+def test_events_from_many_threads_and_an_alarm_are_each_written_once_in_order(monkeypatch):
     # The sink takes events without a lock: 4 threads emit while an alarm flushes every
     # millisecond from between the main thread's bytecodes; every event reaches the pipe
     # once, each thread's in the order it emitted them.
     each = 20_000
     read_end, write_end = os.pipe()
     sink = PipeSink(write_end, window=0.0005)
+    sink.on_alarm = lambda frame: sink.emit_later(LoopBeat(9, time.perf_counter(), 0.0, 0.0))
     received = bytearray()
+    stop = threading.Event()  # a failure on the main thread stops the others before the pipe
+
+    def gone(code: int) -> None:  # the sink's "parent gone": a failure here, not an exit 0
+        raise OSError(f"the sink wrote to a closed pipe (os._exit({code}))")
+
+    monkeypatch.setattr(os, "_exit", gone)
 
     def drain() -> None:  # a thread of its own: a full pipe blocks the emitters
         while chunk := os.read(read_end, 1 << 20):
@@ -128,15 +136,18 @@ def test_events_from_many_threads_and_an_alarm_are_each_written_once_in_order():
 
     def emit(thread: int) -> None:
         for i in range(each):
+            if stop.is_set():
+                return
             sink.emit_task(TaskStarted, (thread, i, time.perf_counter(), f"t{thread}"))
 
-    reader = threading.Thread(target=drain)
-    threads = [threading.Thread(target=emit, args=(t,)) for t in range(4)]
-    reader.start()
-    sink.flush_every(0.001)
+    reader = threading.Thread(target=drain, daemon=True)
+    threads = [threading.Thread(target=emit, args=(t,), daemon=True) for t in range(4)]
+    handler = signal.getsignal(signal.SIGALRM)
     switching = sys.getswitchinterval()
-    sys.setswitchinterval(1e-6)  # threads take turns as often as they can: races show
     try:
+        reader.start()
+        sink.flush_every(0.001)
+        sys.setswitchinterval(1e-6)  # threads take turns as often as they can: races show
         for thread in threads:
             thread.start()
         emit(4)  # the main thread too, where the alarm's handler runs
@@ -144,16 +155,20 @@ def test_events_from_many_threads_and_an_alarm_are_each_written_once_in_order():
             thread.join()
         sink.flush()
     finally:
+        stop.set()
         sys.setswitchinterval(switching)
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, signal.SIG_DFL)
+        signal.signal(signal.SIGALRM, handler)
+        for thread in threads:
+            thread.join(10)
         os.close(write_end)
-        reader.join()
+        reader.join(10)
         os.close(read_end)
     events = [event for batch in decode_all(received) for event in batch]
-    assert len(events) == 5 * each
+    tasks = [event for event in events if isinstance(event, TaskStarted)]
+    assert len(tasks) == 5 * each
     for thread in range(5):
-        assert [e.index for e in events if e.run_id == thread] == list(range(each))
+        assert [e.index for e in tasks if e.run_id == thread] == list(range(each))
 
 
 def test_events_waiting_are_handed_over_before_a_full_garbage_collection():
