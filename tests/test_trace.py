@@ -960,3 +960,23 @@ def test_rows_of_a_program_that_asks_two_servers_keep_which_server():
     shown = [short_request(url, 22, hosts=len(state.origins) > 1) for url in urls]
     assert shown == ["127.0.0.1:8790…y/100/a", "127.0.0.1:45547…/100/a"]
     assert short_request(urls[0], 22) == "/delay/100/a"  # one server: its path says it
+
+
+def test_a_blocked_loops_place_keeps_its_line_number_in_a_narrow_panel() -> None:
+    """At 80 columns the panel's ellipsis took the ":21" of "…/gather_blocking.py:21": the
+    one thing a speaker points at. Its folders go first."""
+    from fetchviz.core.events import LoopBlocked, LoopUnblocked
+    from fetchviz.core.trace import TraceState
+    from fetchviz.trace.report import fit_place, summary_lines
+
+    state = TraceState.traced(1, ("python", "gather_blocking.py"), "/work")
+    where = "/work/examples/tutorial/gather_blocking.py:21 in fetch (requests.get)"
+    state.apply(LoopBlocked(1, 1.0, 7, "MainThread", where))
+    state.apply(LoopUnblocked(1, 6.03, 7, "MainThread"))
+    wide = summary_lines(state, room=5, width=120)[-1]
+    assert wide == "loop blocked 5.03 s in requests.get · examples/tutorial/gather_blocking.py:21"
+    narrow = summary_lines(state, room=5, width=74)[-1]
+    assert narrow == "loop blocked 5.03 s in requests.get · gather_blocking.py:21"
+    line = "loop was blocked 1.2 s at a/b/c.py:3"
+    assert fit_place(line, 32) == "loop was blocked 1.2 s at c.py:3"
+    assert fit_place(line, 36) == line  # it fits

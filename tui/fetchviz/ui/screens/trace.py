@@ -22,7 +22,7 @@ from fetchviz.core.source import Batch
 from fetchviz.core.timeline import fit_text
 from fetchviz.core.trace import TracedRow, TraceState
 from fetchviz.core.trace import task_label as named_task
-from fetchviz.trace.report import summary_lines, title_line
+from fetchviz.trace.report import fit_place, summary_lines, title_line
 from fetchviz.trace.source import GRACE, TraceFeed
 from fetchviz.ui.dialogs.details import Details, LiveDetails, task_details
 from fetchviz.ui.keys import bindings
@@ -265,12 +265,14 @@ class TraceScreen(PlainScreen[None], inherit_bindings=False):
             if blocked is not None:
                 where = blocked_in(state.relative(blocked.where) or "where is not known")
                 where = where.removeprefix("blocked ")  # "in requests.get · …" or "at …"
-                lines.append(f"loop blocked {fmt_lag(now - blocked.started)} {where}")
+                lines.append(
+                    fit_place(f"loop blocked {fmt_lag(now - blocked.started)} {where}", width)
+                )
             elif state.blocked:
                 last = state.blocked[-1]
                 took = (last.ended or now) - last.started
                 where = state.relative(last.where) or "where is not known"
-                lines.append(f"loop was blocked {fmt_lag(took)} at {where}")
+                lines.append(fit_place(f"loop was blocked {fmt_lag(took)} at {where}", width))
         text = Text(no_wrap=True, overflow="ellipsis")
         for i, line in enumerate(lines):
             style = "bold" if i == 0 else ("bold red" if "blocked" in line else "")
