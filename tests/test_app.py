@@ -719,3 +719,23 @@ async def test_a_short_run_panel_keeps_the_verdict_whole_and_lets_the_cpu_line_g
         await pilot.pause()
         summary.show(run, 0.1, None, verdict, (0.0, 0.001))
         assert "cpu" in summary.plain
+
+
+async def test_before_sync_has_run_the_boards_bars_are_on_the_baselines_scale(server):
+    """A 0.5 s aiohttp run drew a full bar beside "~9.9×", the bar sync's own run got later:
+    the picture said slow where the ratio said ten times faster."""
+    app = dashboard_app(config_for(server, tasks=10), [BY_ID["aiohttp"]])
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        await wait_until(
+            pilot, lambda: run_done(app, "aiohttp")() and session.baseline() is not None
+        )
+        await pilot.pause(0.1)
+        baseline, run = session.baseline(), session.results()["aiohttp"]
+        assert baseline is not None and not baseline.measured
+        assert baseline.elapsed > 3 * run.elapsed(0)  # ten requests one at a time, estimated
+        board = str(app.screen.query_one(StrategyBoard).render()).splitlines()
+        line = next(line for line in board if " aiohttp " in line)
+        assert "~" in line  # against the estimate
+        bar = line.count("█") + sum(line.count(c) for c in "▏▎▍▌▋▊▉")
+        assert 0 < bar <= 10, line  # a bar's room is ~50 cells here: at most a fifth of it
