@@ -200,6 +200,37 @@ async def test_a_run_chosen_by_p_or_n_is_held_at_its_end(recorded):
         await wait_until(pilot, lambda: session.current.strategy == "aiohttp")
 
 
+async def test_paused_n_and_p_show_the_chosen_run_at_its_end_and_the_board_as_it_stood(recorded):
+    """After → (which pauses), n opened the next run at 0.00 s, every row Queued, though its
+    key says "held at its end"; and p back to the first run kept the second's result on the
+    board, a result that had not happened yet."""
+    path, original, _ = recorded
+    expected = {run["strategy"]: run["elapsed"] for run in json.loads(original)["runs"]}
+    recording = read_recording(path)
+    for run in recording.runs:  # two runs of their own (a compare-all's board is its group's)
+        run.compare = False
+    source = ReplaySource(recording, speed=0.1)  # slow: nothing ends by itself
+    app = replay_app(source)
+    async with app.run_test(size=(100, 30)) as pilot:
+        session = app.session
+        await wait_until(pilot, lambda: session.current is not None)
+        await pilot.press("right")  # sync's end, paused
+        await wait_until(pilot, lambda: session.current.done)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: session.current.strategy == "aiohttp")
+        await wait_until(pilot, lambda: session.current.done)  # at its end, not at 0.00 s
+        assert source.clock.paused
+        assert round(session.current.elapsed(0), 4) == expected["aiohttp"]
+        assert session.results().keys() == {"sync", "aiohttp"}
+        await pilot.press("p")
+        await wait_until(pilot, lambda: session.current.strategy == "sync")
+        await wait_until(pilot, lambda: session.current.done)
+        assert session.results().keys() == {"sync"}  # aiohttp's run came after
+        await pilot.pause(0.1)
+        board = str(app.screen.query_one(StrategyBoard).render())
+        assert f"{expected['aiohttp']:6.2f}s" not in board
+
+
 async def test_at_80_columns_the_replays_frame_keeps_n_whole(recorded):
     """At 80 columns the frame read "replay 15/16 · 0.5× paused · N 10…", N cut (of 100):
     the delay goes first."""

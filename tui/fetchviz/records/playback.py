@@ -136,15 +136,22 @@ class ReplaySession(Session):
         return range(start, end)
 
     def results(self) -> dict[str, RunState]:
-        """While a recorded compare-all plays, its board: the latest played end of each of
-        its runs, whichever way n and p went (a step back kept only the runs played since)."""
+        """The board as it stood at the end of the run playing: the latest played end of each
+        recorded run up to it (p from run 3 back to run 2 kept run 3's result on the board,
+        which had not happened yet); while a recorded compare-all plays, of its runs alone,
+        whichever way n and p went."""
         playing = self.replay.current
-        if not self.best_first or playing is None:
+        if playing is None:
             return super().results()
-        group = self.compare_all_of(playing.index)
+        if self.best_first:
+            shown = self.compare_all_of(playing.index)
+            counted = {id(run) for _, run in self.history}
+        else:  # with the settings on screen, as the dashboard's board
+            shown = range(playing.index + 1)
+            counted = {id(run) for config, run in self.history if config == self.current_config}
         latest: dict[str, RunState] = {}
         for index, run in self.played:
-            if index in group and run.done and not run.cancelled:
+            if index in shown and id(run) in counted and run.done and not run.cancelled:
                 latest[run.strategy] = run
         return latest
 
@@ -180,12 +187,16 @@ class ReplaySession(Session):
             self.replay.current.finish()
 
     def step(self, by: int) -> str | None:
-        """The next (+1) or previous (-1) run, from its start, held at its end; paused, it
-        stays paused there. A skipped run is not lost: it ends as recorded (its time, a
-        baseline)."""
+        """The next (+1) or previous (-1) run, held at its end: playing, from its start;
+        paused, shown at its end at once, as → would (it opened at 0.00 s, every row Queued,
+        after → had paused the replay). A skipped run is not lost: it ends as recorded (its
+        time, a baseline)."""
         playing = self.replay.current
         if playing is None:
             return None
         if by > 0:
             playing.finish()
-        return self.play(playing.index + by, hold=True)
+        said = self.play(playing.index + by, hold=True)
+        if said is None and self.replay.clock.paused and self.replay.current is not None:
+            self.replay.current.finish()
+        return said
