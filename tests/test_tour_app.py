@@ -185,3 +185,21 @@ async def test_on_a_short_screen_each_steps_code_opens_on_what_is_new_in_it():
             top, height = frame.scroll_y, frame.size.height
             assert top <= first < top + height, (strategy, first, top, height)
             await pilot.press("c")
+
+
+async def test_at_80_by_24_the_blocked_steps_panel_keeps_its_loop_blocked_line(server):
+    """At 80×24 the gather-blocking step's run panel ended at its verdict: "LOOP BLOCKED",
+    the step's lesson, was below the panel's fold. Its progress bar goes first."""
+    from fetchviz.ui.widgets.summary import Summary
+
+    app = dashboard_app(config_for(server, tasks=10, url=server.url(40)), tour=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for strategy in ("sync", "async-sequential"):
+            await wait_until(pilot, run_done(app, strategy))
+            await pilot.press("space")
+        await wait_until(pilot, run_done(app, "gather-blocking"))
+        await pilot.pause(0.2)
+        summary = app.screen.query_one(Summary)
+        visible = summary.plain.splitlines()[: summary.content_size.height]
+        assert any("LOOP BLOCKED" in line for line in visible), visible
+        assert visible[0].startswith("gather-blocking done")

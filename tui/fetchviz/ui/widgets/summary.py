@@ -179,6 +179,7 @@ class Summary(TextLines):
             ),
         ]
         verdict_end = len(lines)  # the verdict is its last line so far
+        blocked = False
         if lag is None:
             lines.append(line(("loop lag — (no event loop)", "dim")))
         else:
@@ -197,10 +198,17 @@ class Summary(TextLines):
                 lines.append(line((blocked_in(run.blocked_where), "red")))
         latency = run.latency() if run.done else None
         cpu_line = 3  # after the headline, the bar and the elapsed time
-        if run.cpu is not None and 0 < self.content_size.height < verdict_end:
+        height, lag_at = self.content_size.height, verdict_end  # the lag's line follows it
+        if run.cpu is not None and 0 < height < verdict_end:
             # A short panel (the tour at 80×24: six lines) lost the verdict's second line,
             # "… cut short: not" and no more; the CPU time goes first.
             del lines[cpu_line]
+            lag_at -= 1
+        if blocked and 0 < height <= lag_at:
+            # Where it would be cut (the tour's gather-blocking step at 80×24 ended at the
+            # verdict, "LOOP BLOCKED 2.02 s" below the fold), the progress bar goes first:
+            # the headline counts the same.
+            del lines[1]
         if latency:
             ms = {key: round(value * 1000) for key, value in latency.items()}
             lines.append(line(("p50 {p50} p90 {p90} p99 {p99} max {max} ms".format(**ms), "dim")))
