@@ -980,3 +980,19 @@ def test_a_blocked_loops_place_keeps_its_line_number_in_a_narrow_panel() -> None
     line = "loop was blocked 1.2 s at a/b/c.py:3"
     assert fit_place(line, 32) == "loop was blocked 1.2 s at c.py:3"
     assert fit_place(line, 36) == line  # it fits
+
+
+def test_a_note_too_long_for_the_panel_is_wrapped_in_what_room_is_left() -> None:
+    """At 80 columns "it made no HTTP request through the clients fetchviz watches:
+    http.client (…" hid the list of clients it is there to give."""
+    from fetchviz.core.trace import TraceState
+    from fetchviz.trace.report import summary_lines
+    from fetchviz.trace.source import CLIENTS
+
+    state = TraceState.traced(1, ("python3", "-c", "print(1)"), "/work")
+    state.note = f"it made no HTTP request through the clients fetchviz watches: {CLIENTS}"
+    panel = summary_lines(state, room=5, width=76)
+    assert all(len(line) <= 76 for line in panel) and len(panel) <= 5
+    assert " ".join(panel).endswith(CLIENTS)  # the whole list, on two lines
+    assert summary_lines(state)[-1] == state.note  # a pipe's: whole, on one line
+    assert summary_lines(state, room=3, width=76)[-1].startswith("it made no")  # one line left

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import textwrap
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -145,7 +146,10 @@ def summary_lines(
             " (--headless lists five, --json all)"
         )
     if state.note:
-        lines.append(state.note)
+        # Wrapped where there is room (at 80 columns "it made no HTTP request through the
+        # clients fetchviz watches: http.client (…" hid the list it is there to give).
+        left = None if room is None else max(1, room - len(lines))
+        lines += (textwrap.wrap(state.note, width) if width else [])[:left] or [state.note]
     return lines
 
 
