@@ -739,3 +739,17 @@ async def test_before_sync_has_run_the_boards_bars_are_on_the_baselines_scale(se
         assert "~" in line  # against the estimate
         bar = line.count("█") + sum(line.count(c) for c in "▏▎▍▌▋▊▉")
         assert 0 < bar <= 10, line  # a bar's room is ~50 cells here: at most a fifth of it
+
+
+async def test_a_sync_run_that_measured_nothing_is_not_said_to_be_what_measures_it(server):
+    """Against a refused URL, b's sync run failed every request and the panel still said
+    "sync — b measures it"; and while b's run went, "estimate · b" beside it."""
+    refused = Config(tasks=3, url="http://127.0.0.1:9/", timeout=2)
+    app = dashboard_app(refused, [BY_ID["sync"]])
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, run_done(app, "sync"))
+        await pilot.pause(0.1)
+        summary = app.screen.query_one(Summary).plain
+        assert app.session.baseline() is None
+        sync_line = next(line for line in summary.splitlines() if line.startswith("sync  "))
+        assert "not this run · b" in sync_line and "measures it" not in sync_line, summary

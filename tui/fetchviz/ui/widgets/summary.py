@@ -91,6 +91,8 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     sync baseline in the mode on screen (None: the tour, whose first step does)."""
     if run.strategy == "sync" and not run.done:
         return "this run measures it"
+    if run.strategy == "sync" and not replay:  # it ended without measuring it (refused, say)
+        return f"not this run · {key}" if key else "not this run"
     if replay:
         return "none recorded"
     if run.sample_pending:
@@ -170,7 +172,7 @@ class Summary(TextLines):
             else line(
                 "sync    ",
                 (f"{baseline.elapsed:7.2f} s ", "bold"),
-                ("measured" if baseline.measured else self._estimate(), "dim"),
+                ("measured" if baseline.measured else self._estimate(run), "dim"),
             ),
             *(
                 line((part, "bold red" if run.error else "bold cyan"))
@@ -216,9 +218,10 @@ class Summary(TextLines):
             lines.append(line(("durations ", "dim"), (histogram(run.durations, bins), "cyan")))
         self.set_lines(lines)
 
-    def _estimate(self) -> str:
-        """An estimate, and what would measure it here (a replay can measure nothing)."""
-        if self.replay:
+    def _estimate(self, run: RunState) -> str:
+        """An estimate, and what would measure it here (a replay can measure nothing; a sync
+        run going measures it now: its verdict line says so)."""
+        if self.replay or (run.strategy == "sync" and not run.done):
             return "estimate"
         # 17 wide at most: "sync    " and the figure leave that of the panel's 36 at 80×24
         # ("estimate (b measures)" lost its end); the footer says what b is: Baseline.
