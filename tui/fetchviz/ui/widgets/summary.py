@@ -91,7 +91,7 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     sync baseline in the mode on screen (None: the tour, whose first step does)."""
     if run.strategy == "sync" and not run.done:
         return "this run measures it"
-    if run.strategy == "sync" and not replay:  # it ended without measuring it (refused, say)
+    if run.strategy == "sync" and not replay and not run.cancelled:  # ended, measured nothing
         return f"not this run · {key}" if key else "not this run"
     if replay:
         return "none recorded"
