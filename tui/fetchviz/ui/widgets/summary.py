@@ -91,7 +91,9 @@ def no_baseline(run: RunState, replay: bool = False, key: str | None = "b") -> s
     sync baseline in the mode on screen (None: the tour, whose first step does)."""
     if run.strategy == "sync" and not run.done:
         return "this run measures it"
-    if run.strategy == "sync" and not replay and not run.cancelled:  # ended, measured nothing
+    # It ended and measured nothing (every request refused, say): not "b measures it". One
+    # that measured other settings (N changed since) is what b would do again.
+    if run.strategy == "sync" and not (replay or run.cancelled or run.in_full):
         return f"not this run · {key}" if key else "not this run"
     if replay:
         return "none recorded"
