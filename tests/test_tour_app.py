@@ -203,3 +203,32 @@ async def test_at_80_by_24_the_blocked_steps_panel_keeps_its_loop_blocked_line(s
         visible = summary.plain.splitlines()[: summary.content_size.height]
         assert any("LOOP BLOCKED" in line for line in visible), visible
         assert visible[0].startswith("gather-blocking done")
+
+
+async def test_the_tour_left_from_an_earlier_step_shows_one_figure_for_its_strategy():
+    """Left at step 8 after the compare-all, the dashboard showed step 8's run in its panel
+    and rows, and the compare-all's later run of the same strategy on its board."""
+    app = tour("compare-all")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await tour_to(pilot, "threads")
+        await pilot.press("space")
+        session = app.session
+        await wait_until(
+            pilot,
+            lambda: (
+                len(session.results()) == len(TUTORIAL)
+                and not session.pending
+                and session.current.closed
+            ),
+        )
+        await pilot.press("left")
+        await wait_until(pilot, lambda: shown(app).startswith("step 8/9 · "))
+        step_run = session.current
+        await pilot.press("escape", "escape")
+        await wait_until(pilot, lambda: session.tour is None)
+        await pilot.pause(0.1)
+        assert session.current is step_run
+        assert session.results()["threads"] is step_run
+        board = str(app.screen.board.render())
+        line = next(line for line in board.splitlines() if " threads " in line)
+        assert f"{step_run.elapsed(0):6.2f}s" in line, line

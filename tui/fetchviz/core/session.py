@@ -213,6 +213,18 @@ class Session:
                 continue
             if config == self.current_config and run.done and not run.cancelled:
                 latest[run.strategy] = run
+        # The run on screen stands for its strategy, where it is not the latest: the tour
+        # left from an earlier step showed that step's 2.03 s run beside the compare-all's
+        # 2.05 s for the same strategy on the board.
+        current = self.current
+        if (
+            current is not None
+            and current.strategy in latest
+            and latest[current.strategy] is not current
+        ):
+            shown = [config for config, run in self.history[since:] if run is current]
+            if shown and shown[0] == self.current_config and current.done and not current.cancelled:
+                latest[current.strategy] = current
         return latest
 
     def baseline(self) -> Baseline | None:
