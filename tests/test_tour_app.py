@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.command import CommandList
+from textual.pilot import Pilot
 
 from conftest import config_for
 from fetchviz.core.catalog import TUTORIAL
@@ -16,6 +17,21 @@ from test_app import run_done, wait_until
 
 def shown(app: FetchvizApp) -> str:
     return str(app.screen.description.render())
+
+
+async def to_the_compared_end(pilot: Pilot[int]) -> None:
+    """The recorded tour to its last step, its compare-all run and ended."""
+    await tour_to(pilot, "threads")
+    await pilot.press("space")
+    session = pilot.app.session
+    await wait_until(
+        pilot,
+        lambda: (
+            len(session.results()) == len(TUTORIAL)
+            and not session.pending
+            and session.current.closed
+        ),
+    )
 
 
 async def test_the_tour_goes_a_step_a_key_back_to_what_was_recorded_and_leaves(server):
@@ -125,17 +141,8 @@ async def test_the_last_steps_ranking_is_whole_at_80_by_24_and_a_step_back_shows
     step, the board showed the compare-all's figures beside the step's own run."""
     app = tour("compare-all")
     async with app.run_test(size=(80, 24)) as pilot:
-        await tour_to(pilot, "threads")
-        await pilot.press("space")
+        await to_the_compared_end(pilot)
         session, screen = app.session, app.screen
-        await wait_until(
-            pilot,
-            lambda: (
-                len(session.results()) == len(TUTORIAL)
-                and not session.pending
-                and session.current.closed
-            ),
-        )
         await pilot.pause(0.1)
         assert screen.board.border_title == "compare all · best first"
         board = str(screen.board.render())
@@ -210,17 +217,8 @@ async def test_the_tour_left_from_an_earlier_step_shows_one_figure_for_its_strat
     and rows, and the compare-all's later run of the same strategy on its board."""
     app = tour("compare-all")
     async with app.run_test(size=(120, 40)) as pilot:
-        await tour_to(pilot, "threads")
-        await pilot.press("space")
+        await to_the_compared_end(pilot)
         session = app.session
-        await wait_until(
-            pilot,
-            lambda: (
-                len(session.results()) == len(TUTORIAL)
-                and not session.pending
-                and session.current.closed
-            ),
-        )
         await pilot.press("left")
         await wait_until(pilot, lambda: shown(app).startswith("step 8/9 · "))
         step_run = session.current
